@@ -1,0 +1,1 @@
+"""{{title}}: the app's Python package (runs inside Pyodide)."""

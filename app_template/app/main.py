@@ -1,0 +1,116 @@
+"""The UI: render the task list into ui/index.html and react to the user."""
+
+from __future__ import annotations
+
+from html import escape
+
+from pyshell import dom
+from pyshell.dom import Event
+
+from .tasks import FILTERS, Filter, TaskList
+
+tasks = TaskList()
+view: dict[str, object] = {"filter": "all", "editing": None}
+
+
+def main() -> None:
+    for title in ("Try pyshell", "Edit app/main.py", "Ship it"):
+        tasks.add(title)
+    tasks.toggle(1)
+    render()
+
+
+def render() -> None:
+    current: Filter = view["filter"]  # type: ignore[assignment]
+    shown = tasks.visible(current)
+    dom.select("#list").html = "".join(_item(t.id, t.title, t.done) for t in shown)
+    empty = {"all": "Nothing to do yet. Add a task above.",
+             "active": "All done!", "done": "Nothing finished yet."}[current]
+    dom.select("#empty").text = "" if shown else empty
+    left = tasks.remaining
+    dom.select("#count").text = f"{left} task{'s' if left != 1 else ''} left"
+    for name in FILTERS:
+        dom.select(f'[data-filter="{name}"]').attr("aria-pressed", str(name == current).lower())
+    dom.select("#clear-done").disabled = not any(t.done for t in tasks.tasks)
+    if view["editing"] is not None:
+        dom.select(".edit-input").focus(select=True)
+
+
+def _item(task_id: int, title: str, done: bool) -> str:
+    if view["editing"] == task_id:
+        body = (f'<input class="edit-input" data-id="{task_id}" value="{escape(title)}" '
+                f'aria-label="Edit task">')
+    else:
+        body = f'<span class="title" data-id="{task_id}">{escape(title)}</span>'
+    checked = " checked" if done else ""
+    return (f'<li class="task{" done" if done else ""}" data-id="{task_id}">'
+            f'<input type="checkbox" class="toggle" data-id="{task_id}"{checked} '
+            f'aria-label="Done">{body}'
+            f'<button class="delete" data-id="{task_id}" aria-label="Delete" '
+            f'title="Delete">×</button></li>')
+
+
+@dom.on("submit", "#new-task")
+def add(event: Event) -> None:
+    if tasks.add(event.form.get("title", "")):
+        dom.select("#new-title").value = ""
+        if view["filter"] == "done":
+            view["filter"] = "all"
+        render()
+
+
+@dom.on("change", ".toggle")
+def toggle(event: Event) -> None:
+    tasks.toggle(int(event.data["id"]))
+    render()
+
+
+@dom.on("click", ".delete")
+def delete(event: Event) -> None:
+    tasks.delete(int(event.data["id"]))
+    render()
+
+
+@dom.on("dblclick", ".title")
+def start_edit(event: Event) -> None:
+    view["editing"] = int(event.data["id"])
+    render()
+
+
+@dom.on("keydown", ".edit-input", keys=["Enter", "Escape"])
+def finish_edit(event: Event) -> None:
+    if event.key == "Enter":
+        tasks.rename(int(event.data["id"]), event.value or "")
+    view["editing"] = None
+    render()
+
+
+@dom.on("focusout", ".edit-input")
+def blur_edit(event: Event) -> None:
+    if view["editing"] == int(event.data["id"]):
+        tasks.rename(int(event.data["id"]), event.value or "")
+        view["editing"] = None
+        render()
+
+
+@dom.on("click", "[data-filter]")
+def choose_filter(event: Event) -> None:
+    view["filter"] = event.data["filter"]
+    render()
+
+
+@dom.on("keydown", keys=["alt+1", "alt+2", "alt+3"])
+def filter_shortcut(event: Event) -> None:
+    view["filter"] = FILTERS[int(event.key or "1") - 1]
+    render()
+
+
+@dom.on("click", "#clear-done")
+def clear_done(event: Event) -> None:
+    tasks.clear_done()
+    render()
+
+
+@dom.on("keydown", keys=["/", "mod+k"])
+def focus_new(event: Event) -> None:
+    dom.select("#new-title").focus()

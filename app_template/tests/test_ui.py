@@ -1,0 +1,41 @@
+"""The app in real Pyodide, in headless Chromium, through the real pyshell app server."""
+
+from playwright.sync_api import expect
+
+
+def test_starts_with_sample_tasks(pyshell_page) -> None:
+    expect(pyshell_page.locator("#list .task")).to_have_count(3)
+    expect(pyshell_page.locator("#count")).to_have_text("2 tasks left")
+
+
+def test_add_edit_delete(pyshell_page) -> None:
+    page = pyshell_page
+    page.fill("#new-title", "Write the docs")
+    page.press("#new-title", "Enter")
+    expect(page.locator("#list .task")).to_have_count(4)
+    expect(page.locator("#list .task").last).to_contain_text("Write the docs")
+    expect(page.locator("#new-title")).to_have_value("")
+
+    page.locator(".title", has_text="Write the docs").dblclick()
+    edit = page.locator(".edit-input")
+    expect(edit).to_be_focused()
+    edit.fill("Write better docs")
+    edit.press("Enter")
+    expect(page.locator("#list")).to_contain_text("Write better docs")
+
+    page.locator(".task", has_text="Write better docs").locator(".delete").click()
+    expect(page.locator("#list .task")).to_have_count(3)
+
+
+def test_filters_and_shortcuts(pyshell_page) -> None:
+    page = pyshell_page
+    page.locator(".task", has_text="Ship it").locator(".toggle").check()
+    expect(page.locator("#count")).to_have_text("1 task left")
+    page.click('[data-filter="done"]')
+    expect(page.locator("#list .task")).to_have_count(2)
+    page.keyboard.press("Alt+2")
+    expect(page.locator("#list .task")).to_have_count(1)
+    page.locator("body").click()
+    page.keyboard.press("/")
+    expect(page.locator("#new-title")).to_be_focused()
+    expect(page.locator("#new-title")).to_have_value("")

@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# Set up everything pyshell needs on a Debian/Ubuntu machine, idempotently:
+# system packages, a venv (.venv) with pyshell and its dev extras, and the
+# pinned Pyodide runtime in the user cache. Re-running only fills what is missing.
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+VENV="$ROOT/.venv"
+
+# Debian packages: the virtual display, the browser for page tests, the GTK
+# engine (WebKitGTK through PyGObject) and the libraries QtWebEngine loads.
+APT_PACKAGES=(
+  xvfb xauth imagemagick chromium fonts-dejavu-core dbus-x11
+  python3 python3-venv python3-gi gir1.2-gtk-3.0 gir1.2-webkit2-4.1
+  libxcb-cursor0 libxkbcommon-x11-0 libnss3 libegl1 libgl1 libasound2
+  libxcb-icccm4 libxcb-image0 libxcb-keysyms1 libxcb-randr0 libxcb-render-util0
+  libxcb-shape0 libxcb-xinerama0 libxcb-xkb1 libxcb-xfixes0
+  libxcomposite1 libxdamage1 libxrandr2 libxtst6 libxkbfile1
+  nodejs npm
+)
+
+missing=()
+for pkg in "${APT_PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+done
+if ((${#missing[@]})); then
+  # npm may come from elsewhere (e.g. NodeSource); only ask apt for it when absent.
+  if command -v npm >/dev/null; then
+    missing=("${missing[@]/nodejs}"); missing=("${missing[@]/npm}")
+  fi
+  read -r -a missing <<<"${missing[*]}"
+fi
+if ((${#missing[@]})); then
+  echo "setup: installing Debian packages: ${missing[*]}"
+  SUDO=""; [[ $(id -u) -ne 0 ]] && SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# The venv uses Debian's python3 with system site-packages so that python3-gi
+# (the GTK engine) is importable next to PySide6 from PyPI.
+if [[ ! -x "$VENV/bin/python" ]]; then
+  echo "setup: creating $VENV"
+  /usr/bin/python3 -m venv --system-site-packages "$VENV"
+fi
+STAMP="$VENV/.pyshell-installed"
+if [[ ! -f "$STAMP" || "$ROOT/pyproject.toml" -nt "$STAMP" ]]; then
+  echo "setup: installing pyshell[dev] into $VENV"
+  "$VENV/bin/python" -m pip install -q --upgrade pip
+  "$VENV/bin/python" -m pip install -q -e "$ROOT[dev]"
+  touch "$STAMP"
+fi
+
+# The Pyodide runtime: fetched with npm, checked against the pinned hash, cached.
+"$VENV/bin/pyshell" runtime fetch

@@ -1,0 +1,86 @@
+"""The `pyshell` command: parse, call one service, print. Nothing imports this module."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import NoReturn
+
+from . import __version__
+from .errors import PyshellError
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line on stderr, not a usage dump."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"pyshell: error: {message} (see `{self.prog} --help`)\n")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="pyshell", description="Ship Python desktop apps: UI in a native "
+                     "webview, logic in Pyodide, host files through capabilities.")
+    parser.add_argument("--version", action="version", version=f"pyshell {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    new = sub.add_parser("new", help="create an app from the template")
+    new.add_argument("name", help="app name, e.g. notes or my-notes")
+    new.add_argument("--dir", type=Path, help="folder to create (default: ./NAME)")
+
+    run = sub.add_parser("run", help="run an app in its window")
+    run.add_argument("app_dir", nargs="?", default=".", type=Path)
+    run.add_argument("--gui", choices=("qt", "gtk"), help="webview engine (default: best found)")
+    run.add_argument("--browser", action="store_true",
+                     help="open the app in your browser instead of a window (debugging)")
+    run.add_argument("--debug", action="store_true", help="enable the webview's inspector")
+
+    sub.add_parser("doctor", help="check the runtime and the webview engines")
+
+    rt = sub.add_parser("runtime", help="manage the Pyodide runtime")
+    rt.add_argument("action", choices=("fetch", "path"))
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        return _dispatch(args)
+    except PyshellError as exc:
+        print(f"pyshell: error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+def _dispatch(args: argparse.Namespace) -> int:
+    if args.command == "new":
+        from .scaffold import create
+
+        dest = create(args.name, target=args.dir)
+        print(f"created {dest}\nnext: cd {dest} && pyshell run")
+        return 0
+    if args.command == "run":
+        from .launcher import run
+
+        return run(args.app_dir, gui=args.gui, browser=args.browser, debug=args.debug)
+    if args.command == "doctor":
+        from .doctor import check
+
+        report = check()
+        print("\n".join(report.lines()))
+        return 0 if report.ok else 1
+    if args.command == "runtime":
+        from . import runtime
+
+        if args.action == "fetch":
+            rt = runtime.ensure()
+            print(f"Pyodide {rt.version} ready in {rt.path}")
+        else:
+            print(runtime.runtime_dir())
+        return 0
+    raise AssertionError(args.command)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

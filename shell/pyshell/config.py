@@ -1,0 +1,170 @@
+"""An app's ``pyproject.toml`` turned into frozen dataclasses.
+
+Every validation error names the offending key, so a user sees one line such as
+``pyproject.toml: [tool.pyshell.window] width must be an integer >= 100, got 'wide'``.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .errors import PyshellError
+
+_ENTRY_RE = re.compile(r"^[A-Za-z_][\w]*(\.[A-Za-z_]\w*)*(:[A-Za-z_]\w*)?$")
+
+
+@dataclass(frozen=True)
+class WindowConfig:
+    """How the native window opens."""
+
+    title: str
+    width: int = 960
+    height: int = 720
+    min_width: int = 360
+    min_height: int = 320
+    resizable: bool = True
+    fullscreen: bool = False
+    background: str = "#ffffff"
+
+
+@dataclass(frozen=True)
+class AppConfig:
+    """Everything pyshell needs to know about one app."""
+
+    root: Path
+    name: str
+    version: str
+    entry: str
+    ui_dir: Path
+    packages: tuple[str, ...]
+    window: WindowConfig
+
+    @property
+    def entry_module(self) -> str:
+        return self.entry.partition(":")[0]
+
+    @property
+    def entry_function(self) -> str | None:
+        return self.entry.partition(":")[2] or None
+
+
+def load(app_dir: Path | str) -> AppConfig:
+    """Read and validate ``APP_DIR/pyproject.toml``."""
+    root = Path(app_dir).resolve()
+    path = root / "pyproject.toml"
+    if not path.is_file():
+        raise PyshellError(f"{path}: not found; run pyshell in an app folder or pass APP_DIR")
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise PyshellError(f"{path}: invalid TOML: {exc}") from None
+    return parse(data, root)
+
+
+def parse(data: dict[str, Any], root: Path) -> AppConfig:
+    """Validate an already-parsed pyproject mapping (the file's folder is ``root``)."""
+    project = _table(data, "project", "[project]")
+    name = _string(project, "name", "[project]")
+    version = _string(project, "version", "[project]", default="0.0.0")
+    tool = _table(data.get("tool", {}), "pyshell", "[tool.pyshell]")
+    entry = _string(tool, "entry", "[tool.pyshell]", default="app.main:main")
+    if not _ENTRY_RE.match(entry):
+        raise PyshellError(
+            f"pyproject.toml: [tool.pyshell] entry must look like 'package.module:function', "
+            f"got {entry!r}"
+        )
+    ui = _string(tool, "ui", "[tool.pyshell]", default="ui")
+    ui_dir = _inside(root, ui, "[tool.pyshell] ui")
+    if not (ui_dir / "index.html").is_file():
+        raise PyshellError(f"pyproject.toml: [tool.pyshell] ui: {ui_dir / 'index.html'} not found")
+    top = entry.split(".")[0].split(":")[0]
+    packages = tuple(_string_list(tool, "packages", "[tool.pyshell]", default=[top]))
+    for pkg in packages:
+        _inside(root, pkg, "[tool.pyshell] packages")
+    window = _window(_table(tool, "window", "[tool.pyshell.window]", required=False), name)
+    return AppConfig(root, name, version, entry, ui_dir, packages, window)
+
+
+def _window(table: dict[str, Any], name: str) -> WindowConfig:
+    where = "[tool.pyshell.window]"
+    known = {"title", "width", "height", "min-width", "min-height", "resizable", "fullscreen",
+             "background"}
+    for key in table:
+        if key not in known:
+            raise PyshellError(f"pyproject.toml: {where} unknown key {key!r}; "
+                               f"known keys: {', '.join(sorted(known))}")
+    default = WindowConfig(title=name)
+    return WindowConfig(
+        title=_string(table, "title", where, default=name),
+        width=_int(table, "width", where, default.width),
+        height=_int(table, "height", where, default.height),
+        min_width=_int(table, "min-width", where, default.min_width),
+        min_height=_int(table, "min-height", where, default.min_height),
+        resizable=_bool(table, "resizable", where, default.resizable),
+        fullscreen=_bool(table, "fullscreen", where, default.fullscreen),
+        background=_colour(table, "background", where, default.background),
+    )
+
+
+def _table(data: Any, key: str, where: str, required: bool = True) -> dict[str, Any]:
+    value = data.get(key) if isinstance(data, dict) else None
+    if value is None:
+        if required and key == "project":
+            raise PyshellError(f"pyproject.toml: {where} table is missing; add name and version")
+        return {}
+    if not isinstance(value, dict):
+        raise PyshellError(f"pyproject.toml: {where} must be a table")
+    return value
+
+
+def _string(table: dict[str, Any], key: str, where: str, default: str | None = None) -> str:
+    value = table.get(key, default)
+    if value is None:
+        raise PyshellError(f"pyproject.toml: {where} {key} is missing")
+    if not isinstance(value, str) or not value.strip():
+        raise PyshellError(f"pyproject.toml: {where} {key} must be a non-empty string, "
+                           f"got {value!r}")
+    return value
+
+
+def _string_list(table: dict[str, Any], key: str, where: str, default: list[str]) -> list[str]:
+    value = table.get(key, default)
+    if not isinstance(value, list) or not value or not all(isinstance(v, str) for v in value):
+        raise PyshellError(f"pyproject.toml: {where} {key} must be a list of folder names")
+    return value
+
+
+def _int(table: dict[str, Any], key: str, where: str, default: int) -> int:
+    value = table.get(key, default)
+    if isinstance(value, bool) or not isinstance(value, int) or not 100 <= value <= 10000:
+        raise PyshellError(f"pyproject.toml: {where} {key} must be an integer from 100 to 10000, "
+                           f"got {value!r}")
+    return value
+
+
+def _bool(table: dict[str, Any], key: str, where: str, default: bool) -> bool:
+    value = table.get(key, default)
+    if not isinstance(value, bool):
+        raise PyshellError(f"pyproject.toml: {where} {key} must be true or false, got {value!r}")
+    return value
+
+
+def _colour(table: dict[str, Any], key: str, where: str, default: str) -> str:
+    value = table.get(key, default)
+    if not isinstance(value, str) or not re.fullmatch(r"#[0-9a-fA-F]{6}", value):
+        raise PyshellError(f"pyproject.toml: {where} {key} must be a colour like '#ffffff', "
+                           f"got {value!r}")
+    return value
+
+
+def _inside(root: Path, rel: str, where: str) -> Path:
+    path = (root / rel).resolve()
+    if not path.is_relative_to(root):
+        raise PyshellError(f"pyproject.toml: {where} {rel!r} must be a folder inside the app")
+    if not path.is_dir():
+        raise PyshellError(f"pyproject.toml: {where} {rel!r}: folder {path} not found")
+    return path

@@ -1,0 +1,164 @@
+"""The pinned Pyodide runtime: fetched once with npm, verified, cached per user, reused offline.
+
+The npm tarball carries more than an app needs (source maps, type stubs, demo consoles,
+the UMD build); only ``RUNTIME_FILES`` are kept. Downloads never go to the repository.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import tarfile
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import platformdirs
+
+from .errors import PyshellError
+
+PYODIDE_VERSION = "314.0.7"
+# npm's own integrity string for pyodide-314.0.7.tgz (sha512, base64).
+PYODIDE_INTEGRITY = (
+    "sha512-0YvXxEhfEdpLfb/XkM2BFAeMROq0iMUX2bzzH9pOttyMcWkwq+HbE5uyuGD82LN7y2q+SNvi/6V5JEsOlD2R1A=="
+)
+RUNTIME_FILES = (
+    "pyodide.mjs",
+    "pyodide.asm.mjs",
+    "pyodide.asm.wasm",
+    "python_stdlib.zip",
+    "pyodide-lock.json",
+    "package.json",
+)
+_MARKER = ".pyshell-complete"
+
+
+@dataclass(frozen=True)
+class Runtime:
+    """A verified, unpacked Pyodide in the cache."""
+
+    version: str
+    path: Path
+
+    def file(self, name: str) -> Path:
+        return self.path / name
+
+    def lock(self) -> dict:
+        return json.loads(self.file("pyodide-lock.json").read_text(encoding="utf-8"))
+
+    @property
+    def python_version(self) -> str:
+        return self.lock()["info"]["python"]
+
+
+def cache_root() -> Path:
+    """The per-user cache folder; ``PYSHELL_CACHE_DIR`` overrides it (tests, CI)."""
+    override = os.environ.get("PYSHELL_CACHE_DIR")
+    return Path(override) if override else platformdirs.user_cache_path("pyshell")
+
+
+def runtime_dir(version: str = PYODIDE_VERSION) -> Path:
+    return cache_root() / "pyodide" / version
+
+
+def cached(version: str = PYODIDE_VERSION) -> Runtime | None:
+    """The cached runtime if it is complete, else None (never touches the network)."""
+    path = runtime_dir(version)
+    marker = path / _MARKER
+    if marker.is_file() and marker.read_text().strip() == PYODIDE_INTEGRITY:
+        if all((path / name).is_file() for name in RUNTIME_FILES):
+            return Runtime(version, path)
+    return None
+
+
+def ensure(allow_download: bool = True) -> Runtime:
+    """Return the cached runtime, fetching it first when missing and allowed."""
+    found = cached()
+    if found:
+        return found
+    if not allow_download or os.environ.get("PYSHELL_OFFLINE") == "1":
+        raise PyshellError(
+            f"Pyodide {PYODIDE_VERSION} is not in the cache ({runtime_dir()}); "
+            "run `pyshell runtime fetch` once while online"
+        )
+    with tempfile.TemporaryDirectory(prefix="pyshell-fetch-") as tmp:
+        tarball = _npm_pack(Path(tmp))
+        verify(tarball, PYODIDE_INTEGRITY)
+        _install(tarball, runtime_dir())
+    found = cached()
+    assert found is not None
+    return found
+
+
+def verify(tarball: Path, integrity: str) -> None:
+    """Refuse a tarball whose sha512 differs from the pinned npm integrity string."""
+    algo, _, expected = integrity.partition("-")
+    digest = hashlib.new(algo)
+    with tarball.open("rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(chunk)
+    actual = base64.b64encode(digest.digest()).decode()
+    if actual != expected:
+        raise PyshellError(
+            f"{tarball.name}: integrity check failed (expected {algo}-{expected[:16]}..., "
+            f"got {algo}-{actual[:16]}...); delete it and fetch again"
+        )
+
+
+def _npm_pack(dest: Path) -> Path:
+    npm = shutil.which("npm")
+    if npm is None:
+        raise PyshellError(
+            "npm not found: pyshell fetches Pyodide with npm; install Node.js and npm "
+            "(Debian: apt-get install npm) and run `pyshell runtime fetch`"
+        )
+    spec = f"pyodide@{PYODIDE_VERSION}"
+    try:
+        proc = subprocess.run(
+            [npm, "pack", spec, "--pack-destination", str(dest), "--json", "--silent"],
+            capture_output=True, text=True, timeout=600, cwd=dest,
+        )
+    except subprocess.TimeoutExpired:
+        raise PyshellError(f"npm pack {spec} timed out; check the network and retry") from None
+    tarballs = list(dest.glob("pyodide-*.tgz"))
+    if proc.returncode != 0 or len(tarballs) != 1:
+        reason = _last_line(proc.stderr) or f"exit code {proc.returncode}"
+        raise PyshellError(
+            f"could not download Pyodide {PYODIDE_VERSION} with npm ({reason}); "
+            "connect to the network once and run `pyshell runtime fetch`"
+        )
+    return tarballs[0]
+
+
+def _last_line(text: str) -> str:
+    lines = [ln.strip() for ln in text.splitlines() if ln.strip() and "npm error" in ln]
+    lines = lines or [ln.strip() for ln in text.splitlines() if ln.strip()]
+    return lines[0][:200] if lines else ""
+
+
+def _install(tarball: Path, target: Path) -> None:
+    """Unpack only RUNTIME_FILES, then move the folder into place in one rename."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=target.parent))
+    try:
+        with tarfile.open(tarball, "r:gz") as tar:
+            for name in RUNTIME_FILES:
+                member = tar.getmember(f"package/{name}")
+                src = tar.extractfile(member)
+                if src is None:
+                    raise PyshellError(f"{tarball.name}: {name} is not a regular file")
+                with src, (staging / name).open("wb") as out:
+                    shutil.copyfileobj(src, out)
+        (staging / _MARKER).write_text(PYODIDE_INTEGRITY + "\n")
+        if target.exists():
+            shutil.rmtree(target)
+        staging.rename(target)
+    except KeyError as exc:
+        raise PyshellError(f"{tarball.name}: missing {exc}; not a Pyodide package") from None
+    finally:
+        if staging.exists():
+            shutil.rmtree(staging, ignore_errors=True)

@@ -1,0 +1,201 @@
+"""The loopback app server: the app's files, the runtime and the API, on 127.0.0.1 only.
+
+Starlette routes run under uvicorn in a background thread, so the main thread stays free
+for the GUI toolkit's event loop. Every response carries the headers in ``security``;
+every request passes the Host and Origin checks; ``/_pyshell/api/`` also needs the token.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import mimetypes
+import secrets
+import socket
+import sys
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TextIO
+
+import uvicorn
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import FileResponse, HTMLResponse, PlainTextResponse, Response
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from . import bundle, security
+from .config import AppConfig
+from .resources import WASM_RUNTIME_DIR
+from .runtime import RUNTIME_FILES, Runtime
+
+mimetypes.add_type("text/javascript", ".mjs")
+mimetypes.add_type("text/javascript", ".js")
+mimetypes.add_type("application/wasm", ".wasm")
+
+LogSink = Callable[[str, str], None]
+_BOOT_SNIPPET = (
+    '<meta name="pyshell-token" content="{token}">\n'
+    '<meta name="pyshell-config" content="{config}">\n'
+    '<script type="module" src="/_pyshell/wasm/loader.mjs"></script>\n'
+)
+
+
+def print_sink(stdout: TextIO | None = None, stderr: TextIO | None = None) -> LogSink:
+    """Forward the app's print() and tracebacks to this process's terminal."""
+
+    def sink(stream: str, text: str) -> None:
+        out = (stderr or sys.stderr) if stream == "stderr" else (stdout or sys.stdout)
+        out.write(text if text.endswith("\n") else text + "\n")
+        out.flush()
+
+    return sink
+
+
+class AppServer:
+    """One app served on a random loopback port with a per-launch token."""
+
+    def __init__(self, app: AppConfig, runtime: Runtime, log: LogSink | None = None) -> None:
+        self.app = app
+        self.runtime = runtime
+        self.token = secrets.token_urlsafe(32)
+        self._log = log or print_sink()
+        self._sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self._sock.bind(("127.0.0.1", 0))
+        self.port: int = self._sock.getsockname()[1]
+        self._server: uvicorn.Server | None = None
+        self._thread: threading.Thread | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/"
+
+    def asgi(self) -> ASGIApp:
+        routes = [
+            Route("/", self._index),
+            Route("/index.html", self._index),
+            Route("/_pyshell/api/bundle.zip", self._bundle),
+            Route("/_pyshell/api/log", self._log_route, methods=["POST"]),
+            Route("/_pyshell/runtime/{name}", self._runtime_file),
+            Mount("/_pyshell/wasm", StaticFiles(directory=WASM_RUNTIME_DIR)),
+            Route("/_pyshell/{rest:path}", _not_found),
+            Mount("/", StaticFiles(directory=self.app.ui_dir)),
+        ]
+        return _Guard(Starlette(routes=routes), self.port, self.token)
+
+    def start(self) -> None:
+        """Serve in a daemon thread; returns once the socket accepts connections."""
+        config = uvicorn.Config(self.asgi(), log_level="warning", access_log=False,
+                                lifespan="off", timeout_keep_alive=60, ws="none")
+        self._server = uvicorn.Server(config)
+        self._thread = threading.Thread(target=self._server.run,
+                                        kwargs={"sockets": [self._sock]},
+                                        name="pyshell-server", daemon=True)
+        self._thread.start()
+        while not self._server.started:
+            if not self._thread.is_alive():
+                raise RuntimeError("the app server failed to start")
+            threading.Event().wait(0.01)
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.should_exit = True
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+        self._sock.close()
+
+    def __enter__(self) -> AppServer:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    async def _index(self, request: Request) -> Response:
+        page = (self.app.ui_dir / "index.html").read_text(encoding="utf-8")
+        config = {"entry": self.app.entry, "bundle": "/_pyshell/api/bundle.zip",
+                  "runtime": "/_pyshell/runtime/", "log": "/_pyshell/api/log"}
+        snippet = _BOOT_SNIPPET.format(token=self.token,
+                                       config=html.escape(json.dumps(config), quote=True))
+        return HTMLResponse(inject_head(page, snippet))
+
+    async def _bundle(self, request: Request) -> Response:
+        return Response(bundle.build_zip(self.app), media_type="application/zip")
+
+    async def _log_route(self, request: Request) -> Response:
+        try:
+            body: Any = json.loads(await request.body())
+            stream, text = body["stream"], body["text"]
+        except (ValueError, KeyError, TypeError):
+            return PlainTextResponse("bad log message", status_code=400)
+        if stream not in ("stdout", "stderr") or not isinstance(text, str):
+            return PlainTextResponse("bad log message", status_code=400)
+        self._log(stream, text)
+        return Response(status_code=204)
+
+    async def _runtime_file(self, request: Request) -> Response:
+        name = request.path_params["name"]
+        if name not in RUNTIME_FILES:
+            raise HTTPException(404)
+        return FileResponse(self.runtime.file(name))
+
+
+def inject_head(page: str, snippet: str) -> str:
+    """Put pyshell's boot tags at the start of <head> (or of the page when it has none)."""
+    lower = page.lower()
+    at = lower.find("<head")
+    if at >= 0:
+        close = lower.find(">", at)
+        return page[: close + 1] + "\n" + snippet + page[close + 1:]
+    return snippet + page
+
+
+async def _not_found(request: Request) -> Response:
+    raise HTTPException(404)
+
+
+class _Guard:
+    """ASGI middleware: refuse foreign Hosts and Origins, check the token, add headers."""
+
+    def __init__(self, app: ASGIApp, port: int, token: str) -> None:
+        self.app, self.port, self.token = app, port, token
+        self._headers = [(k.encode(), v.encode()) for k, v in security.SECURITY_HEADERS]
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
+        refusal = self._refusal(scope["path"], headers)
+        if refusal:
+            await self._refuse(refusal, send)
+            return
+
+        async def send_with_headers(message: dict) -> None:
+            if message["type"] == "http.response.start":
+                message["headers"] = list(message.get("headers", [])) + self._headers
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+    def _refusal(self, path: str, headers: dict[str, str]) -> tuple[int, str] | None:
+        if not security.host_allowed(headers.get("host"), self.port):
+            return 403, "pyshell: refused: unexpected Host header"
+        if not security.origin_allowed(headers.get("origin"), headers.get("sec-fetch-site"),
+                                       self.port):
+            return 403, "pyshell: refused: cross-origin request"
+        if path.startswith(security.API_PREFIX) and not security.token_valid(
+                headers.get(security.TOKEN_HEADER), self.token):
+            return 401, "pyshell: refused: missing or wrong token"
+        return None
+
+    async def _refuse(self, refusal: tuple[int, str], send: Send) -> None:
+        status, text = refusal
+        body = text.encode()
+        await send({"type": "http.response.start", "status": status,
+                    "headers": [(b"content-type", b"text/plain; charset=utf-8"),
+                                (b"content-length", str(len(body)).encode()), *self._headers]})
+        await send({"type": "http.response.body", "body": body})

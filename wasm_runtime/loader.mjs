@@ -1,0 +1,211 @@
+// The page side of pyshell: starts the Python worker, applies its DOM writes once per
+// animation frame, answers its reads, delegates events to it and shows app errors.
+// The page's own HTML and CSS are already painted when this module runs.
+import * as msg from "./protocol.mjs";
+
+const root = document.documentElement;
+const tokenMeta = document.querySelector('meta[name="pyshell-token"]');
+const token = tokenMeta?.content ?? "";
+tokenMeta?.remove(); // the worker keeps it; nothing else in the page needs to see it
+const config = JSON.parse(document.querySelector('meta[name="pyshell-config"]')?.content ?? "{}");
+const handles = new Map();   // handle number -> element created by Python
+const listeners = new Map(); // handler id -> {type, selector, keys, prevent}
+const attachedTypes = new Set();
+let queued = [];
+let frameRequested = false;
+
+root.dataset.pyshell = "booting";
+const worker = new Worker(new URL("./worker.mjs", import.meta.url), { type: "module" });
+
+// ---- element references -------------------------------------------------------------
+function resolve(ref) {
+  if (typeof ref === "string") return [document.createTextNode(ref)];
+  if (ref.h !== undefined) return handles.has(ref.h) ? [handles.get(ref.h)] : [];
+  if (ref.id !== undefined) return [document.getElementById(ref.id)].filter(Boolean);
+  if (ref.all !== undefined) return [...document.querySelectorAll(ref.all)];
+  return [document.querySelector(ref.sel)].filter(Boolean);
+}
+
+// ---- DOM writes -------------------------------------------------------------------------
+const OPS = {
+  create(ref, tag) { handles.set(ref.h, document.createElement(tag)); },
+  set(ref, prop, value) { for (const el of resolve(ref)) el[prop] = value; },
+  attr(ref, name, value) {
+    for (const el of resolve(ref)) value === null ? el.removeAttribute(name) : el.setAttribute(name, value);
+  },
+  class(ref, names, on) {
+    for (const el of resolve(ref)) {
+      for (const name of names) on === null ? el.classList.toggle(name) : el.classList.toggle(name, on);
+    }
+  },
+  style(ref, name, value) {
+    for (const el of resolve(ref)) value === null ? el.style.removeProperty(name) : el.style.setProperty(name, value);
+  },
+  append(ref, children) { for (const el of resolve(ref)) el.append(...children.flatMap(resolve)); },
+  prepend(ref, children) { for (const el of resolve(ref)) el.prepend(...children.flatMap(resolve)); },
+  remove(ref) { for (const el of resolve(ref)) el.remove(); if (ref.h !== undefined) handles.delete(ref.h); },
+  focus(ref, select) { const [el] = resolve(ref); el?.focus(); if (select) el?.select?.(); },
+  blur(ref) { for (const el of resolve(ref)) el.blur(); },
+  scroll(ref) { resolve(ref)[0]?.scrollIntoView({ block: "nearest" }); },
+  release(ref) { handles.delete(ref.h); },
+  listen(id, type, selector, keys, prevent) {
+    listeners.set(id, { type, selector, keys: keys.map(parseKey), prevent });
+    if (!attachedTypes.has(type)) {
+      attachedTypes.add(type);
+      document.addEventListener(type, onDomEvent, { capture: true });
+    }
+  },
+  unlisten(id) { listeners.delete(id); },
+};
+
+function applyBatch(ops) {
+  for (const [name, ...args] of ops) {
+    try {
+      OPS[name](...args);
+    } catch (err) {
+      console.error(`pyshell: DOM op ${name} failed`, err);
+    }
+  }
+}
+
+function applyQueued() {
+  frameRequested = false;
+  const batches = queued;
+  queued = [];
+  for (const ops of batches) applyBatch(ops);
+}
+
+function enqueue(ops) {
+  // Listeners must be live before the next event, not a frame later.
+  const [now, later] = [ops.filter((op) => op[0] === "listen" || op[0] === "unlisten"), ops];
+  if (now.length) applyBatch(now);
+  queued.push(later.filter((op) => op[0] !== "listen" && op[0] !== "unlisten"));
+  if (!frameRequested) {
+    frameRequested = true;
+    requestAnimationFrame(applyQueued);
+    // A hidden window gets no frames; do not let writes wait for it to be shown.
+    setTimeout(() => frameRequested && applyQueued(), 100);
+  }
+}
+
+// ---- DOM reads ------------------------------------------------------------------------
+const QUERIES = {
+  get(ref, prop) { const [el] = resolve(ref); return el === undefined ? null : el[prop]; },
+  exists(ref) { return resolve(ref).length > 0; },
+  count(ref) { return resolve(ref).length; },
+};
+
+function answer(id, [name, ...args]) {
+  applyQueued(); // a read sees every write sent before it
+  try {
+    worker.postMessage({ type: msg.REPLY, id, value: QUERIES[name](...args) });
+  } catch (err) {
+    worker.postMessage({ type: msg.REPLY, id, error: String(err) });
+  }
+}
+
+// ---- events -----------------------------------------------------------------------------
+function parseKey(spec) {
+  const parts = spec.split("+");
+  const key = parts.length > 1 && parts.at(-1) === "" ? "+" : parts.pop();
+  const mods = new Set(parts.map((p) => p.toLowerCase()));
+  return { key: key.toLowerCase(), mod: mods.has("mod"), ctrl: mods.has("ctrl"),
+           alt: mods.has("alt"), shift: mods.has("shift"), meta: mods.has("meta") };
+}
+
+function keyMatches(e, k) {
+  if (e.key.toLowerCase() !== k.key) return false;
+  const mod = e.ctrlKey || e.metaKey;
+  if (k.mod) return mod && e.altKey === k.alt;
+  return e.ctrlKey === k.ctrl && e.metaKey === k.meta && e.altKey === k.alt &&
+    (k.shift ? e.shiftKey : true);
+}
+
+function isEditable(el) {
+  return el instanceof Element && (el.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(el.tagName));
+}
+
+function describe(e, matched) {
+  const target = e.target instanceof Element ? e.target : matched;
+  const form = e.type === "submit" && matched instanceof HTMLFormElement
+    ? Object.fromEntries([...new FormData(matched)].map(([k, v]) => [k, String(v)])) : {};
+  return {
+    type: e.type,
+    target_id: matched.id || "",
+    target_tag: matched.tagName ? matched.tagName.toLowerCase() : "",
+    value: "value" in target && typeof target.value === "string" ? target.value : null,
+    checked: "checked" in target && typeof target.checked === "boolean" ? target.checked : null,
+    key: e.key ?? null,
+    code: e.code ?? null,
+    ctrl: !!e.ctrlKey, shift: !!e.shiftKey, alt: !!e.altKey, meta: !!e.metaKey,
+    data: { ...(matched.dataset ?? {}) },
+    form,
+  };
+}
+
+function onDomEvent(e) {
+  for (const [id, l] of listeners) {
+    if (l.type !== e.type) continue;
+    const matched = l.selector ? e.target.closest?.(l.selector) : (e.target instanceof Element ? e.target : root);
+    if (!matched) continue;
+    if (l.keys.length) {
+      if (!l.keys.some((k) => keyMatches(e, k))) continue;
+      // A bare shortcut like "/" anywhere on the page must not steal typing in a field.
+      if (!l.selector && isEditable(e.target) && !(e.ctrlKey || e.metaKey || e.altKey)) continue;
+    }
+    if (l.prevent) e.preventDefault();
+    worker.postMessage({ type: msg.EVENT, handler: id, event: describe(e, matched) });
+  }
+}
+
+// ---- errors --------------------------------------------------------------------------
+function showError(text, title = "Python error") {
+  let panel = document.getElementById("pyshell-error");
+  if (!panel) {
+    panel = document.createElement("div");
+    panel.id = "pyshell-error";
+    panel.setAttribute("role", "alert");
+    panel.style.cssText = "position:fixed;left:12px;right:12px;bottom:12px;max-height:45vh;" +
+      "overflow:auto;z-index:2147483647;background:#1e1e2e;color:#f5e0dc;border-left:4px solid #f38ba8;" +
+      "border-radius:8px;padding:12px 16px;font:13px/1.45 ui-monospace,Menlo,Consolas,monospace;" +
+      "box-shadow:0 8px 30px rgba(0,0,0,.35)";
+    const head = document.createElement("div");
+    head.style.cssText = "display:flex;justify-content:space-between;align-items:center;margin-bottom:6px";
+    const label = document.createElement("strong");
+    label.style.color = "#f38ba8";
+    const close = document.createElement("button");
+    close.textContent = "Dismiss";
+    close.style.cssText = "background:#313244;color:#cdd6f4;border:0;border-radius:4px;padding:4px 10px;cursor:pointer";
+    close.addEventListener("click", () => panel.remove());
+    const pre = document.createElement("pre");
+    pre.style.cssText = "margin:0;white-space:pre-wrap";
+    head.append(label, close);
+    panel.append(head, pre);
+    document.body.append(panel);
+  }
+  panel.querySelector("strong").textContent = title;
+  panel.querySelector("pre").textContent = text;
+}
+
+// ---- worker messages ------------------------------------------------------------------
+worker.onmessage = ({ data }) => {
+  switch (data.type) {
+    case msg.DOM: enqueue(data.ops); break;
+    case msg.QUERY: answer(data.id, data.op); break;
+    case msg.STATUS: root.dataset.pyshellStatus = data.text; break;
+    case msg.READY:
+      applyQueued();
+      root.dataset.pyshell = data.ok ? "ready" : "error";
+      break;
+    case msg.ERROR: showError(data.text); break;
+    case msg.FATAL:
+      root.dataset.pyshell = "error";
+      showError(data.text, "pyshell could not start the app");
+      break;
+  }
+};
+worker.onerror = (e) => {
+  root.dataset.pyshell = "error";
+  showError(e.message || "the Python worker failed to load", "pyshell could not start the app");
+};
+worker.postMessage({ type: msg.INIT, token, config });

@@ -1,0 +1,110 @@
+// The module worker that hosts Pyodide: boots it, unpacks pyshell's API and the app's
+// packages, runs the entry point and dispatches page events to Python. Python never runs
+// on the page's thread, so the UI stays responsive while it boots or computes.
+import * as msg from "./protocol.mjs";
+
+const APP_DIR = "/home/pyodide/app";
+let pyodide;
+let bootstrap;
+let token = "";
+let config = {};
+const pending = new Map(); // query id -> {resolve, reject}
+let nextQuery = 1;
+
+const logBuffer = { stdout: [], stderr: [] };
+let logTimer = null;
+
+function log(stream, line) {
+  logBuffer[stream].push(line);
+  logTimer ??= setTimeout(flushLog, 30);
+}
+
+function flushLog() {
+  logTimer = null;
+  for (const stream of ["stdout", "stderr"]) {
+    if (!logBuffer[stream].length) continue;
+    const text = logBuffer[stream].join("\n");
+    logBuffer[stream] = [];
+    (stream === "stderr" ? console.error : console.log)(text);
+    if (config.log) {
+      fetch(config.log, {
+        method: "POST",
+        headers: { "x-pyshell-token": token, "content-type": "application/json" },
+        body: JSON.stringify({ stream, text }),
+      }).catch(() => {});
+    }
+  }
+}
+
+const bridge = {
+  send(opsJson) {
+    postMessage({ type: msg.DOM, ops: JSON.parse(opsJson) });
+  },
+  request(opJson) {
+    const id = nextQuery++;
+    postMessage({ type: msg.QUERY, id, op: JSON.parse(opJson) });
+    return new Promise((resolve, reject) => pending.set(id, { resolve, reject }));
+  },
+  error(text) {
+    postMessage({ type: msg.ERROR, text });
+  },
+};
+
+async function fetchOk(url) {
+  const response = await fetch(url, { headers: { "x-pyshell-token": token } });
+  if (!response.ok) throw new Error(`${url}: HTTP ${response.status}`);
+  return response;
+}
+
+async function boot() {
+  postMessage({ type: msg.STATUS, text: "Starting Python…" });
+  const bundle = fetchOk(config.bundle).then((r) => r.arrayBuffer());
+  const { loadPyodide } = await import(new URL("pyodide.mjs", new URL(config.runtime, location.href)));
+  pyodide = await loadPyodide({
+    indexURL: new URL(config.runtime, location.href).href,
+    stdout: (line) => log("stdout", line),
+    stderr: (line) => log("stderr", line),
+  });
+  pyodide.unpackArchive(await bundle, "zip", { extractDir: APP_DIR });
+  pyodide.registerJsModule("_pyshell_js", bridge);
+  pyodide.runPython(`import sys; sys.path.insert(0, ${JSON.stringify(APP_DIR)})`);
+  bootstrap = pyodide.pyimport("pyshell.bootstrap");
+  postMessage({ type: msg.STATUS, text: "" });
+  const ok = await bootstrap.start(config.entry);
+  postMessage({ type: msg.READY, ok });
+}
+
+async function onEvent(handler, event) {
+  const raw = pyodide.toPy(event);
+  try {
+    await bootstrap.dispatch(handler, raw);
+  } finally {
+    raw.destroy();
+  }
+}
+
+self.onmessage = async ({ data }) => {
+  switch (data.type) {
+    case msg.INIT:
+      token = data.token;
+      config = data.config;
+      try {
+        await boot();
+      } catch (err) {
+        flushLog();
+        postMessage({ type: msg.FATAL, text: String(err?.stack || err) });
+      }
+      break;
+    case msg.EVENT:
+      if (bootstrap) await onEvent(data.handler, data.event);
+      break;
+    case msg.REPLY: {
+      const waiter = pending.get(data.id);
+      pending.delete(data.id);
+      if (!waiter) break;
+      if ("error" in data) waiter.reject(new Error(data.error));
+      else waiter.resolve(JSON.stringify(data.value ?? null));
+      break;
+    }
+  }
+};
