@@ -26,6 +26,8 @@ def prepare_environment(engine: str, env: dict[str, str] | None = None) -> dict[
         wanted["QT_API"] = "pyside6"
         if env.get("DISPLAY") and not env.get("WAYLAND_DISPLAY"):
             wanted["QT_QPA_PLATFORM"] = "xcb"
+        # No phoning home (an installed app works offline) and no Chromium log spam.
+        wanted["QTWEBENGINE_CHROMIUM_FLAGS"] = "--disable-background-networking --log-level=3"
         if hasattr(os, "geteuid") and os.geteuid() == 0:
             # Chromium's sandbox refuses to run as root; a root session has no sandbox to lose.
             wanted["QTWEBENGINE_DISABLE_SANDBOX"] = "1"
@@ -41,9 +43,9 @@ def prepare_environment(engine: str, env: dict[str, str] | None = None) -> dict[
     return applied
 
 
-def open_window(url: str, settings: WindowConfig, engine: str, *,
+def open_window(url: str, settings: WindowConfig, engine: str, stop: SignalStop, *,
                 on_started: OnStarted | None = None, debug: bool = False) -> None:
-    """Show the window and block until it is closed (or Ctrl-C / SIGTERM)."""
+    """Show the window and block until it is closed or ``stop`` fires (Ctrl-C, SIGTERM)."""
     prepare_environment(engine)
     try:
         import webview
@@ -54,7 +56,8 @@ def open_window(url: str, settings: WindowConfig, engine: str, *,
         min_size=(settings.min_width, settings.min_height), resizable=settings.resizable,
         fullscreen=settings.fullscreen, background_color=settings.background,
     )
-    stop_on_signals(window.destroy)
+    if not stop.attach(window.destroy):
+        return
     try:
         webview.start(on_started, (window,) if on_started else None, gui=engine, debug=debug,
                       private_mode=True)
@@ -63,17 +66,38 @@ def open_window(url: str, settings: WindowConfig, engine: str, *,
                            "`pyshell doctor` lists what is missing") from None
 
 
-def stop_on_signals(stop: Callable[[], None]) -> None:
+class SignalStop:
     """Turn Ctrl-C and SIGTERM into a clean close, even while a C event loop runs.
 
     Python signal handlers never run while Qt or GTK sits in its C main loop, so the
     signals are blocked in every thread and received by one thread with ``sigwait``.
+    Create it before any other thread starts so that all of them inherit the mask.
     """
-    signals = {signal.SIGINT, signal.SIGTERM}
-    signal.pthread_sigmask(signal.SIG_BLOCK, signals)
 
-    def wait() -> None:
+    def __init__(self) -> None:
+        self.requested = threading.Event()
+        self._lock = threading.Lock()
+        self._action: Callable[[], None] | None = None
+        signals = {signal.SIGINT, signal.SIGTERM}
+        signal.pthread_sigmask(signal.SIG_BLOCK, signals)
+        threading.Thread(target=self._wait, args=(signals,), name="pyshell-signals",
+                         daemon=True).start()
+
+    def attach(self, action: Callable[[], None]) -> bool:
+        """Run ``action`` on the next signal; False if a signal already came."""
+        with self._lock:
+            self._action = action
+            return not self.requested.is_set()
+
+    def wait(self) -> None:
+        self.requested.wait()
+
+    def _wait(self, signals: set[signal.Signals]) -> None:
         signal.sigwait(signals)
-        stop()
-
-    threading.Thread(target=wait, name="pyshell-signals", daemon=True).start()
+        with self._lock:
+            self.requested.set()
+            action = self._action
+        if action is not None:
+            action()
+        signal.sigwait(signals)  # a second Ctrl-C while closing: leave at once
+        os._exit(0)

@@ -16,7 +16,8 @@ from typing import Any
 from . import dom
 from .transport import Transport, WorkerTransport
 
-_INTERNAL_MARKERS = ("/pyshell/bootstrap.py", "/pyshell/dom.py", "/_pyodide/", "/pyodide/",
+APP_ROOT = "/home/pyodide/app/"  # where worker.mjs unpacks the app; shown as relative paths
+_INTERNAL_MARKERS = ("/pyshell/bootstrap.py", "/pyshell/dom.py", "/pyshell/transport.py",
                      "<exec>", "<frozen ", "/lib/python3")
 
 
@@ -61,4 +62,4 @@ def format_app_traceback(exc: BaseException) -> str:
     lines = ["Traceback (most recent call last):\n"] if frames else []
     lines += traceback.format_list(frames)
     lines += traceback.format_exception_only(type(exc), exc)
-    return "".join(lines)
+    return "".join(lines).replace(APP_ROOT, "")

@@ -1,0 +1,88 @@
+"""Shared fixtures: fresh template apps, a virtual display, and where screenshots go."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from pyshell import scaffold
+
+REPO = Path(__file__).resolve().parent.parent
+ARTIFACTS = REPO / "test-artifacts"
+PYSHELL = [sys.executable, "-m", "pyshell.cli"]
+
+
+@pytest.fixture
+def app_dir(tmp_path: Path) -> Path:
+    """A new app made from the template, as `pyshell new` makes it."""
+    return scaffold.create("sample-tasks", target=tmp_path / "sample-tasks")
+
+
+@pytest.fixture
+def make_app(tmp_path: Path):
+    """Write a small app: ``make_app({"app/main.py": "..."})`` -> its folder."""
+
+    def make(files: dict[str, str], name: str = "probe") -> Path:
+        root = tmp_path / name
+        defaults = {
+            "pyproject.toml": f'[project]\nname = "{name}"\nversion = "1.0"\n'
+                              '[tool.pyshell]\nentry = "app.main:main"\n',
+            "app/__init__.py": "",
+            "ui/index.html": '<!doctype html><html><head><title>probe</title></head>'
+                             '<body><div id="out">static</div><ul id="list"></ul>'
+                             '<button id="go">go</button></body></html>',
+        }
+        for rel, text in {**defaults, **files}.items():
+            path = root / rel
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(text, encoding="utf-8")
+        return root
+
+    return make
+
+
+@pytest.fixture(scope="session")
+def artifacts() -> Path:
+    ARTIFACTS.mkdir(exist_ok=True)
+    return ARTIFACTS
+
+
+@pytest.fixture(scope="session")
+def xvfb() -> Iterator[str]:
+    """A private X display for real windows; yields its DISPLAY value."""
+    if not shutil.which("Xvfb"):
+        pytest.fail("Xvfb is missing: run scripts/setup.sh (apt-get install xvfb)")
+    read, write = os.pipe()
+    proc = subprocess.Popen(["Xvfb", "-displayfd", str(write), "-screen", "0", "1280x800x24",
+                             "-nolisten", "tcp"], pass_fds=(write,), stderr=subprocess.DEVNULL)
+    os.close(write)
+    with os.fdopen(read) as fh:
+        number = fh.readline().strip()
+    try:
+        yield f":{number}"
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+def run_cli(*args: str, cwd: Path | None = None, env: dict[str, str] | None = None,
+            timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([*PYSHELL, *args], cwd=cwd, env=env, capture_output=True, text=True,
+                          timeout=timeout)
+
+
+def assert_one_line_error(proc: subprocess.CompletedProcess[str], *needles: str) -> None:
+    """A user mistake: non-zero exit, exactly one line on stderr, no traceback."""
+    assert proc.returncode != 0, proc
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1, proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert lines[0].startswith("pyshell: error: "), lines[0]
+    for needle in needles:
+        assert needle in lines[0], (needle, lines[0])

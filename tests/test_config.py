@@ -1,0 +1,57 @@
+from pathlib import Path
+
+import pytest
+
+from pyshell import config
+from pyshell.errors import PyshellError
+
+
+def write(root: Path, text: str) -> Path:
+    (root / "ui").mkdir(exist_ok=True)
+    (root / "ui" / "index.html").write_text("<html></html>")
+    (root / "app").mkdir(exist_ok=True)
+    (root / "pyproject.toml").write_text(text)
+    return root
+
+
+def test_defaults(tmp_path: Path) -> None:
+    app = config.load(write(tmp_path, '[project]\nname = "notes"\nversion = "1.2"\n'))
+    assert (app.name, app.version, app.entry) == ("notes", "1.2", "app.main:main")
+    assert app.entry_module == "app.main" and app.entry_function == "main"
+    assert app.packages == ("app",)
+    assert app.window.title == "notes" and app.window.width == 960
+    assert app.ui_dir == tmp_path / "ui"
+
+
+def test_window_table(tmp_path: Path) -> None:
+    app = config.load(write(tmp_path, '[project]\nname = "n"\n[tool.pyshell.window]\n'
+                            'title = "Notes"\nwidth = 500\nheight = 400\nresizable = false\n'
+                            'background = "#101010"\n'))
+    w = app.window
+    assert (w.title, w.width, w.height, w.resizable, w.background) == (
+        "Notes", 500, 400, False, "#101010")
+
+
+@pytest.mark.parametrize(("toml", "needle"), [
+    ('[project]\nname = "n"\n[tool.pyshell.window]\nwidth = "wide"\n', "width"),
+    ('[project]\nname = "n"\n[tool.pyshell.window]\nwidht = 3\n', "unknown key 'widht'"),
+    ('[project]\nname = "n"\n[tool.pyshell]\nentry = "app main"\n', "entry"),
+    ('[project]\nname = "n"\n[tool.pyshell]\nui = "../elsewhere"\n', "ui"),
+    ('[project]\nname = "n"\n[tool.pyshell]\nui = "missing"\n', "ui"),
+    ('[project]\nname = "n"\n[tool.pyshell.window]\nresizable = "yes"\n', "resizable"),
+    ('[project]\nname = "n"\n[tool.pyshell.window]\nbackground = "red"\n', "background"),
+    ('[project]\nversion = "1"\n', "name"),
+    ('[tool.pyshell]\n', "[project]"),
+    ('[project\n', "invalid TOML"),
+    ('[project]\nname = "n"\n[tool.pyshell]\npackages = ["nope"]\n', "packages"),
+])
+def test_errors_name_the_key(tmp_path: Path, toml: str, needle: str) -> None:
+    with pytest.raises(PyshellError) as info:
+        config.load(write(tmp_path, toml))
+    message = str(info.value)
+    assert needle in message and "\n" not in message
+
+
+def test_missing_pyproject(tmp_path: Path) -> None:
+    with pytest.raises(PyshellError, match="pyproject.toml: not found"):
+        config.load(tmp_path)

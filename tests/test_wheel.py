@@ -1,0 +1,60 @@
+"""The built wheel carries the runtime JS and the template, and works from a clean venv."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="module")
+def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("wheel")
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation",
+                    "-q", "-w", str(out), str(REPO)], check=True, timeout=300)
+    (found,) = out.glob("pyshell-*.whl")
+    return found
+
+
+def test_wheel_contents(wheel: Path) -> None:
+    names = set(zipfile.ZipFile(wheel).namelist())
+    for required in ("pyshell/cli.py", "pyshell/server.py", "pyshell/testing.py",
+                     "pyshell/wasm_runtime/loader.mjs", "pyshell/wasm_runtime/worker.mjs",
+                     "pyshell/wasm_runtime/protocol.mjs",
+                     "pyshell/wasm_runtime/python/pyshell/dom.py",
+                     "pyshell/app_template/pyproject.toml", "pyshell/app_template/app/main.py",
+                     "pyshell/app_template/ui/index.html",
+                     "pyshell/app_template/tests/test_ui.py"):
+        assert required in names, required
+    assert not [n for n in names if n.endswith((".wasm", ".pyc")) or "__pycache__" in n]
+    entry_points = next(n for n in names if n.endswith("entry_points.txt"))
+    text = zipfile.ZipFile(wheel).read(entry_points).decode()
+    assert "pyshell = pyshell.cli:main" in text and "pyshell = pyshell.testing" in text
+
+
+def test_host_and_wasm_modules_do_not_collide() -> None:
+    host = {p.stem for p in (REPO / "shell" / "pyshell").glob("*.py")} - {"__init__"}
+    wasm = {p.stem for p in (REPO / "wasm_runtime" / "python" / "pyshell").glob("*.py")}
+    assert not host & wasm, host & wasm
+
+
+def test_clean_venv_install_runs_pyshell_new(wheel: Path, tmp_path: Path) -> None:
+    venv = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=120)
+    py = venv / "bin" / "python"
+    subprocess.run([str(py), "-m", "pip", "install", "-q", str(wheel)], check=True, timeout=600)
+    proc = subprocess.run([str(venv / "bin" / "pyshell"), "new", "notes"], cwd=tmp_path,
+                          capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    assert (tmp_path / "notes" / "app" / "main.py").is_file()
+    assert 'name = "notes"' in (tmp_path / "notes" / "pyproject.toml").read_text()
+    check = subprocess.run([str(py), "-c", "import pyshell.dom, pyshell.resources as r; "
+                            "print(r.WASM_RUNTIME_DIR)"], capture_output=True, text=True,
+                           cwd=tmp_path, timeout=60)
+    assert check.returncode == 0, check.stderr
+    assert str(venv) in check.stdout and "site-packages/pyshell/wasm_runtime" in check.stdout

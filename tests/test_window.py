@@ -1,0 +1,108 @@
+"""The template app in real pywebview windows under Xvfb, on QtWebEngine and WebKitGTK."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from cdp import CDPPage
+from conftest import PYSHELL
+
+pytestmark = pytest.mark.window
+HARNESS = Path(__file__).with_name("window_harness.py")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def assert_real_picture(path: Path) -> None:
+    """Not a blank or single-colour frame: the window drew the app."""
+    assert path.is_file() and path.stat().st_size > 10_000, path
+    spread = subprocess.run(["convert", str(path), "-format", "%[fx:standard_deviation]", "info:"],
+                            capture_output=True, text=True, check=True).stdout
+    assert float(spread) > 0.05, f"{path} looks blank ({spread})"
+
+
+@pytest.mark.parametrize(("engine", "sab"), [("qt", None), ("gtk", "1"), ("gtk", "0")],
+                         ids=["qt", "gtk-sharedarraybuffer", "gtk-no-sharedarraybuffer"])
+def test_template_in_a_window(engine: str, sab: str | None, app_dir: Path, xvfb: str,
+                              artifacts: Path) -> None:
+    shot = artifacts / f"window-{engine}{'' if sab is None else '-sab' + sab}.png"
+    shot.unlink(missing_ok=True)
+    env = dict(os.environ, DISPLAY=xvfb)
+    if sab is not None:
+        env["JSC_useSharedArrayBuffer"] = sab
+    proc = subprocess.run([sys.executable, str(HARNESS), str(app_dir), engine, str(shot)],
+                          env=env, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    line = next(ln for ln in proc.stdout.splitlines() if ln.startswith("FINDINGS "))
+    found = json.loads(line.removeprefix("FINDINGS "))
+    assert found["state"] == "ready", proc.stderr[-3000:]
+    assert found["tasks_before"] == 3 and found["tasks_after"] == 4
+    assert found["last_title"] == "Added in the window"
+    assert found["isolated"] is True and found["token_in_dom"] is False
+    if sab == "0":
+        assert found["shared_array_buffer"] == "undefined"  # the fallback path really ran
+    else:
+        assert found["shared_array_buffer"] == "function"
+    assert_real_picture(shot)
+
+
+def test_qt_pyshell_run_driven_over_devtools(app_dir: Path, xvfb: str, artifacts: Path) -> None:
+    """`pyshell run` itself, unmodified; Qt's own DevTools switch lets the test in."""
+    port = free_port()
+    env = dict(os.environ, DISPLAY=xvfb, QTWEBENGINE_REMOTE_DEBUGGING=f"127.0.0.1:{port}")
+    proc = subprocess.Popen([*PYSHELL, "run", str(app_dir), "--gui", "qt"], env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        page = CDPPage(port)
+        page.wait_for("document.documentElement.dataset.pyshell", "ready")
+        assert page.evaluate("document.querySelectorAll('#list .task').length") == 3
+        page.evaluate("document.querySelector('#new-title').focus()")
+        page.type_text("Typed over CDP")
+        page.press_enter()
+        page.wait_for("document.querySelectorAll('#list .task').length", 4, timeout=30)
+        assert page.evaluate(
+            "document.querySelector('#list .task:last-child .title').textContent") == "Typed over CDP"
+        shot = artifacts / "window-qt-pyshell-run.png"
+        page.screenshot(shot)
+        assert_real_picture(shot)
+        page.close()
+        proc.send_signal(signal.SIGINT)  # Ctrl-C
+        out, err = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 0, err[-3000:]
+    assert "Traceback" not in err and "KeyboardInterrupt" not in err
+
+
+def test_gtk_pyshell_run_stops_cleanly_on_ctrl_c(app_dir: Path, xvfb: str) -> None:
+    env = dict(os.environ, DISPLAY=xvfb)
+    proc = subprocess.Popen([*PYSHELL, "run", str(app_dir), "--gui", "gtk"], env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        first = proc.stderr.readline()
+        assert " on gtk at 127.0.0.1:" in first, first
+        port = int(first.rsplit(":", 1)[1])
+        time.sleep(2)
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 0, err[-3000:]
+    assert "Traceback" not in err
+    with pytest.raises(OSError):  # the server went with the window
+        socket.create_connection(("127.0.0.1", port), timeout=2)
