@@ -15,7 +15,10 @@ pytestmark = pytest.mark.page
 
 
 def open_app(browser, app_dir: Path, logs: list | None = None):
-    server = AppServer(config.load(app_dir), runtime.ensure(),
+    folders = {name: app_dir.parent / "folders" / name for name in ("appdata", "documents",
+                                                                      "home", "temp")}
+    folders["appdata"].mkdir(parents=True, exist_ok=True)
+    server = AppServer(config.load(app_dir), runtime.ensure(), folders=folders,
                        log=(lambda s, t: logs.append((s, t))) if logs is not None else None)
     server.start()
     context = browser.new_context()

@@ -14,9 +14,11 @@ from pyshell.server import AppServer, inject_head
 
 
 @pytest.fixture
-def served(app_dir: Path) -> Iterator[tuple[AppServer, list[tuple[str, str]]]]:
+def served(app_dir: Path, folders: dict[str, Path]
+           ) -> Iterator[tuple[AppServer, list[tuple[str, str]]]]:
     logs: list[tuple[str, str]] = []
-    server = AppServer(config.load(app_dir), runtime.ensure(), log=lambda s, t: logs.append((s, t)))
+    server = AppServer(config.load(app_dir), runtime.ensure(), folders=folders,
+                       log=lambda s, t: logs.append((s, t)))
     with server:
         yield server, logs
 

@@ -37,10 +37,11 @@ def assert_real_picture(path: Path) -> None:
 @pytest.mark.parametrize(("engine", "sab"), [("qt", None), ("gtk", "1"), ("gtk", "0")],
                          ids=["qt", "gtk-sharedarraybuffer", "gtk-no-sharedarraybuffer"])
 def test_template_in_a_window(engine: str, sab: str | None, app_dir: Path, xvfb: str,
-                              artifacts: Path) -> None:
+                              artifacts: Path, tmp_path: Path) -> None:
     shot = artifacts / f"window-{engine}{'' if sab is None else '-sab' + sab}.png"
     shot.unlink(missing_ok=True)
-    env = dict(os.environ, DISPLAY=xvfb)
+    data_home = tmp_path / "xdg-data"  # where platformdirs puts {appdata} on Linux
+    env = dict(os.environ, DISPLAY=xvfb, XDG_DATA_HOME=str(data_home))
     if sab is not None:
         env["JSC_useSharedArrayBuffer"] = sab
     proc = subprocess.run([sys.executable, str(HARNESS), str(app_dir), engine, str(shot)],
@@ -57,12 +58,16 @@ def test_template_in_a_window(engine: str, sab: str | None, app_dir: Path, xvfb:
     else:
         assert found["shared_array_buffer"] == "function"
     assert_real_picture(shot)
+    saved = json.loads((data_home / "sample-tasks" / "tasks.json").read_text())
+    assert saved["tasks"][-1]["title"] == "Added in the window"  # through the data grant
 
 
-def test_qt_pyshell_run_driven_over_devtools(app_dir: Path, xvfb: str, artifacts: Path) -> None:
+def test_qt_pyshell_run_driven_over_devtools(app_dir: Path, xvfb: str, artifacts: Path,
+                                            tmp_path: Path) -> None:
     """`pyshell run` itself, unmodified; Qt's own DevTools switch lets the test in."""
     port = free_port()
-    env = dict(os.environ, DISPLAY=xvfb, QTWEBENGINE_REMOTE_DEBUGGING=f"127.0.0.1:{port}")
+    env = dict(os.environ, DISPLAY=xvfb, QTWEBENGINE_REMOTE_DEBUGGING=f"127.0.0.1:{port}",
+               XDG_DATA_HOME=str(tmp_path / "xdg-data"))
     proc = subprocess.Popen([*PYSHELL, "run", str(app_dir), "--gui", "qt"], env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
@@ -88,8 +93,8 @@ def test_qt_pyshell_run_driven_over_devtools(app_dir: Path, xvfb: str, artifacts
     assert "Traceback" not in err and "KeyboardInterrupt" not in err
 
 
-def test_gtk_pyshell_run_stops_cleanly_on_ctrl_c(app_dir: Path, xvfb: str) -> None:
-    env = dict(os.environ, DISPLAY=xvfb)
+def test_gtk_pyshell_run_stops_cleanly_on_ctrl_c(app_dir: Path, xvfb: str, tmp_path: Path) -> None:
+    env = dict(os.environ, DISPLAY=xvfb, XDG_DATA_HOME=str(tmp_path / "xdg-data"))
     proc = subprocess.Popen([*PYSHELL, "run", str(app_dir), "--gui", "gtk"], env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:

@@ -2,6 +2,7 @@
 // packages, runs the entry point and dispatches page events to Python. Python never runs
 // on the page's thread, so the UI stays responsive while it boots or computes.
 import * as msg from "./protocol.mjs";
+import { mountGrants, xhrTransport } from "./fs.mjs";
 
 const APP_DIR = "/home/pyodide/app";
 let pyodide;
@@ -66,6 +67,7 @@ async function boot() {
     stderr: (line) => log("stderr", line),
   });
   pyodide.unpackArchive(await bundle, "zip", { extractDir: APP_DIR });
+  if (config.grants?.length) mountGrants(pyodide, config.grants, xhrTransport(config.fs, token));
   pyodide.registerJsModule("_pyshell_js", bridge);
   pyodide.runPython(`import sys; sys.path.insert(0, ${JSON.stringify(APP_DIR)})`);
   bootstrap = pyodide.pyimport("pyshell.bootstrap");

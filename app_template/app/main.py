@@ -2,22 +2,36 @@
 
 from __future__ import annotations
 
+import json
 from html import escape
+from pathlib import Path
 
 from pyshell import dom
 from pyshell.dom import Event
 
 from .tasks import FILTERS, Filter, TaskList
 
+# The app's data grant (see [[tool.pyshell.permissions.fs]] in pyproject.toml).
+SAVED = Path("/data/tasks.json")
+
 tasks = TaskList()
 view: dict[str, object] = {"filter": "all", "editing": None}
 
 
 def main() -> None:
-    for title in ("Try pyshell", "Edit app/main.py", "Ship it"):
-        tasks.add(title)
-    tasks.toggle(1)
+    global tasks
+    if SAVED.exists():
+        tasks = TaskList.from_json(json.loads(SAVED.read_text(encoding="utf-8")))
+    else:
+        for title in ("Try pyshell", "Edit app/main.py", "Ship it"):
+            tasks.add(title)
+        tasks.toggle(1)
     render()
+
+
+def save() -> None:
+    """Write the whole list; the write is atomic, so a crash never leaves half a file."""
+    SAVED.write_text(json.dumps(tasks.to_json(), indent=1), encoding="utf-8")
 
 
 def render() -> None:
@@ -53,6 +67,7 @@ def _item(task_id: int, title: str, done: bool) -> str:
 @dom.on("submit", "#new-task")
 def add(event: Event) -> None:
     if tasks.add(event.form.get("title", "")):
+        save()
         dom.select("#new-title").value = ""
         if view["filter"] == "done":
             view["filter"] = "all"
@@ -62,12 +77,14 @@ def add(event: Event) -> None:
 @dom.on("change", ".toggle")
 def toggle(event: Event) -> None:
     tasks.toggle(int(event.data["id"]))
+    save()
     render()
 
 
 @dom.on("click", ".delete")
 def delete(event: Event) -> None:
     tasks.delete(int(event.data["id"]))
+    save()
     render()
 
 
@@ -81,6 +98,7 @@ def start_edit(event: Event) -> None:
 def finish_edit(event: Event) -> None:
     if event.key == "Enter":
         tasks.rename(int(event.data["id"]), event.value or "")
+        save()
     view["editing"] = None
     render()
 
@@ -89,6 +107,7 @@ def finish_edit(event: Event) -> None:
 def blur_edit(event: Event) -> None:
     if view["editing"] == int(event.data["id"]):
         tasks.rename(int(event.data["id"]), event.value or "")
+        save()
         view["editing"] = None
         render()
 
@@ -108,6 +127,7 @@ def filter_shortcut(event: Event) -> None:
 @dom.on("click", "#clear-done")
 def clear_done(event: Event) -> None:
     tasks.clear_done()
+    save()
     render()
 
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Literal
+from dataclasses import asdict, dataclass, field
+from typing import Any, Literal
 
 Filter = Literal["all", "active", "done"]
 FILTERS: tuple[Filter, ...] = ("all", "active", "done")
@@ -66,3 +66,12 @@ class TaskList:
     @property
     def remaining(self) -> int:
         return sum(not t.done for t in self.tasks)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"version": 1, "next_id": self.next_id, "tasks": [asdict(t) for t in self.tasks]}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> TaskList:
+        tasks = [Task(int(t["id"]), str(t["title"]), bool(t["done"])) for t in data["tasks"]]
+        next_id = max([int(data.get("next_id", 1)), *(t.id + 1 for t in tasks)])
+        return cls(tasks, next_id)

@@ -30,3 +30,14 @@ def test_rename_to_empty_deletes() -> None:
     assert tasks.get(1).title == "b"
     tasks.rename(1, "  ")
     assert tasks.tasks == []
+
+
+def test_json_round_trip_keeps_ids() -> None:
+    tasks = TaskList()
+    tasks.add("a")
+    tasks.add("b")
+    tasks.toggle(2)
+    tasks.delete(1)
+    again = TaskList.from_json(tasks.to_json())
+    assert again.tasks == tasks.tasks
+    assert again.add("c").id == 3

@@ -39,3 +39,12 @@ def test_filters_and_shortcuts(pyshell_page) -> None:
     page.keyboard.press("/")
     expect(page.locator("#new-title")).to_be_focused()
     expect(page.locator("#new-title")).to_have_value("")
+
+
+def test_tasks_survive_a_restart(pyshell_page, pyshell_restart) -> None:
+    pyshell_page.fill("#new-title", "Remember me")
+    pyshell_page.press("#new-title", "Enter")
+    expect(pyshell_page.locator("#list .task")).to_have_count(4)
+    page = pyshell_restart()  # a new app server and page, same data folder
+    expect(page.locator("#list .task")).to_have_count(4)
+    expect(page.locator("#list")).to_contain_text("Remember me")

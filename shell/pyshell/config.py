@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from .capabilities import check_mount
 from .errors import PyshellError
 
 _ENTRY_RE = re.compile(r"^[A-Za-z_][\w]*(\.[A-Za-z_]\w*)*(:[A-Za-z_]\w*)?$")
@@ -32,6 +33,15 @@ class WindowConfig:
 
 
 @dataclass(frozen=True)
+class FsPermission:
+    """One declared grant: a host folder (placeholders allowed) mounted inside WebAssembly."""
+
+    path: str
+    mount: str
+    writable: bool
+
+
+@dataclass(frozen=True)
 class AppConfig:
     """Everything pyshell needs to know about one app."""
 
@@ -42,6 +52,7 @@ class AppConfig:
     ui_dir: Path
     packages: tuple[str, ...]
     window: WindowConfig
+    permissions: tuple[FsPermission, ...] = ()
 
     @property
     def entry_module(self) -> str:
@@ -86,7 +97,44 @@ def parse(data: dict[str, Any], root: Path) -> AppConfig:
     for pkg in packages:
         _inside(root, pkg, "[tool.pyshell] packages")
     window = _window(_table(tool, "window", "[tool.pyshell.window]", required=False), name)
-    return AppConfig(root, name, version, entry, ui_dir, packages, window)
+    perms = _permissions(_table(tool, "permissions", "[tool.pyshell.permissions]"))
+    return AppConfig(root, name, version, entry, ui_dir, packages, window, perms)
+
+
+def _permissions(table: dict[str, Any]) -> tuple[FsPermission, ...]:
+    where = "[[tool.pyshell.permissions.fs]]"
+    for key in table:
+        if key != "fs":
+            raise PyshellError(f"pyproject.toml: [tool.pyshell.permissions] unknown key {key!r}; "
+                               "known: fs")
+    entries = table.get("fs", [])
+    if not isinstance(entries, list) or not all(isinstance(e, dict) for e in entries):
+        raise PyshellError(f"pyproject.toml: {where} must be an array of tables")
+    perms: list[FsPermission] = []
+    for entry in entries:
+        unknown = set(entry) - {"path", "mount", "mode"}
+        if unknown:
+            raise PyshellError(f"pyproject.toml: {where} unknown key {sorted(unknown)[0]!r}; "
+                               "known keys: mode, mount, path")
+        path = _string(entry, "path", where)
+        mount = _string(entry, "mount", where)
+        mode = _string(entry, "mode", where, default="ro")
+        if mode not in ("ro", "rw"):
+            raise PyshellError(f"pyproject.toml: {where} mode must be 'ro' or 'rw', got {mode!r}")
+        try:
+            check_mount(mount)
+        except ValueError as exc:
+            raise PyshellError(f"pyproject.toml: {where} {exc}") from None
+        for other in perms:
+            if _nested(mount, other.mount):
+                raise PyshellError(f"pyproject.toml: {where} mount {mount!r} overlaps "
+                                   f"{other.mount!r}; mounts must not nest")
+        perms.append(FsPermission(path, mount, mode == "rw"))
+    return tuple(perms)
+
+
+def _nested(a: str, b: str) -> bool:
+    return a == b or a.startswith(b + "/") or b.startswith(a + "/")
 
 
 def _window(table: dict[str, Any], name: str) -> WindowConfig:

@@ -27,8 +27,10 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from . import bundle, security
+from . import bundle, capabilities, fsapi, security
 from .config import AppConfig
+from .errors import PyshellError
+from .files import FileService
 from .resources import WASM_RUNTIME_DIR
 from .runtime import RUNTIME_FILES, Runtime
 
@@ -58,8 +60,11 @@ def print_sink(stdout: TextIO | None = None, stderr: TextIO | None = None) -> Lo
 class AppServer:
     """One app served on a random loopback port with a per-launch token."""
 
-    def __init__(self, app: AppConfig, runtime: Runtime, log: LogSink | None = None) -> None:
+    def __init__(self, app: AppConfig, runtime: Runtime, log: LogSink | None = None,
+                 folders: dict[str, Path] | None = None) -> None:
+        """``folders`` overrides the placeholder folders ({appdata}, ...), e.g. in tests."""
         self.app = app
+        self.files = FileService(_grants(app, folders))
         self.runtime = runtime
         self.token = secrets.token_urlsafe(32)
         self._log = log or print_sink()
@@ -79,6 +84,7 @@ class AppServer:
             Route("/index.html", self._index),
             Route("/_pyshell/api/bundle.zip", self._bundle),
             Route("/_pyshell/api/log", self._log_route, methods=["POST"]),
+            Route("/_pyshell/api/fs", self._fs_route, methods=["POST"]),
             Route("/_pyshell/runtime/{name}", self._runtime_file),
             Mount("/_pyshell/wasm", StaticFiles(directory=WASM_RUNTIME_DIR)),
             Route("/_pyshell/{rest:path}", _not_found),
@@ -106,6 +112,7 @@ class AppServer:
         if self._thread is not None:
             self._thread.join(timeout=5)
         self._sock.close()
+        self.files.close_all()
 
     def __enter__(self) -> AppServer:
         self.start()
@@ -117,7 +124,9 @@ class AppServer:
     async def _index(self, request: Request) -> Response:
         page = (self.app.ui_dir / "index.html").read_text(encoding="utf-8")
         config = {"entry": self.app.entry, "bundle": "/_pyshell/api/bundle.zip",
-                  "runtime": "/_pyshell/runtime/", "log": "/_pyshell/api/log"}
+                  "runtime": "/_pyshell/runtime/", "log": "/_pyshell/api/log",
+                  "fs": "/_pyshell/api/fs",
+                  "grants": [g.public() for g in self.files.grants()]}
         snippet = _BOOT_SNIPPET.format(token=self.token,
                                        config=html.escape(json.dumps(config), quote=True))
         return HTMLResponse(inject_head(page, snippet))
@@ -136,11 +145,28 @@ class AppServer:
         self._log(stream, text)
         return Response(status_code=204)
 
+    async def _fs_route(self, request: Request) -> Response:
+        return await fsapi.handle(request, self.files)
+
     async def _runtime_file(self, request: Request) -> Response:
         name = request.path_params["name"]
         if name not in RUNTIME_FILES:
             raise HTTPException(404)
         return FileResponse(self.runtime.file(name))
+
+
+def _grants(app: AppConfig, folders: dict[str, Path] | None) -> list[capabilities.Grant]:
+    declared = [(p.path, p.mount, p.writable) for p in app.permissions]
+    if not declared:
+        return []
+    try:
+        return capabilities.build_grants(declared, app.root,
+                                         folders or capabilities.standard_folders(app.name))
+    except (ValueError, OSError) as exc:
+        where = f" {exc.filename}" if getattr(exc, "filename", None) else ""
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        raise PyshellError(f"pyproject.toml: [[tool.pyshell.permissions.fs]] {reason}{where}"
+                           ) from None
 
 
 def inject_head(page: str, snippet: str) -> str:

@@ -46,14 +46,32 @@ def pyshell_app_dir(request: pytest.FixtureRequest) -> Path:
 
 
 @pytest.fixture
-def pyshell_server(pyshell_app_dir: Path) -> Iterator[AppServer]:
-    """The real app server for the app, with the app's print() collected in ``.logs``."""
+def pyshell_folders(tmp_path: Path) -> dict[str, Path]:
+    """Stand-ins for {appdata}, {documents}, {home} and {temp}: tests never touch yours."""
+    folders = {name: tmp_path / "folders" / name for name in ("appdata", "documents", "home",
+                                                               "temp")}
+    for folder in folders.values():
+        folder.mkdir(parents=True, exist_ok=True)
+    return folders
+
+
+def start_server(app_dir: Path, folders: dict[str, Path]) -> AppServer:
+    """A started app server; its ``logs`` list collects the app's print() output."""
     logs: list[tuple[str, str]] = []
-    server = AppServer(config.load(pyshell_app_dir), runtime.ensure(),
-                       log=lambda stream, text: logs.append((stream, text)))
+    server = AppServer(config.load(app_dir), runtime.ensure(),
+                       log=lambda stream, text: logs.append((stream, text)), folders=folders)
     server.logs = logs  # type: ignore[attr-defined]
-    with server:
-        yield server
+    server.start()
+    return server
+
+
+@pytest.fixture
+def pyshell_server(pyshell_app_dir: Path, pyshell_folders: dict[str, Path]
+                   ) -> Iterator[AppServer]:
+    """The real app server for the app, with the app's print() collected in ``.logs``."""
+    server = start_server(pyshell_app_dir, pyshell_folders)
+    yield server
+    server.stop()
 
 
 @pytest.fixture(scope="session")
@@ -75,6 +93,31 @@ def pyshell_page(pyshell_browser: Any, pyshell_server: AppServer) -> Iterator[An
     wait_until_started(page)
     yield page
     context.close()
+
+
+@pytest.fixture
+def pyshell_restart(pyshell_browser: Any, pyshell_server: AppServer, pyshell_app_dir: Path,
+                    pyshell_folders: dict[str, Path]) -> Iterator[Any]:
+    """Call it to quit the app and start it again (same data folders); returns the new page."""
+    started: list[tuple[AppServer, Any]] = []
+
+    def restart() -> Any:
+        pyshell_server.stop()
+        for server, context in started:
+            context.close()
+            server.stop()
+        server = start_server(pyshell_app_dir, pyshell_folders)
+        context = pyshell_browser.new_context()
+        started.append((server, context))
+        page = context.new_page()
+        page.goto(server.url)
+        wait_until_started(page)
+        return page
+
+    yield restart
+    for server, context in started:
+        context.close()
+        server.stop()
 
 
 def wait_until_started(page: Any, timeout_ms: int = BOOT_TIMEOUT_MS) -> None:

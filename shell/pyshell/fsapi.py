@@ -1,0 +1,77 @@
+"""The file service's HTTP face: ``POST /_pyshell/api/fs?op=NAME``, one operation a request.
+
+Arguments travel as percent-encoded JSON in the ``x-pyshell-fs`` header and file data as the
+raw body, both ways, so reads and writes carry no encoding overhead. An OS error comes back
+as ``{"error": "ENOENT"}`` (the errno name), which the worker turns into the same errno
+inside WebAssembly, so app code sees the exception native Python would raise.
+"""
+
+from __future__ import annotations
+
+import errno
+import json
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import unquote
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from .files import FileService
+
+HEADER = "x-pyshell-fs"
+MAX_READ = 16 * 1024 * 1024
+
+Result = tuple[Any, bytes]
+Operation = Callable[[FileService, dict[str, Any], bytes], Result]
+
+
+def _meta(value: Any) -> Result:
+    return value, b""
+
+
+def _open(fs: FileService, a: dict[str, Any], body: bytes) -> Result:
+    opened = fs.open(a["g"], a["p"], bool(a.get("write")), bool(a.get("create")),
+                     bool(a.get("atomic")))
+    data = opened.pop("data", b"")
+    return opened, data
+
+
+def _read(fs: FileService, a: dict[str, Any], body: bytes) -> Result:
+    length = min(int(a["length"]), MAX_READ)
+    return None, fs.read(int(a["h"]), int(a["offset"]), length)
+
+
+OPERATIONS: dict[str, Operation] = {
+    "stat": lambda fs, a, b: _meta(fs.stat(a["g"], a["p"])),
+    "listdir": lambda fs, a, b: _meta(fs.listdir(a["g"], a["p"])),
+    "mkdir": lambda fs, a, b: _meta(fs.mkdir(a["g"], a["p"], int(a.get("mode", 0o777)))),
+    "rmdir": lambda fs, a, b: _meta(fs.rmdir(a["g"], a["p"])),
+    "unlink": lambda fs, a, b: _meta(fs.unlink(a["g"], a["p"])),
+    "rename": lambda fs, a, b: _meta(fs.rename(a["g"], a["p"], a["g2"], a["p2"])),
+    "setattr": lambda fs, a, b: _meta(fs.setattr(a["g"], a["p"], a.get("mode"), a.get("mtime"),
+                                                 a.get("atime"), a.get("size"))),
+    "open": _open,
+    "read": _read,
+    "write": lambda fs, a, b: _meta(fs.write(int(a["h"]), int(a["offset"]), b)),
+    "ftruncate": lambda fs, a, b: _meta(fs.truncate_handle(int(a["h"]), int(a["size"]))),
+    "fstat": lambda fs, a, b: _meta(fs.fstat(int(a["h"]))),
+    "fsync": lambda fs, a, b: _meta(fs.fsync(int(a["h"]))),
+    "close": lambda fs, a, b: _meta(fs.close(int(a["h"]))),
+}
+
+
+async def handle(request: Request, fs: FileService) -> Response:
+    op = OPERATIONS.get(request.query_params.get("op", ""))
+    try:
+        args = json.loads(unquote(request.headers.get(HEADER, "{}")))
+        if op is None or not isinstance(args, dict):
+            raise ValueError("unknown operation")
+        meta, data = op(fs, args, await request.body())
+        result: Any = {"ok": meta}
+    except OSError as exc:
+        result, data = {"error": errno.errorcode.get(exc.errno or 0, "EIO")}, b""
+    except (ValueError, KeyError, TypeError) as exc:
+        return Response(f"bad file request: {exc}", status_code=400)
+    return Response(data, media_type="application/octet-stream",
+                    headers={HEADER: json.dumps(result, ensure_ascii=True)})
