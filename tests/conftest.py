@@ -19,16 +19,6 @@ PYSHELL = [sys.executable, "-m", "pyshell.cli"]
 
 
 @pytest.fixture
-def folders(tmp_path: Path) -> dict[str, Path]:
-    """Private {appdata}/{documents}/{home}/{temp}: tests never write to the real ones."""
-    made = {name: tmp_path / "folders" / name for name in ("appdata", "documents", "home",
-                                                             "temp")}
-    for folder in made.values():
-        folder.mkdir(parents=True, exist_ok=True)
-    return made
-
-
-@pytest.fixture
 def app_dir(tmp_path: Path) -> Path:
     """A new app made from the template, as `pyshell new` makes it."""
     return scaffold.create("sample-tasks", target=tmp_path / "sample-tasks")

@@ -14,10 +14,7 @@ from pyshell.testing import wait_until_started
 pytestmark = pytest.mark.page
 
 
-def open_app(browser, app_dir: Path, logs: list | None = None):
-    folders = {name: app_dir.parent / "folders" / name for name in ("appdata", "documents",
-                                                                      "home", "temp")}
-    folders["appdata"].mkdir(parents=True, exist_ok=True)
+def open_app(browser, app_dir: Path, folders: dict[str, Path], logs: list | None = None):
     server = AppServer(config.load(app_dir), runtime.ensure(), folders=folders,
                        log=(lambda s, t: logs.append((s, t))) if logs is not None else None)
     server.start()
@@ -29,8 +26,8 @@ def open_app(browser, app_dir: Path, logs: list | None = None):
     return server, context, page, messages
 
 
-def test_template_renders_and_adds(pyshell_browser, app_dir: Path) -> None:
-    server, context, page, messages = open_app(pyshell_browser, app_dir)
+def test_template_renders_and_adds(pyshell_browser, app_dir: Path, pyshell_folders) -> None:
+    server, context, page, messages = open_app(pyshell_browser, app_dir, pyshell_folders)
     try:
         wait_until_started(page)
         expect(page.locator("#list .task")).to_have_count(3)
@@ -45,8 +42,8 @@ def test_template_renders_and_adds(pyshell_browser, app_dir: Path) -> None:
         server.stop()
 
 
-def test_static_html_paints_before_python(pyshell_browser, app_dir: Path) -> None:
-    server, context, page, _ = open_app(pyshell_browser, app_dir)
+def test_static_html_paints_before_python(pyshell_browser, app_dir: Path, pyshell_folders) -> None:
+    server, context, page, _ = open_app(pyshell_browser, app_dir, pyshell_folders)
     try:
         # The loading state is the page's own HTML: present while Python boots.
         assert page.locator("html").get_attribute("data-pyshell") in ("booting", "ready")
@@ -74,9 +71,9 @@ async def go(event):
 '''
 
 
-def test_print_reaches_the_terminal_and_async_handlers_work(pyshell_browser, make_app) -> None:
+def test_print_reaches_the_terminal_and_async_handlers_work(pyshell_browser, make_app, pyshell_folders) -> None:
     logs: list[tuple[str, str]] = []
-    server, context, page, _ = open_app(pyshell_browser, make_app({"app/main.py": PRINTING_APP}),
+    server, context, page, _ = open_app(pyshell_browser, make_app({"app/main.py": PRINTING_APP}), pyshell_folders,
                                         logs)
     try:
         wait_until_started(page)
@@ -104,9 +101,9 @@ def main():
 '''
 
 
-def test_uncaught_exception_shows_the_app_traceback(pyshell_browser, make_app) -> None:
+def test_uncaught_exception_shows_the_app_traceback(pyshell_browser, make_app, pyshell_folders) -> None:
     logs: list[tuple[str, str]] = []
-    server, context, page, _ = open_app(pyshell_browser, make_app({"app/main.py": BROKEN_APP}),
+    server, context, page, _ = open_app(pyshell_browser, make_app({"app/main.py": BROKEN_APP}), pyshell_folders,
                                         logs)
     try:
         page.locator("html[data-pyshell=error]").wait_for(state="attached", timeout=90_000)
@@ -126,7 +123,7 @@ def test_uncaught_exception_shows_the_app_traceback(pyshell_browser, make_app) -
         server.stop()
 
 
-def test_ui_stays_responsive_while_python_computes(pyshell_browser, make_app) -> None:
+def test_ui_stays_responsive_while_python_computes(pyshell_browser, make_app, pyshell_folders) -> None:
     busy = '''
 from pyshell import dom
 
@@ -140,7 +137,7 @@ def spin(event):
 def main():
     dom.select("#out").text = "idle"
 '''
-    server, context, page, _ = open_app(pyshell_browser, make_app({"app/main.py": busy}))
+    server, context, page, _ = open_app(pyshell_browser, make_app({"app/main.py": busy}), pyshell_folders)
     try:
         wait_until_started(page)
         page.click("#go")

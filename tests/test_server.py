@@ -14,10 +14,10 @@ from pyshell.server import AppServer, inject_head
 
 
 @pytest.fixture
-def served(app_dir: Path, folders: dict[str, Path]
+def served(app_dir: Path, pyshell_folders: dict[str, Path]
            ) -> Iterator[tuple[AppServer, list[tuple[str, str]]]]:
     logs: list[tuple[str, str]] = []
-    server = AppServer(config.load(app_dir), runtime.ensure(), folders=folders,
+    server = AppServer(config.load(app_dir), runtime.ensure(), folders=pyshell_folders,
                        log=lambda s, t: logs.append((s, t)))
     with server:
         yield server, logs
