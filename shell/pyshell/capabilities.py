@@ -12,6 +12,7 @@ from __future__ import annotations
 import errno
 import os
 import re
+import stat as stat_mod
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
@@ -110,13 +111,7 @@ class Walk:
             raise
 
     def _enter(self, part: str) -> None:
-        try:
-            fd = os.open(part, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC,
-                         dir_fd=self.fd)
-        except OSError as exc:
-            if exc.errno == errno.ELOOP:
-                raise AccessDenied("symlinks are not followed") from None
-            raise
+        fd = open_nofollow(part, os.O_RDONLY | os.O_DIRECTORY, self.fd)
         os.close(self.fd)
         self.fd = fd
 
@@ -125,6 +120,23 @@ class Walk:
 
     def __exit__(self, *exc: object) -> None:
         os.close(self.fd)
+
+
+def open_nofollow(name: str, flags: int, dir_fd: int) -> int:
+    """``os.open`` relative to ``dir_fd`` that refuses a symlink with EACCES, whatever it is."""
+    try:
+        return os.open(name, flags | os.O_NOFOLLOW | os.O_CLOEXEC, 0o666, dir_fd=dir_fd)
+    except OSError as exc:
+        if exc.errno in (errno.ELOOP, errno.ENOTDIR, errno.EMLINK) and _is_symlink(name, dir_fd):
+            raise AccessDenied("symlinks are not followed") from None
+        raise
+
+
+def _is_symlink(name: str, dir_fd: int) -> bool:
+    try:
+        return stat_mod.S_ISLNK(os.stat(name, dir_fd=dir_fd, follow_symlinks=False).st_mode)
+    except OSError:
+        return False
 
 
 def build_grants(permissions: list[tuple[str, str, bool]], app_root: Path,

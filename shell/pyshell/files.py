@@ -20,7 +20,7 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any
 
-from .capabilities import TEMP_MARK, AccessDenied, Grant, Walk, split
+from .capabilities import TEMP_MARK, AccessDenied, Grant, Walk, open_nofollow, split
 
 SMALL_FILE = 64 * 1024  # opened read-only and smaller than this: content comes with the open
 MAX_HANDLES = 1024
@@ -302,23 +302,11 @@ class FileService:
 
     @staticmethod
     def _open_nofollow(w: Walk, flags: int) -> int:
-        try:
-            return os.open(w.name or ".", flags | os.O_NOFOLLOW | os.O_CLOEXEC, 0o666,
-                           dir_fd=w.fd)
-        except OSError as exc:
-            if exc.errno == errno.ELOOP:
-                raise AccessDenied("symlinks are not followed") from None
-            raise
+        return open_nofollow(w.name or ".", flags, w.fd)
 
     @staticmethod
     def _open_dir(w: Walk) -> int:
-        try:
-            return os.open(w.name or ".", os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW
-                           | os.O_CLOEXEC, dir_fd=w.fd)
-        except OSError as exc:
-            if exc.errno == errno.ELOOP:
-                raise AccessDenied("symlinks are not followed") from None
-            raise
+        return open_nofollow(w.name or ".", os.O_RDONLY | os.O_DIRECTORY, w.fd)
 
     def _truncate(self, w: Walk, size: int) -> None:
         if w.name is None:

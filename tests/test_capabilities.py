@@ -1,0 +1,264 @@
+"""Grants hold: hostile paths and operation sequences never reach outside, on the host
+service directly and through the live server. Read-only grants are never written."""
+
+from __future__ import annotations
+
+import errno
+import http.client
+import json
+import os
+from pathlib import Path
+from urllib.parse import quote
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from pyshell import capabilities
+from pyshell.capabilities import AccessDenied, Grant
+from pyshell.files import FileService
+
+SECRET = b"TOPSECRET-outside-the-grant"
+SEGMENTS = ["..", ".", "", "link_out", "link_file", "link_in", "secret.txt", "outside", "inner",
+            "a", "b.txt", "\0", "x" * 300, "．．", "..\\..", "%2e%2e", "/", "/etc", "ｃon",
+            "e\u0301", "é", "inner/..", "con", "a.pyshell-tmp", "~"]
+
+
+def snapshot(folder: Path) -> dict[str, tuple]:
+    out = {}
+    for path in sorted(folder.rglob("*")):
+        st_ = path.lstat()
+        data = path.read_bytes() if path.is_file() and not path.is_symlink() else b""
+        out[str(path.relative_to(folder))] = (st_.st_mode, st_.st_mtime_ns, data)
+    return out
+
+
+@pytest.fixture
+def world(tmp_path: Path) -> tuple[FileService, Path, Path]:
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "secret.txt").write_bytes(SECRET)
+    root = tmp_path / "grant"
+    (root / "inner").mkdir(parents=True)
+    (root / "inner" / "a").write_text("inside")
+    (root / "link_out").symlink_to(outside)
+    (root / "link_file").symlink_to(outside / "secret.txt")
+    (root / "link_in").symlink_to(root / "inner")
+    ro = tmp_path / "ro"
+    ro.mkdir()
+    (ro / "keep.txt").write_text("read me")
+    service = FileService([Grant("g0", "/data", root, True), Grant("g1", "/ro", ro, False)])
+    return service, outside, ro
+
+
+def test_plain_operations_work(world) -> None:
+    fs, _, _ = world
+    assert fs.stat("g0", "inner/a")["size"] == 6
+    assert [name for name, _ in fs.listdir("g0", "inner")] == ["a"]
+    opened = fs.open("g0", "inner/a")
+    assert opened["data"] == b"inside"
+
+
+@pytest.mark.parametrize("path", ["../outside/secret.txt", "link_out/secret.txt", "link_file",
+                                  "link_in/a", "inner/../../outside/secret.txt", "a\0b",
+                                  "x" * 300, "inner/" + "y" * 256])
+def test_escapes_are_refused(world, path: str) -> None:
+    fs, _, _ = world
+    for call in (lambda: fs.stat("g0", path), lambda: fs.open("g0", path),
+                 lambda: fs.listdir("g0", path), lambda: fs.open("g0", path, write=True,
+                                                                   create=True, atomic=True)):
+        with pytest.raises(OSError) as info:
+            call()
+        assert info.value.errno in (errno.EACCES, errno.ENAMETOOLONG, errno.ENOENT,
+                                    errno.ENOTDIR), info.value
+
+
+def test_symlinks_are_hidden_from_listings(world) -> None:
+    fs, _, _ = world
+    assert sorted(name for name, _ in fs.listdir("g0", "")) == ["inner"]
+
+
+def test_read_only_grant_refuses_every_change(world) -> None:
+    fs, _, ro = world
+    before = snapshot(ro)
+    attempts = [
+        lambda: fs.open("g1", "keep.txt", write=True, atomic=True),
+        lambda: fs.open("g1", "keep.txt", write=True),
+        lambda: fs.open("g1", "new.txt", write=True, create=True),
+        lambda: fs.mkdir("g1", "d"),
+        lambda: fs.unlink("g1", "keep.txt"),
+        lambda: fs.rmdir("g1", "keep.txt"),
+        lambda: fs.rename("g1", "keep.txt", "g1", "moved.txt"),
+        lambda: fs.rename("g0", "inner/a", "g1", "stolen.txt"),
+        lambda: fs.setattr("g1", "keep.txt", mode=0o777),
+        lambda: fs.setattr("g1", "keep.txt", size=0),
+        lambda: fs.setattr("g1", "keep.txt", mtime=1000),
+    ]
+    for attempt in attempts:
+        with pytest.raises(AccessDenied):
+            attempt()
+    assert snapshot(ro) == before
+    assert fs.open("g1", "keep.txt")["data"] == b"read me"
+
+
+def test_unknown_grant_and_root_changes_are_refused(world) -> None:
+    fs, _, _ = world
+    with pytest.raises(AccessDenied):
+        fs.stat("g9", "x")
+    for attempt in (lambda: fs.rmdir("g0", ""), lambda: fs.unlink("g0", "/"),
+                    lambda: fs.rename("g0", "", "g0", "x")):
+        with pytest.raises(AccessDenied):
+            attempt()
+
+
+def test_atomic_write_replaces_only_at_close(world, tmp_path: Path) -> None:
+    fs, _, _ = world
+    target = tmp_path / "grant" / "inner" / "a"
+    h = fs.open("g0", "inner/a", write=True, atomic=True)["handle"]
+    fs.write(h, 0, b"new content")
+    assert target.read_text() == "inside"  # not yet
+    assert [n for n, _ in fs.listdir("g0", "inner")] == ["a"]  # the temp file is hidden
+    fs.close(h)
+    assert target.read_text() == "new content"
+    h = fs.open("g0", "inner/a", write=True, atomic=True)["handle"]
+    fs.write(h, 0, b"abandoned")
+    fs.close_all()  # shutdown with the write unfinished: the old content stays
+    assert target.read_text() == "new content"
+    assert sorted(p.name for p in target.parent.iterdir()) == ["a"]
+
+
+def test_mount_points_are_checked() -> None:
+    assert capabilities.check_mount("/data") == "/data"
+    for bad in ("data", "/", "/lib/x", "/home/pyodide", "/tmp", "/data/../lib", "/data/"):
+        with pytest.raises(ValueError):
+            capabilities.check_mount(bad)
+
+
+operation = st.sampled_from(["stat", "listdir", "read", "write", "append", "mkdir", "unlink",
+                             "rmdir", "rename", "chmod", "truncate"])
+hostile_path = st.lists(st.sampled_from(SEGMENTS), min_size=0, max_size=5).map("/".join) | \
+    st.text(max_size=40)
+
+
+def run_op(fs: FileService, op: str, grant: str, path: str, other: str) -> bytes:
+    """One operation; returns any bytes it read (which must never be the secret)."""
+    if op == "stat":
+        return json.dumps(fs.stat(grant, path)).encode()
+    if op == "listdir":
+        return json.dumps(fs.listdir(grant, path)).encode()
+    if op == "read":
+        opened = fs.open(grant, path)
+        data = opened.get("data") or b""
+        if opened["handle"] is not None:
+            data = fs.read(opened["handle"], 0, 1 << 20)
+            fs.close(opened["handle"])
+        return data
+    if op in ("write", "append"):
+        h = fs.open(grant, path, write=True, create=True, atomic=op == "write")["handle"]
+        fs.write(h, 0, b"written")
+        fs.close(h)
+    elif op == "mkdir":
+        fs.mkdir(grant, path)
+    elif op == "unlink":
+        fs.unlink(grant, path)
+    elif op == "rmdir":
+        fs.rmdir(grant, path)
+    elif op == "rename":
+        fs.rename(grant, path, grant, other)
+    elif op == "chmod":
+        fs.setattr(grant, path, mode=0o777)
+    elif op == "truncate":
+        fs.setattr(grant, path, size=0)
+    return b""
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(steps=st.lists(st.tuples(operation, st.sampled_from(["g0", "g1", "g7"]), hostile_path,
+                                hostile_path), min_size=1, max_size=6))
+def test_hostile_sequences_never_leave_the_grants(world, tmp_path: Path, steps) -> None:
+    fs, outside, ro = world
+    before_outside, before_ro = snapshot(outside), snapshot(ro)
+    for op, grant, path, other in steps:
+        try:
+            data = run_op(fs, op, grant, path, other)
+        except (OSError, ValueError):
+            continue
+        assert SECRET not in data
+    assert snapshot(outside) == before_outside
+    assert snapshot(ro) == before_ro
+    assert (tmp_path / "outside" / "secret.txt").read_bytes() == SECRET
+
+
+@pytest.fixture
+def live(world, tmp_path: Path, pyshell_folders):
+    """The same grants behind the real app server, reached with raw HTTP like an attacker."""
+    from pyshell import config, runtime
+    from pyshell.server import AppServer
+
+    app = tmp_path / "app"
+    (app / "ui").mkdir(parents=True)
+    (app / "app").mkdir()
+    (app / "ui" / "index.html").write_text("<html></html>")
+    (app / "pyproject.toml").write_text(
+        '[project]\nname = "live"\n'
+        f'[[tool.pyshell.permissions.fs]]\npath = "{tmp_path / "grant"}"\nmount = "/data"\n'
+        'mode = "rw"\n'
+        f'[[tool.pyshell.permissions.fs]]\npath = "{world[2]}"\nmount = "/ro"\n')
+    server = AppServer(config.load(app), runtime.ensure(), folders=pyshell_folders)
+    with server:
+        yield server
+
+
+def fs_request(server, op: str, args: dict, body: bytes = b"") -> tuple[int, dict, bytes]:
+    conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=30)
+    conn.request("POST", f"/_pyshell/api/fs?op={op}", body=body, headers={
+        "Host": f"127.0.0.1:{server.port}", "x-pyshell-token": server.token,
+        "x-pyshell-fs": quote(json.dumps(args))})
+    response = conn.getresponse()
+    data = response.read()
+    meta = json.loads(response.getheader("x-pyshell-fs") or "{}")
+    conn.close()
+    return response.status, meta, data
+
+
+def test_live_server_refuses_escapes(live, world) -> None:
+    _, outside, _ = world
+    for op, args in [("stat", {"g": "g0", "p": "../outside/secret.txt"}),
+                     ("open", {"g": "g0", "p": "link_file"}),
+                     ("listdir", {"g": "g0", "p": "link_out"}),
+                     ("open", {"g": "g1", "p": "keep.txt", "write": True}),
+                     ("open", {"g": "g5", "p": "x"}),
+                     ("rename", {"g": "g0", "p": "inner/a", "g2": "g1", "p2": "x"})]:
+        status, meta, data = fs_request(live, op, args)
+        assert status == 200 and meta.get("error") == "EACCES", (op, args, meta)
+        assert SECRET not in data
+    status, meta, _ = fs_request(live, "open", {"g": "g0", "p": "inner/a"})
+    assert meta["ok"]["handle"] is None
+
+
+def test_live_server_needs_the_token(live) -> None:
+    conn = http.client.HTTPConnection("127.0.0.1", live.port, timeout=30)
+    conn.request("POST", "/_pyshell/api/fs?op=stat", headers={
+        "Host": f"127.0.0.1:{live.port}", "x-pyshell-fs": quote('{"g":"g0","p":"inner/a"}')})
+    response = conn.getresponse()
+    assert response.status == 401 and b"inside" not in response.read()
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(op=st.sampled_from(["stat", "listdir", "open", "mkdir", "unlink", "rmdir", "setattr",
+                           "rename", "read", "write", "close"]),
+       args=st.fixed_dictionaries({"g": st.sampled_from(["g0", "g1", "", "../g0"]),
+                                   "p": hostile_path, "p2": hostile_path,
+                                   "g2": st.sampled_from(["g0", "g1"])},
+                                  optional={"write": st.booleans(), "atomic": st.booleans(),
+                                            "create": st.booleans(), "mode": st.integers(0, 4095),
+                                            "size": st.integers(0, 10),
+                                            "h": st.integers(-1, 5), "offset": st.integers(0, 9),
+                                            "length": st.integers(0, 99)}))
+def test_live_server_hostile_requests(live, world, op, args) -> None:
+    _, outside, ro = world
+    before_outside, before_ro = snapshot(outside), snapshot(ro)
+    status, _, data = fs_request(live, op, args, b"evil")
+    assert status in (200, 400)
+    assert SECRET not in data
+    assert snapshot(outside) == before_outside and snapshot(ro) == before_ro
