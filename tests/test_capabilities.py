@@ -7,6 +7,7 @@ import errno
 import http.client
 import json
 import os
+import time
 from pathlib import Path
 from urllib.parse import quote
 
@@ -262,3 +263,16 @@ def test_live_server_hostile_requests(live, world, op, args) -> None:
     assert status in (200, 400)
     assert SECRET not in data
     assert snapshot(outside) == before_outside and snapshot(ro) == before_ro
+
+
+def test_stale_temp_files_of_killed_writers_are_swept(world, tmp_path: Path) -> None:
+    fs, _, _ = world
+    folder = tmp_path / "grant" / "inner"
+    stale = folder / ".a.0123456789ab.pyshell-tmp"
+    fresh = folder / ".a.ba9876543210.pyshell-tmp"
+    stale.write_text("left by a killed writer")
+    fresh.write_text("maybe another writer's")
+    os.utime(stale, (time.time() - 3600, time.time() - 3600))
+    h = fs.open("g0", "inner/a", write=True, atomic=True)["handle"]
+    fs.close(h)
+    assert not stale.exists() and fresh.exists()

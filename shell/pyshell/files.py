@@ -17,6 +17,7 @@ import os
 import secrets
 import stat as stat_mod
 import threading
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -24,6 +25,7 @@ from .capabilities import TEMP_MARK, AccessDenied, Grant, Walk, open_nofollow, s
 
 SMALL_FILE = 64 * 1024  # opened read-only and smaller than this: content comes with the open
 MAX_HANDLES = 1024
+STALE_TEMP_SECONDS = 60  # a temp file this old was left by a killed writer
 
 
 def attrs(st: os.stat_result) -> dict[str, Any]:
@@ -269,6 +271,7 @@ class FileService:
                 if commit:
                     os.rename(h.temp, w.name, src_dir_fd=w.fd, dst_dir_fd=w.fd)
                     _fsync_dir(w.fd)
+                    self._sweep_stale(w)
                 else:
                     os.unlink(h.temp, dir_fd=w.fd)
             return attrs(st)
@@ -307,6 +310,21 @@ class FileService:
     @staticmethod
     def _open_dir(w: Walk) -> int:
         return open_nofollow(w.name or ".", os.O_RDONLY | os.O_DIRECTORY, w.fd)
+
+    def _sweep_stale(self, w: Walk) -> None:
+        """Remove temp files of this name left by killed writers (older than a minute)."""
+        prefix = f".{w.name[:180]}."
+        live = {h.temp for h in self._handles.values()}
+        cutoff = time.time() - STALE_TEMP_SECONDS
+        with os.scandir(w.fd) as it:
+            for entry in it:
+                if (entry.name.startswith(prefix) and entry.name.endswith(TEMP_MARK)
+                        and entry.name not in live):
+                    try:
+                        if entry.stat(follow_symlinks=False).st_mtime < cutoff:
+                            os.unlink(entry.name, dir_fd=w.fd)
+                    except OSError:
+                        pass
 
     def _truncate(self, w: Walk, size: int) -> None:
         if w.name is None:

@@ -1,0 +1,53 @@
+"""Child process for the kill test: an app server plus a client writing versions of a file.
+
+The client speaks the same file API the app's worker uses. The parent kills this whole
+process at random moments; the file must always be one complete version.
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import sys
+from pathlib import Path
+from urllib.parse import quote
+
+from pyshell import config, runtime
+from pyshell.server import AppServer
+
+CHUNK = 65536
+CHUNKS = 4
+
+
+def version(n: int) -> bytes:
+    return (f"{n:08d}".encode() * (CHUNK // 8)) * CHUNKS
+
+
+def main() -> None:
+    app_dir, data_dir = Path(sys.argv[1]), Path(sys.argv[2])
+    server = AppServer(config.load(app_dir), runtime.ensure(), folders={"appdata": data_dir})
+    server.start()
+    conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=30)
+
+    def call(op: str, args: dict, body: bytes = b"") -> dict:
+        conn.request("POST", f"/_pyshell/api/fs?op={op}", body=body, headers={
+            "Host": f"127.0.0.1:{server.port}", "x-pyshell-token": server.token,
+            "x-pyshell-fs": quote(json.dumps(args))})
+        response = conn.getresponse()
+        response.read()
+        return json.loads(response.getheader("x-pyshell-fs"))
+
+    print("READY", flush=True)
+    n = int(sys.argv[3])
+    while True:
+        n += 1
+        handle = call("open", {"g": "g0", "p": "doc.bin", "write": True, "create": True,
+                               "atomic": True})["ok"]["handle"]
+        data = version(n)
+        for i in range(CHUNKS):
+            call("write", {"h": handle, "offset": i * CHUNK}, data[i * CHUNK:(i + 1) * CHUNK])
+        call("close", {"h": handle})
+
+
+if __name__ == "__main__":
+    main()

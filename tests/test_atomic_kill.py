@@ -1,0 +1,49 @@
+"""Kill the app process during a stream of whole-file writes, 50 times: the file is always
+either absent (never written) or one complete version, never a mix or a truncation."""
+
+from __future__ import annotations
+
+import random
+import re
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from kill_writer import CHUNK, CHUNKS
+
+KILLS = 50
+
+
+def test_file_survives_kills_mid_write(tmp_path: Path) -> None:
+    app = tmp_path / "app"
+    (app / "ui").mkdir(parents=True)
+    (app / "app").mkdir()
+    (app / "ui" / "index.html").write_text("<html></html>")
+    (app / "pyproject.toml").write_text(
+        '[project]\nname = "killme"\n[[tool.pyshell.permissions.fs]]\n'
+        'path = "{appdata}"\nmount = "/data"\nmode = "rw"\n')
+    data = tmp_path / "appdata"
+    target = data / "doc.bin"
+    rng = random.Random(1234)
+    versions_seen = set()
+    for kill in range(KILLS):
+        proc = subprocess.Popen([sys.executable, str(Path(__file__).with_name("kill_writer.py")),
+                                 str(app), str(data), str(kill * 1_000_000)],
+                                stdout=subprocess.PIPE, text=True)
+        assert proc.stdout.readline().strip() == "READY"
+        time.sleep(rng.uniform(0.02, 0.25))
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=10)
+        if not target.exists():
+            continue
+        content = target.read_bytes()
+        assert len(content) == CHUNK * CHUNKS, f"kill {kill}: torn file of {len(content)} bytes"
+        number = content[:8]
+        assert re.fullmatch(rb"\d{8}", number) and content == number * (len(content) // 8), (
+            f"kill {kill}: mixed versions")
+        versions_seen.add(number)
+    assert len(versions_seen) >= 10, "the writer barely ran; the test proved little"
+    leftovers = [p.name for p in data.iterdir() if p.name != "doc.bin"]
+    assert all(".pyshell-tmp" in name for name in leftovers)  # unfinished, hidden, never used
