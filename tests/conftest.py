@@ -47,6 +47,44 @@ def make_app(tmp_path: Path):
     return make
 
 
+def write_app(root: Path, main: str = "", extra_toml: str = "", name: str = "probe") -> Path:
+    """A minimal app: ``main`` is app/main.py, ``extra_toml`` goes after [tool.pyshell]."""
+    (root / "app").mkdir(parents=True, exist_ok=True)
+    (root / "ui").mkdir(exist_ok=True)
+    (root / "pyproject.toml").write_text(f'[project]\nname = "{name}"\n[tool.pyshell]\n'
+                                         f'entry = "app.main:main"\n{extra_toml}')
+    (root / "ui" / "index.html").write_text(
+        "<html><head></head><body><pre id=out></pre></body></html>")
+    (root / "app" / "__init__.py").write_text("")
+    (root / "app" / "main.py").write_text(main)
+    return root
+
+
+def grant_toml(path: Path | str, mount: str, mode: str) -> str:
+    return f'[[tool.pyshell.permissions.fs]]\npath = "{path}"\nmount = "{mount}"\nmode = "{mode}"\n'
+
+
+def run_app_page(browser, app: Path, appdata: Path, dialogs=None,
+                 timeout_ms: int = 90_000) -> str:
+    """Start the app on the real server in Chromium; the text its Python puts in #out."""
+    from playwright.sync_api import expect
+
+    from pyshell.testing import start_server, wait_until_started
+
+    server = start_server(app, {"appdata": appdata})
+    server.use_dialogs(dialogs)
+    context = browser.new_context()
+    try:
+        page = context.new_page()
+        page.goto(server.url)
+        wait_until_started(page, timeout_ms=timeout_ms)
+        expect(page.locator("#out")).not_to_be_empty(timeout=timeout_ms)
+        return page.locator("#out").inner_text()
+    finally:
+        context.close()
+        server.stop()
+
+
 @pytest.fixture(scope="session")
 def artifacts() -> Path:
     ARTIFACTS.mkdir(exist_ok=True)

@@ -11,19 +11,14 @@ import sys
 import time
 from pathlib import Path
 
+from conftest import grant_toml, write_app
 from kill_writer import CHUNK, CHUNKS
 
 KILLS = 50
 
 
 def test_file_survives_kills_mid_write(tmp_path: Path) -> None:
-    app = tmp_path / "app"
-    (app / "ui").mkdir(parents=True)
-    (app / "app").mkdir()
-    (app / "ui" / "index.html").write_text("<html></html>")
-    (app / "pyproject.toml").write_text(
-        '[project]\nname = "killme"\n[[tool.pyshell.permissions.fs]]\n'
-        'path = "{appdata}"\nmount = "/data"\nmode = "rw"\n')
+    app = write_app(tmp_path / "app", extra_toml=grant_toml("{appdata}", "/data", "rw"))
     data = tmp_path / "appdata"
     target = data / "doc.bin"
     rng = random.Random(1234)

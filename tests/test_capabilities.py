@@ -15,9 +15,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from conftest import grant_toml, write_app
 from pyshell import capabilities
 from pyshell.capabilities import AccessDenied, Grant
-from pyshell.files import FileService
+from pyshell.fileservice import FileService
 
 SECRET = b"TOPSECRET-outside-the-grant"
 SEGMENTS = ["..", ".", "", "link_out", "link_file", "link_in", "secret.txt", "outside", "inner",
@@ -196,15 +197,8 @@ def live(world, tmp_path: Path, pyshell_folders):
     from pyshell import config, runtime
     from pyshell.server import AppServer
 
-    app = tmp_path / "app"
-    (app / "ui").mkdir(parents=True)
-    (app / "app").mkdir()
-    (app / "ui" / "index.html").write_text("<html></html>")
-    (app / "pyproject.toml").write_text(
-        '[project]\nname = "live"\n'
-        f'[[tool.pyshell.permissions.fs]]\npath = "{tmp_path / "grant"}"\nmount = "/data"\n'
-        'mode = "rw"\n'
-        f'[[tool.pyshell.permissions.fs]]\npath = "{world[2]}"\nmount = "/ro"\n')
+    app = write_app(tmp_path / "app", extra_toml=grant_toml(tmp_path / "grant", "/data", "rw")
+                    + grant_toml(world[2], "/ro", "ro"))
     server = AppServer(config.load(app), runtime.ensure(), folders=pyshell_folders)
     with server:
         yield server

@@ -6,10 +6,9 @@ import json
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import expect
 
+from conftest import grant_toml, run_app_page, write_app
 from fs_scripts import PRELUDE, SCRIPTS
-from pyshell.testing import start_server, wait_until_started
 
 pytestmark = pytest.mark.page
 
@@ -48,28 +47,10 @@ def both(tmp_path_factory, pyshell_browser) -> tuple[dict, dict, Path]:
     tmp = tmp_path_factory.mktemp("differential")
     (tmp / "native").mkdir()
     native = run_native(tmp / "native")
-    app = tmp / "app"
-    (app / "app").mkdir(parents=True)
-    (app / "ui").mkdir()
+    app = write_app(tmp / "app", RUNNER, grant_toml("granted", "/data", "rw"))
     (app / "granted").mkdir()
-    (app / "pyproject.toml").write_text(
-        '[project]\nname = "difftest"\n[tool.pyshell]\nentry = "app.main:main"\n'
-        '[[tool.pyshell.permissions.fs]]\npath = "granted"\nmount = "/data"\nmode = "rw"\n')
-    (app / "ui" / "index.html").write_text("<html><head></head><body><pre id=out></pre></body></html>")
-    (app / "app" / "__init__.py").write_text("")
     (app / "app" / "scripts.py").write_text(f"PRELUDE = {PRELUDE!r}\nSCRIPTS = {SCRIPTS!r}\n")
-    (app / "app" / "main.py").write_text(RUNNER)
-    server = start_server(app, {"appdata": tmp / "appdata"})
-    context = pyshell_browser.new_context()
-    try:
-        page = context.new_page()
-        page.goto(server.url)
-        wait_until_started(page, timeout_ms=180_000)
-        expect(page.locator("#out")).not_to_be_empty(timeout=180_000)
-        wasm = json.loads(page.locator("#out").inner_text())
-    finally:
-        context.close()
-        server.stop()
+    wasm = json.loads(run_app_page(pyshell_browser, app, tmp / "appdata", timeout_ms=180_000))
     return native, wasm, app / "granted"
 
 

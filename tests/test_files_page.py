@@ -6,9 +6,8 @@ import json
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import expect
 
-from pyshell.testing import start_server, wait_until_started
+from conftest import grant_toml, run_app_page, write_app
 
 pytestmark = pytest.mark.page
 
@@ -54,30 +53,14 @@ def test_escapes_and_read_only_grants(tmp_path: Path, pyshell_browser) -> None:
     outside.mkdir()
     (outside / "secret.txt").write_text("TOPSECRET")
     data, ro, app = tmp_path / "data", tmp_path / "ro", tmp_path / "app"
-    for folder in (data, ro, app / "app", app / "ui"):
+    for folder in (data, ro):
         folder.mkdir(parents=True)
     (data / "mine.txt").write_text("mine")
     (data / "link_out").symlink_to(outside)
     (data / "link_file").symlink_to(outside / "secret.txt")
     (ro / "keep.txt").write_text("keep")
-    (app / "pyproject.toml").write_text(
-        '[project]\nname = "probe"\n[tool.pyshell]\nentry = "app.main:main"\n'
-        f'[[tool.pyshell.permissions.fs]]\npath = "{data}"\nmount = "/data"\nmode = "rw"\n'
-        f'[[tool.pyshell.permissions.fs]]\npath = "{ro}"\nmount = "/ro"\nmode = "ro"\n')
-    (app / "ui" / "index.html").write_text("<html><head></head><body><pre id=out></pre></body></html>")
-    (app / "app" / "__init__.py").write_text("")
-    (app / "app" / "main.py").write_text(PROBE)
-    server = start_server(app, {"appdata": tmp_path / "appdata"})
-    context = pyshell_browser.new_context()
-    try:
-        page = context.new_page()
-        page.goto(server.url)
-        wait_until_started(page)
-        expect(page.locator("#out")).not_to_be_empty()
-        found = json.loads(page.locator("#out").inner_text())
-    finally:
-        context.close()
-        server.stop()
+    write_app(app, PROBE, grant_toml(data, "/data", "rw") + grant_toml(ro, "/ro", "ro"))
+    found = json.loads(run_app_page(pyshell_browser, app, tmp_path / "appdata"))
     assert found["ro_read"] == "keep"
     for key in ("ro_write", "ro_append", "ro_new", "ro_mkdir", "ro_unlink", "ro_rename",
                 "ro_chmod", "ro_utime", "ro_truncate"):

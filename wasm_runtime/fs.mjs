@@ -30,13 +30,9 @@ export function xhrTransport(url, token) {
   };
 }
 
-export function mountGrants(pyodide, grants, transport) {
-  const fs = new GrantFS(pyodide, transport);
-  for (const grant of grants) {
-    pyodide.FS.mkdirTree(grant.mount);
-    pyodide.FS.mount(fs, { grant }, grant.mount);
-  }
-  return fs;
+/** One filesystem instance serves every grant, declared or picked in a dialog. */
+export function createGrantFS(pyodide, transport) {
+  return new GrantFS(pyodide, transport);
 }
 
 class GrantFS {
@@ -63,6 +59,11 @@ class GrantFS {
         self.openFlags = 0;
       }
     };
+  }
+
+  mountGrant(grant) {
+    this.FS.mkdirTree(grant.mount);
+    this.FS.mount(this, { grant }, grant.mount);
   }
 
   mount(mount) {

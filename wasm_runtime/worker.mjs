@@ -2,11 +2,13 @@
 // packages, runs the entry point and dispatches page events to Python. Python never runs
 // on the page's thread, so the UI stays responsive while it boots or computes.
 import * as msg from "./protocol.mjs";
-import { mountGrants, xhrTransport } from "./fs.mjs";
+import { createGrantFS, xhrTransport } from "./fs.mjs";
 
 const APP_DIR = "/home/pyodide/app";
 let pyodide;
 let bootstrap;
+let grantFS = null;
+const grants = []; // public descriptions of what is mounted: {id, mount, writable, file}
 let token = "";
 let config = {};
 const pending = new Map(); // query id -> {resolve, reject}
@@ -49,7 +51,27 @@ const bridge = {
   error(text) {
     postMessage({ type: msg.ERROR, text });
   },
+  dialog: (requestJson) => openDialog(requestJson),
+  grants: () => JSON.stringify(grants),
 };
+
+function mountGrant(grant) {
+  grantFS ??= createGrantFS(pyodide, xhrTransport(config.fs, token));
+  grantFS.mountGrant(grant);
+  grants.push(grant);
+}
+
+async function openDialog(requestJson) {
+  const response = await fetch(config.dialog, {
+    method: "POST",
+    headers: { "x-pyshell-token": token, "content-type": "application/json" },
+    body: requestJson,
+  });
+  if (!response.ok) return JSON.stringify({ error: `dialog request failed: HTTP ${response.status}` });
+  const answer = await response.json();
+  if (answer.picked) mountGrant(answer.picked.grant);
+  return JSON.stringify(answer);
+}
 
 async function fetchOk(url) {
   const response = await fetch(url, { headers: { "x-pyshell-token": token } });
@@ -67,7 +89,7 @@ async function boot() {
     stderr: (line) => log("stderr", line),
   });
   pyodide.unpackArchive(await bundle, "zip", { extractDir: APP_DIR });
-  if (config.grants?.length) mountGrants(pyodide, config.grants, xhrTransport(config.fs, token));
+  for (const grant of config.grants ?? []) mountGrant(grant);
   pyodide.registerJsModule("_pyshell_js", bridge);
   pyodide.runPython(`import sys; sys.path.insert(0, ${JSON.stringify(APP_DIR)})`);
   bootstrap = pyodide.pyimport("pyshell.bootstrap");

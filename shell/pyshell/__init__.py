@@ -11,4 +11,4 @@ from __future__ import annotations
 from .resources import WASM_PYTHON_PACKAGE
 
 __version__ = "0.1.0"
-__path__.append(str(WASM_PYTHON_PACKAGE))  # noqa: F821 - package __path__
+__path__.append(str(WASM_PYTHON_PACKAGE))

@@ -20,7 +20,7 @@ from pathlib import Path, PurePosixPath
 MAX_NAME_BYTES = 255
 MAX_PATH_BYTES = 4096
 TEMP_MARK = ".pyshell-tmp"  # in-progress atomic writes; hidden from listings
-_WINDOWS_RESERVED = re.compile(r"^(con|prn|aux|nul|com[0-9¹²³]|lpt[0-9¹²³])(\..*)?$", re.I)
+_WINDOWS_RESERVED = re.compile(r"^(con|prn|aux|nul|com[0-9¹²³]|lpt[0-9¹²³])(\..*)?$", re.IGNORECASE)
 _WINDOWS_BAD_CHARS = set('<>:"|?*\\') | {chr(c) for c in range(32)}
 # Mount points the app cannot take: they would hide Pyodide's own files or the app's code.
 _RESERVED_MOUNTS = ("/lib", "/home/pyodide", "/dev", "/proc", "/tmp", "/bin", "/usr")

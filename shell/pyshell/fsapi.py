@@ -17,7 +17,7 @@ from urllib.parse import unquote
 from starlette.requests import Request
 from starlette.responses import Response
 
-from .files import FileService
+from .fileservice import FileService
 
 HEADER = "x-pyshell-fs"
 MAX_READ = 16 * 1024 * 1024

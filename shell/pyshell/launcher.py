@@ -7,6 +7,7 @@ import webbrowser
 from pathlib import Path
 
 from . import config, engines, runtime
+from .dialogs import pywebview_dialogs
 from .server import AppServer, LogSink
 from .window import OnStarted, SignalStop, open_window
 
@@ -27,5 +28,6 @@ def run(app_dir: Path | str, *, gui: str | None = None, browser: bool = False,
             stop.wait()
             return 0
         print(f"pyshell: {app.name} on {engine} at 127.0.0.1:{server.port}", file=sys.stderr)
-        open_window(server.url, app.window, engine, stop, on_started=on_started, debug=debug)
+        open_window(server.url, app.window, engine, stop, on_started=on_started, debug=debug,
+                    on_created=lambda window: server.use_dialogs(pywebview_dialogs(window)))
     return 0

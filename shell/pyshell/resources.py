@@ -1,7 +1,8 @@
 """Where pyshell's bundled data lives, in a source checkout and in an installed wheel.
 
 A wheel puts ``wasm_runtime/`` and ``app_template/`` inside the package; a source or
-editable checkout keeps them at the repository's top level (the package is shell/pyshell). Everything else asks here.
+editable checkout keeps them at the repository's top level (the package is shell/pyshell).
+Everything else asks here.
 """
 
 from __future__ import annotations

@@ -20,17 +20,25 @@ from typing import Any, TextIO
 
 import uvicorn
 from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import FileResponse, HTMLResponse, PlainTextResponse, Response
+from starlette.responses import (
+    FileResponse,
+    HTMLResponse,
+    JSONResponse,
+    PlainTextResponse,
+    Response,
+)
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from . import bundle, capabilities, fsapi, security
 from .config import AppConfig
+from .dialogs import DialogProvider, Picker
 from .errors import PyshellError
-from .files import FileService
+from .fileservice import FileService
 from .resources import WASM_RUNTIME_DIR
 from .runtime import RUNTIME_FILES, Runtime
 
@@ -65,6 +73,7 @@ class AppServer:
         """``folders`` overrides the placeholder folders ({appdata}, ...), e.g. in tests."""
         self.app = app
         self.files = FileService(_grants(app, folders))
+        self.picker = Picker(self.files)
         self.runtime = runtime
         self.token = secrets.token_urlsafe(32)
         self._log = log or print_sink()
@@ -85,6 +94,7 @@ class AppServer:
             Route("/_pyshell/api/bundle.zip", self._bundle),
             Route("/_pyshell/api/log", self._log_route, methods=["POST"]),
             Route("/_pyshell/api/fs", self._fs_route, methods=["POST"]),
+            Route("/_pyshell/api/dialog", self._dialog_route, methods=["POST"]),
             Route("/_pyshell/runtime/{name}", self._runtime_file),
             Mount("/_pyshell/wasm", StaticFiles(directory=WASM_RUNTIME_DIR)),
             Route("/_pyshell/{rest:path}", _not_found),
@@ -125,7 +135,7 @@ class AppServer:
         page = (self.app.ui_dir / "index.html").read_text(encoding="utf-8")
         config = {"entry": self.app.entry, "bundle": "/_pyshell/api/bundle.zip",
                   "runtime": "/_pyshell/runtime/", "log": "/_pyshell/api/log",
-                  "fs": "/_pyshell/api/fs",
+                  "fs": "/_pyshell/api/fs", "dialog": "/_pyshell/api/dialog",
                   "grants": [g.public() for g in self.files.grants()]}
         snippet = _BOOT_SNIPPET.format(token=self.token,
                                        config=html.escape(json.dumps(config), quote=True))
@@ -144,6 +154,23 @@ class AppServer:
             return PlainTextResponse("bad log message", status_code=400)
         self._log(stream, text)
         return Response(status_code=204)
+
+    def use_dialogs(self, provider: DialogProvider | None) -> None:
+        """Let the app open native file dialogs (the launcher passes the window's)."""
+        self.picker.provider = provider
+
+    async def _dialog_route(self, request: Request) -> Response:
+        try:
+            body = json.loads(await request.body())
+            kind, writable = body["kind"], bool(body.get("write"))
+            name, types = str(body.get("name", "")), [str(t) for t in body.get("types", [])]
+        except (ValueError, KeyError, TypeError):
+            return PlainTextResponse("bad dialog request", status_code=400)
+        try:
+            result = await run_in_threadpool(self.picker.pick, kind, writable, name, types)
+        except (LookupError, ValueError) as exc:
+            return JSONResponse({"error": str(exc)})
+        return JSONResponse({"picked": result})
 
     async def _fs_route(self, request: Request) -> Response:
         return await fsapi.handle(request, self.files)

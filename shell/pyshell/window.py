@@ -44,7 +44,8 @@ def prepare_environment(engine: str, env: dict[str, str] | None = None) -> dict[
 
 
 def open_window(url: str, settings: WindowConfig, engine: str, stop: SignalStop, *,
-                on_started: OnStarted | None = None, debug: bool = False) -> None:
+                on_started: OnStarted | None = None, on_created: OnStarted | None = None,
+                debug: bool = False) -> None:
     """Show the window and block until it is closed or ``stop`` fires (Ctrl-C, SIGTERM)."""
     prepare_environment(engine)
     try:
@@ -56,6 +57,8 @@ def open_window(url: str, settings: WindowConfig, engine: str, stop: SignalStop,
         min_size=(settings.min_width, settings.min_height), resizable=settings.resizable,
         fullscreen=settings.fullscreen, background_color=settings.background,
     )
+    if on_created is not None:
+        on_created(window)
     if not stop.attach(window.destroy):
         return
     try:

@@ -70,7 +70,7 @@ class Style:
 class Element:
     """A reference to one element (or, from ``select_all``, every match) in the page."""
 
-    __slots__ = ("_ref", "__weakref__")
+    __slots__ = ("__weakref__", "_ref")
 
     def __init__(self, ref: Ref) -> None:
         object.__setattr__(self, "_ref", ref)

@@ -1,0 +1,115 @@
+"""Grants from native dialogs. The machinery below the dialog runs for real (server, grant,
+mount, Pyodide); the dialog itself is the edge, replaced by a scripted answer. The wiring to
+pywebview's dialog is tested on its own against a stand-in window."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import webview
+
+from conftest import run_app_page, write_app
+from pyshell.dialogs import pywebview_dialogs
+
+PROBE = r'''
+import errno, json, os
+from pyshell import dom, files
+
+def attempt(fn):
+    try:
+        return ["ok", fn()]
+    except OSError as exc:
+        return [type(exc).__name__, errno.errorcode.get(exc.errno)]
+
+async def main():
+    r = {}
+    picked = await files.pick_file()
+    r["picked"] = picked
+    r["read"] = open(picked).read()
+    r["write_ro"] = attempt(lambda: open(picked, "w").write("x"))
+    folder = os.path.dirname(picked)
+    r["listing"] = os.listdir(folder)
+    r["sibling"] = attempt(lambda: open(os.path.join(folder, "sibling.txt")).read())
+    saved = await files.save_file("report.txt")
+    with open(saved, "w") as f:
+        f.write("saved from wasm")
+    r["saved"] = saved
+    shared = await files.pick_folder(write=True)
+    open(os.path.join(shared, "made.txt"), "w").write("made")
+    r["shared"] = sorted(os.listdir(shared))
+    r["cancelled"] = await files.pick_file()
+    r["grants"] = [[g.mount, g.writable, g.file] for g in files.grants()]
+    dom.select("#out").text = json.dumps(r)
+'''
+
+
+@pytest.mark.page
+def test_dialog_grants_in_pyodide(tmp_path: Path, pyshell_browser) -> None:
+    home = tmp_path / "home"
+    (home / "shared").mkdir(parents=True)
+    (home / "picked.txt").write_text("picked content")
+    (home / "sibling.txt").write_text("not yours")
+    answers = iter([home / "picked.txt", home / "out" / "report.txt", home / "shared", None])
+    asked: list[tuple] = []
+    (home / "out").mkdir()
+
+    def provider(kind, suggested, types):
+        asked.append((kind, suggested))
+        return next(answers)
+
+    app = write_app(tmp_path / "app", PROBE)
+    r = json.loads(run_app_page(pyshell_browser, app, tmp_path / "appdata", provider))
+    assert asked == [("open_file", ""), ("save_file", "report.txt"), ("open_folder", ""),
+                     ("open_file", "")]
+    assert r["picked"] == "/picked/1/picked.txt" and r["read"] == "picked content"
+    assert r["write_ro"] == ["PermissionError", "EACCES"]
+    assert r["listing"] == ["picked.txt"]  # the folder of a picked file stays closed
+    assert r["sibling"][0] in ("PermissionError", "FileNotFoundError")
+    assert r["saved"] == "/picked/2/report.txt"
+    assert (home / "out" / "report.txt").read_text() == "saved from wasm"
+    assert r["shared"] == ["made.txt"] and (home / "shared" / "made.txt").read_text() == "made"
+    assert r["cancelled"] is None
+    assert r["grants"] == [["/picked/1", False, "picked.txt"], ["/picked/2", True, "report.txt"],
+                           ["/picked/3", True, None]]
+    assert (home / "sibling.txt").read_text() == "not yours"
+
+
+@pytest.mark.page
+def test_no_dialog_without_a_window(tmp_path: Path, make_app, pyshell_browser) -> None:
+    app = make_app({"app/main.py": (
+        "from pyshell import dom, files\n"
+        "async def main():\n"
+        "    try:\n"
+        "        await files.pick_file()\n"
+        "    except files.DialogUnavailable as exc:\n"
+        "        dom.select('#out').text = str(exc)\n")})
+    text = run_app_page(pyshell_browser, app, tmp_path / "appdata")
+    assert "file dialogs need the app's window" in text
+
+
+class StandInWindow:
+    """Records what pyshell asks pywebview for, answers like pywebview does."""
+
+    def __init__(self, answer):
+        self.answer, self.calls = answer, []
+
+    def create_file_dialog(self, dialog_type, directory="", allow_multiple=False,
+                           save_filename="", file_types=()):
+        self.calls.append((dialog_type, save_filename, file_types))
+        return self.answer
+
+
+def test_pywebview_dialog_wiring() -> None:
+    window = StandInWindow(("/home/u/a.txt",))
+    pick = pywebview_dialogs(window)
+    assert pick("open_file", "", ["Text (*.txt)"]) == Path("/home/u/a.txt")
+    assert pick("open_folder", "", []) == Path("/home/u/a.txt")
+    window.answer = "/home/u/b.txt"  # pywebview's save dialog answers with a string
+    assert pick("save_file", "b.txt", []) == Path("/home/u/b.txt")
+    window.answer = None
+    assert pick("open_file", "", []) is None
+    assert [c[0] for c in window.calls] == [webview.FileDialog.OPEN, webview.FileDialog.FOLDER,
+                                           webview.FileDialog.SAVE, webview.FileDialog.OPEN]
+    assert window.calls[0][2] == ("Text (*.txt)",) and window.calls[2][1] == "b.txt"
