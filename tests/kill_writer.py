@@ -34,8 +34,8 @@ def main() -> None:
             "Host": f"127.0.0.1:{server.port}", "x-pyshell-token": server.token,
             "x-pyshell-fs": quote(json.dumps(args))})
         response = conn.getresponse()
-        response.read()
-        return json.loads(response.getheader("x-pyshell-fs"))
+        body = response.read()
+        return json.loads(response.getheader("x-pyshell-fs") or body)
 
     print("READY", flush=True)
     n = int(sys.argv[3])

@@ -211,7 +211,8 @@ def fs_request(server, op: str, args: dict, body: bytes = b"") -> tuple[int, dic
         "x-pyshell-fs": quote(json.dumps(args))})
     response = conn.getresponse()
     data = response.read()
-    meta = json.loads(response.getheader("x-pyshell-fs") or "{}")
+    header = response.getheader("x-pyshell-fs")
+    meta = json.loads(header if header is not None else (data or b"{}"))
     conn.close()
     return response.status, meta, data
 

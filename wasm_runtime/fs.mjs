@@ -24,7 +24,9 @@ export function xhrTransport(url, token) {
     xhr.setRequestHeader("x-pyshell-fs", encodeURIComponent(JSON.stringify(args)));
     xhr.send(body ?? null);
     if (xhr.status !== 200) return { error: "EIO" };
-    const meta = JSON.parse(xhr.getResponseHeader("x-pyshell-fs"));
+    const header = xhr.getResponseHeader("x-pyshell-fs");
+    if (header === null) return JSON.parse(new TextDecoder().decode(xhr.response));
+    const meta = JSON.parse(header);
     meta.data = xhr.response;
     return meta;
   };
@@ -72,7 +74,14 @@ class GrantFS {
   }
 
   call(op, args, body) {
-    const reply = this.transport(op, args, body);
+    let reply;
+    try {
+      reply = this.transport(op, args, body);
+    } catch (err) {
+      // A broken connection must reach Python as OSError(EIO), never as a fatal JS error.
+      console.error(`pyshell: file request ${op} failed`, err);
+      throw new this.FS.ErrnoError(this.ERRNO.EIO);
+    }
     if (reply.error) throw new this.FS.ErrnoError(this.ERRNO[reply.error] ?? this.ERRNO.EIO);
     return reply;
   }
@@ -337,7 +346,9 @@ function streamOps(gfs) {
       return position;
     },
     getattr(stream) {
-      if (stream.file?.writable) return gfs.toStat(stream.node, stream.file.attrs());
+      // An open file answers fstat() from what its open() returned: Python's open() calls
+      // fstat right away, and a second request would only repeat the first.
+      if (stream.file) return gfs.toStat(stream.node, stream.file.attrs());
       return stream.node.node_ops.getattr(stream.node);
     },
     setattr(stream, attr) {

@@ -1,7 +1,8 @@
 """The file service's HTTP face: ``POST /_pyshell/api/fs?op=NAME``, one operation a request.
 
 Arguments travel as percent-encoded JSON in the ``x-pyshell-fs`` header and file data as the
-raw body, both ways, so reads and writes carry no encoding overhead. An OS error comes back
+raw body, so reads and writes carry no encoding overhead. An answer with data has its JSON
+result in the same header; an answer without data is the JSON result as its body. An OS error comes back
 as ``{"error": "ENOENT"}`` (the errno name), which the worker turns into the same errno
 inside WebAssembly, so app code sees the exception native Python would raise.
 """
@@ -73,5 +74,7 @@ async def handle(request: Request, fs: FileService) -> Response:
         result, data = {"error": errno.errorcode.get(exc.errno or 0, "EIO")}, b""
     except (ValueError, KeyError, TypeError) as exc:
         return Response(f"bad file request: {exc}", status_code=400)
+    if not data:  # results can be big (a listing): they travel as the JSON body
+        return Response(json.dumps(result), media_type="application/json")
     return Response(data, media_type="application/octet-stream",
                     headers={HEADER: json.dumps(result, ensure_ascii=True)})
