@@ -212,7 +212,10 @@ def fs_request(server, op: str, args: dict, body: bytes = b"") -> tuple[int, dic
     response = conn.getresponse()
     data = response.read()
     header = response.getheader("x-pyshell-fs")
-    meta = json.loads(header if header is not None else (data or b"{}"))
+    if response.status != 200:
+        meta = {}
+    else:
+        meta = json.loads(header if header is not None else data)
     conn.close()
     return response.status, meta, data
 
