@@ -65,7 +65,7 @@ def grant_toml(path: Path | str, mount: str, mode: str) -> str:
 
 
 def run_app_page(browser, app: Path, appdata: Path, dialogs=None,
-                 timeout_ms: int = 90_000) -> str:
+                 timeout_ms: int = 90_000, fast_path: bool = True) -> str:
     """Start the app on the real server in Chromium; the text its Python puts in #out."""
     from playwright.sync_api import expect
 
@@ -73,6 +73,7 @@ def run_app_page(browser, app: Path, appdata: Path, dialogs=None,
 
     server = start_server(app, {"appdata": appdata})
     server.use_dialogs(dialogs)
+    server.fs_fast_path = fast_path
     context = browser.new_context()
     try:
         page = context.new_page()

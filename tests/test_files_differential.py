@@ -14,11 +14,12 @@ pytestmark = pytest.mark.page
 
 RUNNER = '''
 import json
+import js
 from pyshell import dom
 from .scripts import PRELUDE, SCRIPTS
 
 def main():
-    results = {}
+    results = {"transport": js.pyshellFileTransport}
     for name, code in SCRIPTS.items():
         out = []
         scope = {"base": "/data/" + name, "rec": lambda *v: out.append(v if len(v) > 1 else v[0])}
@@ -42,15 +43,18 @@ def run_native(root: Path) -> dict[str, list]:
     return json.loads(json.dumps(results, default=repr))
 
 
-@pytest.fixture(scope="module")
-def both(tmp_path_factory, pyshell_browser) -> tuple[dict, dict, Path]:
+@pytest.fixture(scope="module", params=["shared-memory", "xhr"])
+def both(request, tmp_path_factory, pyshell_browser) -> tuple[dict, dict, Path]:
+    """Native results, and the same scripts in Pyodide over each file transport."""
     tmp = tmp_path_factory.mktemp("differential")
     (tmp / "native").mkdir()
     native = run_native(tmp / "native")
     app = write_app(tmp / "app", RUNNER, grant_toml("granted", "/data", "rw"))
     (app / "granted").mkdir()
     (app / "app" / "scripts.py").write_text(f"PRELUDE = {PRELUDE!r}\nSCRIPTS = {SCRIPTS!r}\n")
-    wasm = json.loads(run_app_page(pyshell_browser, app, tmp / "appdata", timeout_ms=180_000))
+    wasm = json.loads(run_app_page(pyshell_browser, app, tmp / "appdata", timeout_ms=180_000,
+                                   fast_path=request.param == "shared-memory"))
+    assert wasm.pop("transport") == request.param
     return native, wasm, app / "granted"
 
 

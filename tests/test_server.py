@@ -173,3 +173,30 @@ def test_listening_socket_is_tcp_so_responses_skip_nagle(served) -> None:
 
     server, _ = served
     assert server._sock.proto == socket.IPPROTO_TCP
+
+
+def test_file_socket_needs_token_host_and_origin(served) -> None:
+    """The fast path's WebSocket: the same Host/Origin rules, the token as first message."""
+    from websockets.exceptions import ConnectionClosed, InvalidStatus
+    from websockets.sync.client import connect
+
+    server, _ = served
+    url = f"ws://127.0.0.1:{server.port}/_pyshell/api/fs-socket"
+    with connect(url, origin=f"http://127.0.0.1:{server.port}") as ws:
+        ws.send("not the token")
+        with pytest.raises(ConnectionClosed) as info:
+            ws.recv(timeout=10)
+        assert info.value.rcvd.code == 4401
+    for kwargs in ({"origin": "http://evil.example"},
+                   {"additional_headers": {"Host": "evil.example"}}):
+        with pytest.raises((InvalidStatus, ConnectionClosed)):
+            with connect(url, **kwargs) as ws:
+                ws.send(server.token)
+                ws.recv(timeout=10)
+    with connect(url, origin=f"http://127.0.0.1:{server.port}") as ws:
+        ws.send(server.token)
+        head = json.dumps({"op": "stat", "g": "g0", "p": "tasks.json"}).encode()
+        ws.send(len(head).to_bytes(4, "little") + head)
+        frame = ws.recv(timeout=10)
+        size = int.from_bytes(frame[:4], "little")
+        assert json.loads(frame[4:4 + size]) == {"error": "ENOENT"}

@@ -13,6 +13,7 @@ const O_ACCMODE = 3;
 const O_EXCL = 0o200;
 const O_TRUNC = 0o1000;
 const WRITE_BUFFER = 1 << 20;
+const BULK = 256 * 1024; // larger requests and answers skip the shared-memory path
 
 /** A synchronous request over XMLHttpRequest (allowed in workers, works in every engine). */
 export function xhrTransport(url, token) {
@@ -33,6 +34,57 @@ export function xhrTransport(url, token) {
 }
 
 /** One filesystem instance serves every grant, declared or picked in a dialog. */
+/**
+ * The fast path where SharedArrayBuffer exists: requests go to fs-io.mjs, which owns a
+ * WebSocket, and this worker blocks in Atomics.wait for the answer. Anything that does not
+ * fit the shared buffer, or any failure of the socket, falls back to `slow` (XHR).
+ */
+export async function sharedTransport(socketUrl, token, slow, capacity = 1 << 20) {
+  const buffer = new SharedArrayBuffer(8 + capacity);
+  const state = new Int32Array(buffer, 0, 2);
+  const bytes = new Uint8Array(buffer, 8);
+  const io = new Worker(new URL("./fs-io.mjs", import.meta.url), { type: "module" });
+  const ready = await new Promise((resolve) => {
+    io.onmessage = ({ data }) => resolve(data.ready);
+    io.onerror = () => resolve(false);
+    setTimeout(() => resolve(false), 5000);
+    io.postMessage({ init: { buffer, url: socketUrl, token } });
+  });
+  if (!ready) {
+    io.terminate();
+    return null;
+  }
+  let broken = false;
+  io.onmessage = ({ data }) => { if (data.ready === false) broken = true; };
+  const encoder = new TextEncoder();
+  const decoder = new TextDecoder();
+  return (op, args, body) => {
+    const head = encoder.encode(JSON.stringify({ op, ...args }));
+    const size = 4 + head.length + (body ? body.length : 0);
+    // Bulk data goes by XHR: there the per-request cost is amortised and no copy is shared.
+    if (broken || size > BULK || (op === "read" && args.length > BULK)) {
+      return slow(op, args, body);
+    }
+    const frame = new Uint8Array(size);
+    new DataView(frame.buffer).setUint32(0, head.length, true);
+    frame.set(head, 4);
+    if (body) frame.set(body, 4 + head.length);
+    Atomics.store(state, 0, 0);
+    io.postMessage(frame.buffer, [frame.buffer]);
+    Atomics.wait(state, 0, 0);
+    if (Atomics.load(state, 0) !== 1) {
+      if (Atomics.load(state, 0) === 3) broken = true;
+      return slow(op, args, body); // only reads and listings are ever too big: safe to repeat
+    }
+    const length = Atomics.load(state, 1);
+    const view = new DataView(buffer, 8);
+    const metaLength = view.getUint32(0, true);
+    const reply = JSON.parse(decoder.decode(bytes.slice(4, 4 + metaLength)));
+    reply.data = bytes.slice(4 + metaLength, length).buffer;
+    return reply;
+  };
+}
+
 export function createGrantFS(pyodide, transport) {
   return new GrantFS(pyodide, transport);
 }

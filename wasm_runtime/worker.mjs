@@ -2,12 +2,13 @@
 // packages, runs the entry point and dispatches page events to Python. Python never runs
 // on the page's thread, so the UI stays responsive while it boots or computes.
 import * as msg from "./protocol.mjs";
-import { createGrantFS, xhrTransport } from "./fs.mjs";
+import { createGrantFS, sharedTransport, xhrTransport } from "./fs.mjs";
 
 const APP_DIR = "/home/pyodide/app";
 let pyodide;
 let bootstrap;
 let grantFS = null;
+let fileTransport = null;
 const grants = []; // public descriptions of what is mounted: {id, mount, writable, file}
 let token = "";
 let config = {};
@@ -55,8 +56,18 @@ const bridge = {
   grants: () => JSON.stringify(grants),
 };
 
+/** Shared memory + WebSocket where the engine allows it, synchronous XHR everywhere else. */
+async function chooseFileTransport() {
+  const xhr = xhrTransport(config.fs, token);
+  const canShare = self.crossOriginIsolated && typeof SharedArrayBuffer === "function";
+  const fast = config.fsFastPath && canShare
+    ? await sharedTransport(config.fsSocket, token, xhr).catch(() => null) : null;
+  self.pyshellFileTransport = fast ? "shared-memory" : "xhr"; // for diagnostics and tests
+  return fast ?? xhr;
+}
+
 function mountGrant(grant) {
-  grantFS ??= createGrantFS(pyodide, xhrTransport(config.fs, token));
+  grantFS ??= createGrantFS(pyodide, fileTransport);
   grantFS.mountGrant(grant);
   grants.push(grant);
 }
@@ -82,6 +93,7 @@ async function fetchOk(url) {
 async function boot() {
   postMessage({ type: msg.STATUS, text: "Starting Python…" });
   const bundle = fetchOk(config.bundle).then((r) => r.arrayBuffer());
+  const transport = chooseFileTransport();
   const { loadPyodide } = await import(new URL("pyodide.mjs", new URL(config.runtime, location.href)));
   pyodide = await loadPyodide({
     indexURL: new URL(config.runtime, location.href).href,
@@ -89,6 +101,7 @@ async function boot() {
     stderr: (line) => log("stderr", line),
   });
   pyodide.unpackArchive(await bundle, "zip", { extractDir: APP_DIR });
+  fileTransport = await transport;
   for (const grant of config.grants ?? []) mountGrant(grant);
   pyodide.registerJsModule("_pyshell_js", bridge);
   pyodide.runPython(`import sys; sys.path.insert(0, ${JSON.stringify(APP_DIR)})`);

@@ -42,7 +42,8 @@ def make_app(tmp: Path, data: Path) -> Path:
     (app / "pyproject.toml").write_text(
         '[project]\nname = "fsbench"\n[tool.pyshell]\nentry = "app.main:main"\n'
         f'[[tool.pyshell.permissions.fs]]\npath = "{data}"\nmount = "/data"\nmode = "rw"\n')
-    (app / "ui" / "index.html").write_text("<html><head></head><body><pre id=out></pre></body></html>")
+    (app / "ui" / "index.html").write_text(
+        "<html><head></head><body><pre id=out></pre></body></html>")
     (app / "app" / "__init__.py").write_text("")
     (app / "app" / "fs_workload.py").write_text((HERE / "fs_workload.py").read_text())
     (app / "app" / "main.py").write_text(MAIN)

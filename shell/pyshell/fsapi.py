@@ -2,9 +2,9 @@
 
 Arguments travel as percent-encoded JSON in the ``x-pyshell-fs`` header and file data as the
 raw body, so reads and writes carry no encoding overhead. An answer with data has its JSON
-result in the same header; an answer without data is the JSON result as its body. An OS error comes back
-as ``{"error": "ENOENT"}`` (the errno name), which the worker turns into the same errno
-inside WebAssembly, so app code sees the exception native Python would raise.
+result in the same header; an answer without data is the JSON result as its body. An OS
+error comes back as ``{"error": "ENOENT"}`` (the errno name), which the worker turns into
+the same errno inside WebAssembly, so app code sees the exception native Python would raise.
 """
 
 from __future__ import annotations
@@ -17,7 +17,9 @@ from urllib.parse import unquote
 
 from starlette.requests import Request
 from starlette.responses import Response
+from starlette.websockets import WebSocket, WebSocketDisconnect
 
+from . import security
 from .fileservice import FileService
 
 HEADER = "x-pyshell-fs"
@@ -62,19 +64,55 @@ OPERATIONS: dict[str, Operation] = {
 }
 
 
+def perform(fs: FileService, name: str, args: Any, body: bytes) -> tuple[dict[str, Any], bytes]:
+    """Run one operation: ``({"ok": value}, data)`` or ``({"error": "ENOENT"}, b"")``.
+
+    Malformed requests raise ValueError/KeyError/TypeError (a protocol error, not an errno).
+    """
+    op = OPERATIONS.get(name)
+    if op is None or not isinstance(args, dict):
+        raise ValueError("unknown operation")
+    try:
+        meta, data = op(fs, args, body)
+    except OSError as exc:
+        return {"error": errno.errorcode.get(exc.errno or 0, "EIO")}, b""
+    return {"ok": meta}, data
+
+
 async def handle(request: Request, fs: FileService) -> Response:
-    op = OPERATIONS.get(request.query_params.get("op", ""))
     try:
         args = json.loads(unquote(request.headers.get(HEADER, "{}")))
-        if op is None or not isinstance(args, dict):
-            raise ValueError("unknown operation")
-        meta, data = op(fs, args, await request.body())
-        result: Any = {"ok": meta}
-    except OSError as exc:
-        result, data = {"error": errno.errorcode.get(exc.errno or 0, "EIO")}, b""
+        result, data = perform(fs, request.query_params.get("op", ""), args,
+                               await request.body())
     except (ValueError, KeyError, TypeError) as exc:
         return Response(f"bad file request: {exc}", status_code=400)
     if not data:  # results can be big (a listing): they travel as the JSON body
         return Response(json.dumps(result), media_type="application/json")
     return Response(data, media_type="application/octet-stream",
                     headers={HEADER: json.dumps(result, ensure_ascii=True)})
+
+
+async def serve_socket(ws: WebSocket, fs: FileService, token: str) -> None:
+    """The fast path: the same operations over one WebSocket, framed as
+    ``[u32 JSON length][JSON {"op", ...args}][body]`` both ways (little-endian).
+
+    The first message must be the launch token (a browser cannot set headers on a
+    WebSocket, and the token must never be in a URL).
+    """
+    await ws.accept()
+    if not security.token_valid(await ws.receive_text(), token):
+        await ws.close(code=4401)
+        return
+    try:
+        while True:
+            frame = await ws.receive_bytes()
+            size = int.from_bytes(frame[:4], "little")
+            try:
+                args = json.loads(frame[4:4 + size])
+                result, data = perform(fs, args.pop("op"), args, frame[4 + size:])
+            except (ValueError, KeyError, TypeError, AttributeError):
+                result, data = {"error": "EINVAL"}, b""
+            meta = json.dumps(result).encode()
+            await ws.send_bytes(len(meta).to_bytes(4, "little") + meta + data)
+    except WebSocketDisconnect:
+        return

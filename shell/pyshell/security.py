@@ -7,7 +7,9 @@ Why each Content-Security-Policy directive is there:
   wasm. No ``'unsafe-eval'`` and no inline scripts: Python reaches the DOM through the
   bridge, never by injecting script.
 - ``worker-src 'self'``: the module worker that hosts Pyodide.
-- ``connect-src 'self'``: fetching the runtime, the app bundle and the API, all same-origin.
+- ``connect-src 'self' ws://127.0.0.1:*``: the runtime, the app bundle and the API, all
+  same-origin, and the file service's WebSocket (named explicitly: older WebKit does not
+  let ``'self'`` match ``ws:``; the Host and Origin checks still refuse any other port).
 - ``style-src 'self' 'unsafe-inline'``: apps set ``style=`` attributes and inline ``<style>``;
   CSS cannot run code, so this is the one relaxation.
 - ``img-src/font-src/media-src 'self' data: blob:``: app assets and generated images.
@@ -24,7 +26,7 @@ CSP = "; ".join((
     "default-src 'none'",
     "script-src 'self' 'wasm-unsafe-eval'",
     "worker-src 'self'",
-    "connect-src 'self'",
+    "connect-src 'self' ws://127.0.0.1:*",
     "style-src 'self' 'unsafe-inline'",
     "img-src 'self' data: blob:",
     "font-src 'self' data:",

@@ -30,9 +30,10 @@ from starlette.responses import (
     PlainTextResponse,
     Response,
 )
-from starlette.routing import Mount, Route
+from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.websockets import WebSocket
 
 from . import bundle, capabilities, fsapi, security
 from .config import AppConfig
@@ -74,6 +75,8 @@ class AppServer:
         self.app = app
         self.files = FileService(_grants(app, folders))
         self.picker = Picker(self.files)
+        # Off: every file operation uses synchronous XHR (as where SharedArrayBuffer is missing).
+        self.fs_fast_path = True
         self.runtime = runtime
         self.token = secrets.token_urlsafe(32)
         self._log = log or print_sink()
@@ -96,6 +99,7 @@ class AppServer:
             Route("/_pyshell/api/bundle.zip", self._bundle),
             Route("/_pyshell/api/log", self._log_route, methods=["POST"]),
             Route("/_pyshell/api/fs", self._fs_route, methods=["POST"]),
+            WebSocketRoute("/_pyshell/api/fs-socket", self._fs_socket),
             Route("/_pyshell/api/dialog", self._dialog_route, methods=["POST"]),
             Route("/_pyshell/runtime/{name}", self._runtime_file),
             Mount("/_pyshell/wasm", StaticFiles(directory=WASM_RUNTIME_DIR)),
@@ -107,7 +111,8 @@ class AppServer:
     def start(self) -> None:
         """Serve in a daemon thread; returns once the socket accepts connections."""
         config = uvicorn.Config(self.asgi(), log_level="warning", access_log=False,
-                                lifespan="off", timeout_keep_alive=60, ws="none")
+                                lifespan="off", timeout_keep_alive=60, ws="websockets-sansio",
+                                ws_max_size=32 * 1024 * 1024)
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(target=self._server.run,
                                         kwargs={"sockets": [self._sock]},
@@ -138,6 +143,8 @@ class AppServer:
         config = {"entry": self.app.entry, "bundle": "/_pyshell/api/bundle.zip",
                   "runtime": "/_pyshell/runtime/", "log": "/_pyshell/api/log",
                   "fs": "/_pyshell/api/fs", "dialog": "/_pyshell/api/dialog",
+                  "fsSocket": f"ws://127.0.0.1:{self.port}/_pyshell/api/fs-socket",
+                  "fsFastPath": self.fs_fast_path,
                   "grants": [g.public() for g in self.files.grants()]}
         snippet = _BOOT_SNIPPET.format(token=self.token,
                                        config=html.escape(json.dumps(config), quote=True))
@@ -176,6 +183,9 @@ class AppServer:
 
     async def _fs_route(self, request: Request) -> Response:
         return await fsapi.handle(request, self.files)
+
+    async def _fs_socket(self, ws: WebSocket) -> None:
+        await fsapi.serve_socket(ws, self.files, self.token)
 
     async def _runtime_file(self, request: Request) -> Response:
         name = request.path_params["name"]
@@ -220,10 +230,16 @@ class _Guard:
         self._headers = [(k.encode(), v.encode()) for k, v in security.SECURITY_HEADERS]
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        if scope["type"] not in ("http", "websocket"):
             await self.app(scope, receive, send)
             return
         headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
+        if scope["type"] == "websocket":  # its token comes as the first message
+            if self._refusal("", headers):
+                await send({"type": "websocket.close", "code": 4403})
+                return
+            await self.app(scope, receive, send)
+            return
         refusal = self._refusal(scope["path"], headers)
         if refusal:
             await self._refuse(refusal, send)
