@@ -12,7 +12,8 @@ const S_IFREG = 0o100000;
 const O_ACCMODE = 3;
 const O_EXCL = 0o200;
 const O_TRUNC = 0o1000;
-const WRITE_BUFFER = 1 << 20;
+const WRITE_BUFFER = 8 << 20; // sequential writes are sent in pieces this big
+const READ_AHEAD = 8 << 20;   // a read of a large read-only file fetches at least this much
 const BULK = 256 * 1024; // larger requests and answers skip the shared-memory path
 
 /** A synchronous request over XMLHttpRequest (allowed in workers, works in every engine). */
@@ -294,6 +295,7 @@ class OpenFile {
     this.pending = [];
     this.pendingAt = 0;
     this.pendingBytes = 0;
+    this.ahead = null; // {at, bytes}: read-ahead of a read-only file
   }
 
   attrs() {
@@ -307,10 +309,25 @@ class OpenFile {
       buffer.set(chunk, offset);
       return chunk.length;
     }
+    if (!this.writable) return this.readAhead(buffer, offset, length, position);
     const reply = this.gfs.call("read", { h: this.handle, offset: position, length });
     const data = new Uint8Array(reply.data);
     buffer.set(data, offset);
     return data.length;
+  }
+
+  // Sequential reads of a big file cost one request per READ_AHEAD bytes, not per read().
+  readAhead(buffer, offset, length, position) {
+    const a = this.ahead;
+    if (!a || position < a.at || position + Math.min(length, 1) > a.at + a.bytes.length) {
+      const want = Math.max(length, READ_AHEAD);
+      const reply = this.gfs.call("read", { h: this.handle, offset: position, length: want });
+      this.ahead = { at: position, bytes: new Uint8Array(reply.data) };
+    }
+    const start = position - this.ahead.at;
+    const chunk = this.ahead.bytes.subarray(start, Math.min(start + length, this.ahead.bytes.length));
+    buffer.set(chunk, offset);
+    return chunk.length;
   }
 
   write(buffer, offset, length, position) {
