@@ -55,3 +55,41 @@ def test_errors_name_the_key(tmp_path: Path, toml: str, needle: str) -> None:
 def test_missing_pyproject(tmp_path: Path) -> None:
     with pytest.raises(PyshellError, match="pyproject.toml: not found"):
         config.load(tmp_path)
+
+
+PERM = '[project]\nname = "n"\n[[tool.pyshell.permissions.fs]]\n'
+
+
+def test_permissions(tmp_path: Path) -> None:
+    app = config.load(write(tmp_path, PERM + 'path = "{appdata}"\nmount = "/data"\nmode = "rw"\n'
+                            '[[tool.pyshell.permissions.fs]]\npath = "~/x"\nmount = "/x"\n'))
+    assert [(p.path, p.mount, p.writable) for p in app.permissions] == [
+        ("{appdata}", "/data", True), ("~/x", "/x", False)]
+
+
+@pytest.mark.parametrize(("toml", "needle"), [
+    (PERM + 'path = "a"\nmount = "/data"\nmode = "rwx"\n', "mode must be 'ro' or 'rw'"),
+    (PERM + 'path = "a"\nmount = "data"\n', "mount must be an absolute path"),
+    (PERM + 'path = "a"\nmount = "/lib/x"\n', "would hide /lib"),
+    (PERM + 'path = "a"\nmount = "/data"\nwritable = true\n', "unknown key 'writable'"),
+    (PERM + 'mount = "/data"\n', "path is missing"),
+    (PERM + 'path = "a"\nmount = "/d"\n[[tool.pyshell.permissions.fs]]\npath = "b"\n'
+     'mount = "/d/e"\n', "must not nest"),
+    ('[project]\nname = "n"\n[tool.pyshell.permissions]\nnet = true\n', "unknown key 'net'"),
+])
+def test_permission_errors_name_the_key(tmp_path: Path, toml: str, needle: str) -> None:
+    with pytest.raises(PyshellError) as info:
+        config.load(write(tmp_path, toml))
+    assert needle in str(info.value) and "[tool.pyshell.permissions" in str(info.value)
+
+
+@pytest.mark.parametrize(("path", "needle"), [
+    ("{nowhere}/x", "unknown placeholder {nowhere}"),
+    ("missing-folder", "folder for /data not found"),
+])
+def test_bad_grant_folders_stop_the_launch(tmp_path: Path, path: str, needle: str) -> None:
+    from conftest import assert_one_line_error, run_cli
+
+    write(tmp_path, PERM + f'path = "{path}"\nmount = "/data"\n')
+    proc = run_cli("run", str(tmp_path), "--gui", "gtk")
+    assert_one_line_error(proc, needle, "[[tool.pyshell.permissions.fs]]")
