@@ -62,14 +62,20 @@ def test_template_in_a_window(engine: str, sab: str | None, app_dir: Path, xvfb:
     assert saved["tasks"][-1]["title"] == "Added in the window"  # through the data grant
 
 
-def test_qt_pyshell_run_driven_over_devtools(app_dir: Path, xvfb: str, artifacts: Path,
-                                            tmp_path: Path) -> None:
-    """`pyshell run` itself, unmodified; Qt's own DevTools switch lets the test in."""
+def launch_with_devtools(verb: str, app_dir: Path, xvfb: str, tmp_path: Path):
+    """`pyshell VERB APP --gui qt`, unmodified; Qt's own DevTools switch lets the test in."""
     port = free_port()
     env = dict(os.environ, DISPLAY=xvfb, QTWEBENGINE_REMOTE_DEBUGGING=f"127.0.0.1:{port}",
                XDG_DATA_HOME=str(tmp_path / "xdg-data"))
-    proc = subprocess.Popen([*PYSHELL, "run", str(app_dir), "--gui", "qt"], env=env,
+    proc = subprocess.Popen([*PYSHELL, verb, str(app_dir), "--gui", "qt"], env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    return proc, port
+
+
+def test_qt_pyshell_run_driven_over_devtools(app_dir: Path, xvfb: str, artifacts: Path,
+                                            tmp_path: Path) -> None:
+    """`pyshell run` itself, unmodified; Qt's own DevTools switch lets the test in."""
+    proc, port = launch_with_devtools("run", app_dir, xvfb, tmp_path)
     try:
         page = CDPPage(port)
         page.wait_for("document.documentElement.dataset.pyshell", "ready")
@@ -111,3 +117,27 @@ def test_gtk_pyshell_run_stops_cleanly_on_ctrl_c(app_dir: Path, xvfb: str, tmp_p
     assert "Traceback" not in err
     with pytest.raises(OSError):  # the server went with the window
         socket.create_connection(("127.0.0.1", port), timeout=2)
+
+
+def test_qt_pyshell_dev_reloads_python_in_place(app_dir: Path, xvfb: str, tmp_path: Path) -> None:
+    """`pyshell dev` in a real Qt window: save a module, the window shows the new code."""
+    proc, port = launch_with_devtools("dev", app_dir, xvfb, tmp_path)
+    try:
+        page = CDPPage(port)
+        page.wait_for("document.documentElement.dataset.pyshell", "ready")
+        page.evaluate("window.__marker = 1")
+        time.sleep(1)  # the dev socket connects after boot
+        main = app_dir / "app" / "main.py"
+        main.write_text(main.read_text().replace(
+            '''f"{left} task{'s' if left != 1 else ''} left"''', '''f"{left} still open"'''))
+        page.wait_for("document.querySelector('#count').textContent", "2 still open", timeout=30)
+        assert page.evaluate("window.__marker") == 1  # updated in place, not reloaded
+        page.close()
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 0, err[-3000:]
+    assert "app/main.py changed -> python-update" in err
+    assert "python update done in" in err

@@ -197,7 +197,11 @@ worker.onmessage = ({ data }) => {
       applyQueued();
       root.dataset.pyshell = data.ok ? "ready" : "error";
       break;
-    case msg.ERROR: showError(data.text); break;
+    case msg.ERROR:
+      if (data.text) showError(data.text);
+      else document.getElementById("pyshell-error")?.remove();
+      break;
+    case msg.RELOADED: devReport({ kind: "python", ok: data.ok, ms: data.ms }); break;
     case msg.FATAL:
       root.dataset.pyshell = "error";
       showError(data.text, "pyshell could not start the app");
@@ -209,3 +213,49 @@ worker.onerror = (e) => {
   showError(e.message || "the Python worker failed to load", "pyshell could not start the app");
 };
 worker.postMessage({ type: msg.INIT, token, config });
+
+// ---- dev mode: follow the files as they are saved ---------------------------------------
+let devSocket = null;
+
+function devReport(report) {
+  devSocket?.readyState === WebSocket.OPEN &&
+    devSocket.send(JSON.stringify({ type: msg.RELOADED, ...report }));
+}
+
+function swapStylesheets(paths) {
+  const t0 = performance.now();
+  const links = [...document.querySelectorAll('link[rel="stylesheet"]')].filter((link) => {
+    const path = new URL(link.href).pathname.replace(/^\//, "");
+    return paths.includes(path);
+  });
+  if (!links.length) return location.reload();
+  let waiting = links.length;
+  for (const old of links) {
+    const fresh = old.cloneNode();
+    const url = new URL(old.href);
+    url.searchParams.set("t", String(Date.now()));
+    fresh.href = url.href;
+    // The old sheet stays until the new one has loaded: no unstyled flash.
+    fresh.onload = fresh.onerror = () => {
+      old.remove();
+      if (--waiting === 0) devReport({ kind: "css", ok: true, ms: performance.now() - t0 });
+    };
+    old.after(fresh);
+  }
+}
+
+function connectDev() {
+  devSocket = new WebSocket(config.dev);
+  devSocket.onopen = () => devSocket.send(token);
+  devSocket.onmessage = ({ data }) => {
+    const message = JSON.parse(data);
+    if (message.type === msg.CSS_UPDATE) swapStylesheets(message.paths);
+    else if (message.type === msg.FULL_RELOAD) location.reload();
+    else if (message.type === msg.PYTHON_UPDATE) {
+      worker.postMessage({ type: msg.RELOAD, modules: message.modules, files: message.files });
+    }
+  };
+  devSocket.onclose = () => setTimeout(connectDev, 1000); // the server may come back
+}
+
+if (config.dev) connectDev();

@@ -5,6 +5,7 @@
 export const INIT = "init";     // {type, token, config}
 export const EVENT = "event";   // {type, handler, event}
 export const REPLY = "reply";   // {type, id, value} | {type, id, error}
+export const RELOAD = "reload"; // {type, modules, files}   dev mode: re-run changed modules
 
 /** worker -> page */
 export const STATUS = "status"; // {type, text}          boot progress for the loading state
@@ -13,3 +14,10 @@ export const DOM = "dom";       // {type, ops}           one batch of DOM writes
 export const QUERY = "query";   // {type, id, op}        a read of the live DOM
 export const ERROR = "error";   // {type, text}          an app traceback to show
 export const FATAL = "fatal";   // {type, text}          pyshell could not start the app
+export const RELOADED = "reloaded"; // {type, ok, ms}     dev mode: a reload was applied
+
+/** host -> page over the dev WebSocket (dev mode only) */
+export const DEV_CONNECTED = "connected";
+export const CSS_UPDATE = "css-update";       // {paths}
+export const PYTHON_UPDATE = "python-update"; // {modules, files}
+export const FULL_RELOAD = "full-reload";     // {reason}

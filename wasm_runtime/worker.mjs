@@ -50,7 +50,7 @@ const bridge = {
     return new Promise((resolve, reject) => pending.set(id, { resolve, reject }));
   },
   error(text) {
-    postMessage({ type: msg.ERROR, text });
+    postMessage({ type: msg.ERROR, text }); // an empty text clears the error panel
   },
   dialog: (requestJson) => openDialog(requestJson),
   grants: () => JSON.stringify(grants),
@@ -132,6 +132,17 @@ self.onmessage = async ({ data }) => {
         postMessage({ type: msg.FATAL, text: String(err?.stack || err) });
       }
       break;
+    case msg.RELOAD: {
+      const t0 = performance.now();
+      for (const [path, text] of Object.entries(data.files)) {
+        pyodide.FS.writeFile(`${APP_DIR}/${path}`, text);
+      }
+      const modules = pyodide.toPy(data.modules);
+      const ok = await bootstrap.reload(modules);
+      modules.destroy();
+      postMessage({ type: msg.RELOADED, ok, ms: performance.now() - t0 });
+      break;
+    }
     case msg.EVENT:
       if (bootstrap) await onEvent(data.handler, data.event);
       break;

@@ -8,24 +8,35 @@ from pathlib import Path
 
 from pyshell import dom
 from pyshell.dom import Event
+from pyshell.state import keep
 
 from .tasks import FILTERS, Filter, TaskList
 
 # The app's data grant (see [[tool.pyshell.permissions.fs]] in pyproject.toml).
 SAVED = Path("/data/tasks.json")
 
-tasks = TaskList()
-view: dict[str, object] = {"filter": "all", "editing": None}
+
+def _load() -> TaskList:
+    if SAVED.exists():
+        return TaskList.from_json(json.loads(SAVED.read_text(encoding="utf-8")))
+    tasks = TaskList()
+    for title in ("Try pyshell", "Edit app/main.py", "Ship it"):
+        tasks.add(title)
+    tasks.toggle(1)
+    return tasks
+
+
+# keep(): `pyshell dev` re-runs this module when you save it; the list and view survive.
+tasks = keep("tasks", _load)
+view: dict[str, object] = keep("view", lambda: {"filter": "all", "editing": None})
 
 
 def main() -> None:
-    global tasks
-    if SAVED.exists():
-        tasks = TaskList.from_json(json.loads(SAVED.read_text(encoding="utf-8")))
-    else:
-        for title in ("Try pyshell", "Edit app/main.py", "Ship it"):
-            tasks.add(title)
-        tasks.toggle(1)
+    render()
+
+
+def on_reload() -> None:
+    """Called by `pyshell dev` after it has re-run changed modules: show the new code."""
     render()
 
 

@@ -35,6 +35,12 @@ def _parser() -> argparse.ArgumentParser:
                      help="open the app in your browser instead of a window (debugging)")
     run.add_argument("--debug", action="store_true", help="enable the webview's inspector")
 
+    dev = sub.add_parser("dev", help="run an app and update it live as you save files")
+    dev.add_argument("app_dir", nargs="?", default=".", type=Path)
+    dev.add_argument("--gui", choices=("qt", "gtk"), help="webview engine (default: best found)")
+    dev.add_argument("--browser", action="store_true", help="use your browser instead")
+    dev.add_argument("--debug", action="store_true", help="enable the webview's inspector")
+
     sub.add_parser("doctor", help="check the runtime and the webview engines")
 
     rt = sub.add_parser("runtime", help="manage the Pyodide runtime")
@@ -64,6 +70,10 @@ def _dispatch(args: argparse.Namespace) -> int:
         from .launcher import run
 
         return run(args.app_dir, gui=args.gui, browser=args.browser, debug=args.debug)
+    if args.command == "dev":
+        from .launcher import run
+
+        return run(args.app_dir, gui=args.gui, browser=args.browser, debug=args.debug, dev=True)
     if args.command == "doctor":
         from .doctor import check
 

@@ -7,6 +7,7 @@ every request passes the Host and Origin checks; ``/_pyshell/api/`` also needs t
 
 from __future__ import annotations
 
+import asyncio
 import html
 import json
 import mimetypes
@@ -33,10 +34,11 @@ from starlette.responses import (
 from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Receive, Scope, Send
-from starlette.websockets import WebSocket
+from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from . import bundle, capabilities, fsapi, security
 from .config import AppConfig
+from .dev.reload import Hub
 from .dialogs import DialogProvider, Picker
 from .errors import PyshellError
 from .fileservice import FileService
@@ -70,13 +72,16 @@ class AppServer:
     """One app served on a random loopback port with a per-launch token."""
 
     def __init__(self, app: AppConfig, runtime: Runtime, log: LogSink | None = None,
-                 folders: dict[str, Path] | None = None) -> None:
+                 folders: dict[str, Path] | None = None, dev: Hub | None = None,
+                 on_dev_report: Callable[[dict[str, Any]], None] | None = None) -> None:
         """``folders`` overrides the placeholder folders ({appdata}, ...), e.g. in tests."""
         self.app = app
         self.files = FileService(_grants(app, folders))
         self.picker = Picker(self.files)
         # Off: every file operation uses synchronous XHR (as where SharedArrayBuffer is missing).
         self.fs_fast_path = True
+        self.dev = dev  # dev mode only: the reload channel exists only when this is set
+        self._on_dev_report = on_dev_report or (lambda report: None)
         self.runtime = runtime
         self.token = secrets.token_urlsafe(32)
         self._log = log or print_sink()
@@ -100,6 +105,7 @@ class AppServer:
             Route("/_pyshell/api/log", self._log_route, methods=["POST"]),
             Route("/_pyshell/api/fs", self._fs_route, methods=["POST"]),
             WebSocketRoute("/_pyshell/api/fs-socket", self._fs_socket),
+            WebSocketRoute("/_pyshell/api/dev", self._dev_socket),
             Route("/_pyshell/api/dialog", self._dialog_route, methods=["POST"]),
             Route("/_pyshell/runtime/{name}", self._runtime_file),
             Mount("/_pyshell/wasm", StaticFiles(directory=WASM_RUNTIME_DIR)),
@@ -145,6 +151,7 @@ class AppServer:
                   "fs": "/_pyshell/api/fs", "dialog": "/_pyshell/api/dialog",
                   "fsSocket": f"ws://127.0.0.1:{self.port}/_pyshell/api/fs-socket",
                   "fsFastPath": self.fs_fast_path,
+                  "dev": f"ws://127.0.0.1:{self.port}/_pyshell/api/dev" if self.dev else None,
                   "grants": [g.public() for g in self.files.grants()]}
         snippet = _BOOT_SNIPPET.format(token=self.token,
                                        config=html.escape(json.dumps(config), quote=True))
@@ -186,6 +193,34 @@ class AppServer:
 
     async def _fs_socket(self, ws: WebSocket) -> None:
         await fsapi.serve_socket(ws, self.files, self.token)
+
+    async def _dev_socket(self, ws: WebSocket) -> None:
+        """Reload messages to the page, its reports back; token first, as on every socket."""
+        if self.dev is None:
+            await ws.close(code=4404)
+            return
+        await ws.accept()
+        if not security.token_valid(await ws.receive_text(), self.token):
+            await ws.close(code=4401)
+            return
+        queue = self.dev.subscribe()
+        await ws.send_text(json.dumps({"type": "connected"}))
+
+        async def forward() -> None:
+            while True:
+                await ws.send_text(await queue.get())
+
+        sender = asyncio.create_task(forward())
+        try:
+            while True:
+                report = json.loads(await ws.receive_text())
+                if isinstance(report, dict):
+                    self._on_dev_report(report)
+        except (WebSocketDisconnect, ValueError):
+            pass
+        finally:
+            sender.cancel()
+            self.dev.unsubscribe(queue)
 
     async def _runtime_file(self, request: Request) -> Response:
         name = request.path_params["name"]

@@ -21,8 +21,13 @@ _INTERNAL_MARKERS = ("/pyshell/bootstrap.py", "/pyshell/dom.py", "/pyshell/trans
                      "<exec>", "<frozen ", "/lib/python3")
 
 
+_entry = ""
+
+
 async def start(entry: str, transport: Transport | None = None) -> bool:
     """Import ``module:function`` and run it; True when it finished without error."""
+    global _entry
+    _entry = entry
     dom.use_transport(transport or WorkerTransport())
     module_name, _, func_name = entry.partition(":")
     try:
@@ -37,6 +42,64 @@ async def start(entry: str, transport: Transport | None = None) -> bool:
     finally:
         dom.flush()
     return True
+
+
+async def reload(changed: list[str]) -> bool:
+    """Re-run changed app modules in place (dev mode), keeping objects and state.
+
+    The changed modules are reloaded first, then every other loaded module of the same
+    packages, the entry module last, so names imported from a changed module are rebound.
+    Classes are patched in place: existing instances get the new methods. Handlers are
+    re-registered by the module's top level; ones that disappeared are removed. Then the
+    entry module's ``on_reload()`` runs, if it has one. On any error the app's traceback is
+    shown, the code that was running stays, and False is returned.
+    """
+    packages = {name.split(".")[0] for name in changed}
+    entry_module = _entry.partition(":")[0]
+    loaded = [n for n in list(sys.modules) if n.split(".")[0] in packages and n not in changed]
+    order = [*changed, *sorted(n for n in loaded if n != entry_module)]
+    if entry_module in sys.modules and entry_module not in order:
+        order.append(entry_module)
+    importlib.invalidate_caches()
+    previous = dom.registrations({name for name in order})
+    dom.start_tracking()
+    try:
+        for name in order:
+            if name in sys.modules:
+                old = dict(vars(sys.modules[name]))
+                _patch_classes(old, importlib.reload(sys.modules[name]))
+            else:
+                importlib.import_module(name)
+        dom.drop_untracked(previous)
+        hook = getattr(sys.modules.get(entry_module), "on_reload", None)
+        if hook is not None:
+            result = hook()
+            if inspect.isawaitable(result):
+                await result
+    except BaseException as exc:  # noqa: BLE001 - shown in the overlay, old code keeps running
+        dom.flush()
+        report(exc)
+        return False
+    dom.flush()
+    transport = dom._transport
+    if transport is not None:
+        transport.error("")  # an empty error clears the overlay
+    return True
+
+
+def _patch_classes(old: dict[str, Any], module: Any) -> None:
+    """Give the original class objects the new code, and keep using the originals."""
+    for name, new in list(vars(module).items()):
+        original = old.get(name)
+        if (isinstance(new, type) and isinstance(original, type) and new is not original
+                and new.__qualname__ == original.__qualname__):
+            for attr, value in vars(new).items():
+                if attr not in ("__dict__", "__weakref__", "__module__"):
+                    try:
+                        setattr(original, attr, value)
+                    except (AttributeError, TypeError):
+                        pass
+            setattr(module, name, original)
 
 
 async def dispatch(handler_id: str, raw_event: Mapping[str, Any]) -> None:

@@ -26,6 +26,7 @@ _pending: list[list[Any]] = []
 _handlers: dict[str, Handler] = {}
 _transport: Transport | None = None
 _flush_scheduled = False
+_tracked: set[str] | None = None  # handler ids registered since start_tracking()
 
 # Element properties a handler may assign; each maps to the DOM property it sets.
 _PROPERTIES = {"text": "textContent", "html": "innerHTML", "value": "value",
@@ -195,6 +196,8 @@ def on(event_type: str, selector: str | None = None, *, keys: Iterable[str] = ()
         if handler_id not in _handlers:
             _queue(["listen", handler_id, event_type, selector, key_list, prevent])
         _handlers[handler_id] = func
+        if _tracked is not None:
+            _tracked.add(handler_id)
         return func
 
     return register
@@ -206,6 +209,25 @@ def off(func: Handler) -> None:
         if registered is func:
             del _handlers[handler_id]
             _queue(["unlisten", handler_id])
+
+
+def registrations(modules: set[str]) -> set[str]:
+    """Ids of the handlers registered by these modules (used by dev-mode reloads)."""
+    return {h for h in _handlers if h.split(":", 1)[0] in modules}
+
+
+def start_tracking() -> None:
+    global _tracked
+    _tracked = set()
+
+
+def drop_untracked(previous: set[str]) -> None:
+    """Remove handlers a reload did not register again (their code was deleted)."""
+    global _tracked
+    for handler_id in previous - (_tracked or set()):
+        _handlers.pop(handler_id, None)
+        _queue(["unlisten", handler_id])
+    _tracked = None
 
 
 async def request(op: list[Any]) -> Any:

@@ -1,0 +1,111 @@
+"""What a change means for the running app, and the channel that tells the page.
+
+Messages (host -> page, JSON over the dev WebSocket; see docs/protocol.md):
+``connected``; ``css-update`` {paths}; ``python-update`` {modules, files};
+``full-reload`` {reason}. The page reports back ``reloaded`` {ok, ms} after applying one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ..config import AppConfig
+
+
+@dataclass(frozen=True)
+class Update:
+    kind: str                      # "css-update" | "python-update" | "full-reload"
+    summary: str                   # what changed, for the terminal
+    payload: dict[str, Any] = field(default_factory=dict)
+
+    def message(self) -> str:
+        return json.dumps({"type": self.kind, **self.payload})
+
+
+def classify(app: AppConfig, changed: set[Path]) -> Update | None:
+    """One update for one batch of changes; the strongest kind wins (reload > python > css)."""
+    css, modules, files, other = [], [], {}, []
+    for path in sorted(changed):
+        if path.is_relative_to(app.ui_dir):
+            rel = path.relative_to(app.ui_dir).as_posix()
+            (css if path.suffix == ".css" and path.exists() else other).append(rel)
+            continue
+        package = next((p for p in app.packages if path.is_relative_to(app.root / p)), None)
+        if package and path.suffix == ".py":
+            rel = path.relative_to(app.root)
+            if path.exists():
+                files[rel.as_posix()] = path.read_text(encoding="utf-8", errors="replace")
+                modules.append(module_name(rel))
+            else:
+                other.append(rel.as_posix())
+        elif path.relative_to(app.root).as_posix() == "pyproject.toml" or package:
+            other.append(path.relative_to(app.root).as_posix())
+    if other:
+        return Update("full-reload", ", ".join(other), {"reason": ", ".join(other)})
+    if modules:
+        return Update("python-update", ", ".join(files), {"modules": modules, "files": files})
+    if css:
+        return Update("css-update", ", ".join(css), {"paths": css})
+    return None
+
+
+def module_name(rel: Path) -> str:
+    parts = list(rel.with_suffix("").parts)
+    if parts[-1] == "__init__":
+        parts.pop()
+    return ".".join(parts)
+
+
+class Hub:
+    """Connected dev clients; ``broadcast`` is safe to call from the watcher's thread."""
+
+    def __init__(self) -> None:
+        self._queues: set[asyncio.Queue[str]] = set()
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    def subscribe(self) -> asyncio.Queue[str]:
+        self._loop = asyncio.get_running_loop()
+        queue: asyncio.Queue[str] = asyncio.Queue()
+        self._queues.add(queue)
+        return queue
+
+    def unsubscribe(self, queue: asyncio.Queue[str]) -> None:
+        self._queues.discard(queue)
+
+    @property
+    def clients(self) -> int:
+        return len(self._queues)
+
+    def broadcast(self, message: str) -> None:
+        loop = self._loop
+        if loop is None:
+            return
+        for queue in list(self._queues):
+            loop.call_soon_threadsafe(queue.put_nowait, message)
+
+
+def forward(app: AppConfig, hub: Hub) -> Callable[[set[Path]], None]:
+    """The watcher's callback: classify a batch, say it in the terminal, tell the page."""
+
+    def on_change(changed: set[Path]) -> None:
+        update = classify(app, changed)
+        if update is None:
+            return
+        print(f"pyshell dev: {update.summary} changed -> {update.kind}", file=sys.stderr,
+              flush=True)
+        hub.broadcast(update.message())
+
+    return on_change
+
+
+def print_report(report: dict[str, Any]) -> None:
+    """The page's answer to an update, as one terminal line."""
+    state = "done" if report.get("ok") else "failed (the app's error is shown in the window)"
+    print(f"pyshell dev: {report.get('kind', '?')} update {state} in "
+          f"{float(report.get('ms', 0)):.0f} ms", file=sys.stderr, flush=True)

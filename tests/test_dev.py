@@ -1,0 +1,152 @@
+"""`pyshell dev`: real files saved on disk, the real watcher and server, real Pyodide."""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import expect
+
+from pyshell import config
+from pyshell.dev.reload import Hub, classify, forward
+from pyshell.dev.watcher import Watcher
+from pyshell.testing import wait_until_started
+
+
+@pytest.fixture
+def dev_page(app_dir: Path, pyshell_browser, pyshell_folders):
+    """The template app served in dev mode, with the watcher running; yields (page, app_dir)."""
+    from pyshell import runtime
+    from pyshell.server import AppServer
+
+    app = config.load(app_dir)
+    hub = Hub()
+    reports: list[dict] = []
+    server = AppServer(app, runtime.ensure(), folders=pyshell_folders, dev=hub,
+                       on_dev_report=reports.append, log=lambda s, t: None)
+    server.start()
+    watcher = Watcher(app_dir, forward(app, hub))
+    watcher.start()
+    context = pyshell_browser.new_context()
+    page = context.new_page()
+    page.goto(server.url)
+    wait_until_started(page)
+    deadline = time.monotonic() + 10
+    while hub.clients == 0 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert hub.clients == 1
+    page.reports = reports
+    yield page, app_dir
+    context.close()
+    watcher.stop()
+    server.stop()
+
+
+def edit(path: Path, old: str, new: str) -> None:
+    text = path.read_text()
+    assert old in text, old
+    path.write_text(text.replace(old, new))
+
+
+def test_python_edit_reloads_in_place_and_keeps_state(dev_page) -> None:
+    page, app_dir = dev_page
+    page.fill("#new-title", "kept across reloads")
+    page.press("#new-title", "Enter")
+    expect(page.locator("#list .task")).to_have_count(4)
+    page.evaluate("window.__marker = 42")  # a page reload would clear it
+    main = app_dir / "app" / "main.py"
+    edit(main, '''f"{left} task{'s' if left != 1 else ''} left"''', '''f"{left} to go"''')
+    expect(page.locator("#count")).to_have_text("3 to go")
+    edit(main, 'tasks.add(event.form.get("title", ""))', 'tasks.add(event.form.get("title", "").upper())')
+    page.wait_for_timeout(300)
+    expect(page.locator("#pyshell-error")).to_have_count(0)
+    page.fill("#new-title", "shout")
+    page.press("#new-title", "Enter")
+    expect(page.locator("#list .task").last).to_contain_text("SHOUT")  # the new handler ran
+    expect(page.locator("#list")).to_contain_text("kept across reloads")  # state survived
+    assert page.evaluate("window.__marker") == 42
+    assert [r["kind"] for r in page.reports][:2] == ["python", "python"]
+    assert all(r["ok"] for r in page.reports)
+
+
+def test_css_is_swapped_without_reload(dev_page) -> None:
+    page, app_dir = dev_page
+    page.evaluate("window.__marker = 7")
+    page.fill("#new-title", "typed, not submitted")
+    with (app_dir / "ui" / "style.css").open("a") as fh:
+        fh.write("\nh1 { color: rgb(200, 0, 0); }\n")
+    expect(page.locator("h1")).to_have_css("color", "rgb(200, 0, 0)")
+    assert page.evaluate("window.__marker") == 7
+    expect(page.locator("#new-title")).to_have_value("typed, not submitted")
+
+
+def test_html_change_reloads_the_page(dev_page) -> None:
+    page, app_dir = dev_page
+    page.evaluate("window.__marker = 9")
+    edit(app_dir / "ui" / "index.html", "<footer", '<p id="fresh">fresh html</p><footer')
+    expect(page.locator("#fresh")).to_have_text("fresh html")
+    wait_until_started(page)
+    assert page.evaluate("window.__marker") is None
+    expect(page.locator("#list .task")).to_have_count(3)
+
+
+def test_errors_show_and_recover(dev_page) -> None:
+    page, app_dir = dev_page
+    main = app_dir / "app" / "main.py"
+    good = main.read_text()
+    main.write_text(good.replace("def main() -> None:", "def main() -> None\n"))  # syntax error
+    panel = page.locator("#pyshell-error")
+    expect(panel).to_be_visible()
+    expect(panel).to_contain_text("app/main.py")
+    expect(panel).to_contain_text("SyntaxError")
+    main.write_text(good)
+    expect(panel).to_have_count(0)
+    main.write_text(good.replace("def render() -> None:", "raise RuntimeError('at import')\n\n\ndef render() -> None:"))
+    expect(panel).to_contain_text("RuntimeError: at import")
+    main.write_text(good)
+    expect(panel).to_have_count(0)
+    page.fill("#new-title", "still alive")
+    page.press("#new-title", "Enter")
+    expect(page.locator("#list")).to_contain_text("still alive")
+
+
+def test_classify(app_dir: Path) -> None:
+    app = config.load(app_dir)
+    py = classify(app, {app_dir / "app" / "main.py"})
+    assert py.kind == "python-update" and py.payload["modules"] == ["app.main"]
+    assert classify(app, {app_dir / "ui" / "style.css"}).kind == "css-update"
+    assert classify(app, {app_dir / "ui" / "index.html"}).kind == "full-reload"
+    assert classify(app, {app_dir / "pyproject.toml"}).kind == "full-reload"
+    assert classify(app, {app_dir / "README.md"}) is None
+
+
+SAVES = {
+    "in place": lambda p: p.write_text("in place"),
+    "temp then rename": lambda p: (p.with_name(".x.tmp").write_text("renamed"),
+                                   os.replace(p.with_name(".x.tmp"), p)),
+    "delete then create": lambda p: (p.unlink(), p.write_text("recreated")),
+    "burst of 20": lambda p: [p.write_text(f"burst {i}") for i in range(20)],
+}
+
+
+@pytest.mark.parametrize("pattern", sorted(SAVES))
+def test_each_save_pattern_gives_one_update(tmp_path: Path, pattern: str) -> None:
+    target = tmp_path / "main.py"
+    target.write_text("start")
+    (tmp_path / "__pycache__").mkdir()
+    batches: list[set[Path]] = []
+    done = threading.Event()
+    watcher = Watcher(tmp_path, lambda changed: (batches.append(changed), done.set()))
+    watcher.start()
+    try:
+        time.sleep(0.2)
+        SAVES[pattern](target)
+        (tmp_path / "__pycache__" / "main.cpython-311.pyc").write_bytes(b"ignored")
+        assert done.wait(5)
+        time.sleep(0.5)
+    finally:
+        watcher.stop()
+    assert len(batches) == 1 and target.resolve() in batches[0], batches
