@@ -150,3 +150,31 @@ def test_each_save_pattern_gives_one_update(tmp_path: Path, pattern: str) -> Non
     finally:
         watcher.stop()
     assert len(batches) == 1 and target.resolve() in batches[0], batches
+
+
+def test_a_hundred_random_edits_end_live(dev_page) -> None:
+    """Valid and broken saves in quick succession; the last one is valid, the app is live."""
+    import random
+
+    page, app_dir = dev_page
+    main = app_dir / "app" / "main.py"
+    good = main.read_text()
+    marker = '''f"{left} task{'s' if left != 1 else ''} left"'''
+    broken = [good.replace("def main() -> None:", "def main() -> None"),
+              good.replace("render()\n", "render(\n", 1),
+              good.replace("def render() -> None:", "raise ValueError('boom')\ndef render() -> None:"),
+              good.replace("from pyshell import dom", "from pyshell import nothing_here"),
+              "this is not python at all ]]"]
+    rng = random.Random(5)
+    for i in range(100):
+        if rng.random() < 0.4:
+            main.write_text(rng.choice(broken))
+        else:
+            main.write_text(good.replace(marker, f'f"{{left}} left, edit {i}"'))
+        time.sleep(rng.uniform(0.0, 0.08))
+    main.write_text(good.replace(marker, 'f"{left} left, final"'))
+    expect(page.locator("#count")).to_have_text("2 left, final", timeout=30_000)
+    expect(page.locator("#pyshell-error")).to_have_count(0)
+    page.fill("#new-title", "after the storm")
+    page.press("#new-title", "Enter")
+    expect(page.locator("#list")).to_contain_text("after the storm")

@@ -196,6 +196,7 @@ worker.onmessage = ({ data }) => {
     case msg.READY:
       applyQueued();
       root.dataset.pyshell = data.ok ? "ready" : "error";
+      if (config.dev) devReport({ kind: "boot", ok: data.ok, ms: performance.now() });
       break;
     case msg.ERROR:
       if (data.text) showError(data.text);
@@ -216,10 +217,13 @@ worker.postMessage({ type: msg.INIT, token, config });
 
 // ---- dev mode: follow the files as they are saved ---------------------------------------
 let devSocket = null;
+const unsentReports = [];
 
 function devReport(report) {
-  devSocket?.readyState === WebSocket.OPEN &&
-    devSocket.send(JSON.stringify({ type: msg.RELOADED, ...report }));
+  if (report) unsentReports.push(JSON.stringify({ type: msg.RELOADED, ...report }));
+  if (devSocket?.readyState === WebSocket.OPEN) {
+    while (unsentReports.length) devSocket.send(unsentReports.shift());
+  }
 }
 
 function swapStylesheets(paths) {
@@ -246,7 +250,10 @@ function swapStylesheets(paths) {
 
 function connectDev() {
   devSocket = new WebSocket(config.dev);
-  devSocket.onopen = () => devSocket.send(token);
+  devSocket.onopen = () => {
+    devSocket.send(token);
+    devReport(null); // anything said before the socket was open
+  };
   devSocket.onmessage = ({ data }) => {
     const message = JSON.parse(data);
     if (message.type === msg.CSS_UPDATE) swapStylesheets(message.paths);

@@ -106,6 +106,10 @@ def forward(app: AppConfig, hub: Hub) -> Callable[[set[Path]], None]:
 
 def print_report(report: dict[str, Any]) -> None:
     """The page's answer to an update, as one terminal line."""
+    if report.get("kind") == "boot":
+        print(f"pyshell dev: page loaded, Python ready at {float(report.get('ms', 0)):.0f} ms",
+              file=sys.stderr, flush=True)
+        return
     state = "done" if report.get("ok") else "failed (the app's error is shown in the window)"
     print(f"pyshell dev: {report.get('kind', '?')} update {state} in "
           f"{float(report.get('ms', 0)):.0f} ms", file=sys.stderr, flush=True)
