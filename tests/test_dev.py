@@ -108,6 +108,16 @@ def test_errors_show_and_recover(dev_page) -> None:
     expect(panel).to_contain_text("RuntimeError: at import")
     main.write_text(good)
     expect(panel).to_have_count(0)
+    main.write_text(good.replace('    tasks.delete(int(event.data["id"]))',
+                                 '    raise KeyError("in a handler")'))
+    page.wait_for_timeout(400)
+    page.locator("#list .delete").first.click()
+    expect(panel).to_contain_text("KeyError: 'in a handler'")
+    expect(panel).to_contain_text("in delete")
+    main.write_text(good)
+    expect(panel).to_have_count(0)
+    page.locator("#list .delete").first.click()
+    expect(page.locator("#list .task")).to_have_count(2)
     page.fill("#new-title", "still alive")
     page.press("#new-title", "Enter")
     expect(page.locator("#list")).to_contain_text("still alive")
@@ -178,3 +188,18 @@ def test_a_hundred_random_edits_end_live(dev_page) -> None:
     page.fill("#new-title", "after the storm")
     page.press("#new-title", "Enter")
     expect(page.locator("#list")).to_contain_text("after the storm")
+
+
+def test_module_can_ask_for_a_restart(dev_page) -> None:
+    page, app_dir = dev_page
+    main = app_dir / "app" / "main.py"
+    marker = '''f"{left} task{'s' if left != 1 else ''} left"'''
+    text = main.read_text()
+    text = text.replace("from __future__ import annotations\n",
+                        'from __future__ import annotations\n__pyshell_reload__ = "restart"\n')
+    main.write_text(text.replace(marker, 'f"{left} first"'))
+    expect(page.locator("#count")).to_have_text("2 first")  # this save still reloads in place
+    page.evaluate("window.__marker = 3")
+    main.write_text(text.replace(marker, 'f"{left} second"'))
+    expect(page.locator("#count")).to_have_text("2 second", timeout=90_000)
+    assert page.evaluate("window.__marker") is None  # the page started again

@@ -202,7 +202,10 @@ worker.onmessage = ({ data }) => {
       if (data.text) showError(data.text);
       else document.getElementById("pyshell-error")?.remove();
       break;
-    case msg.RELOADED: devReport({ kind: "python", ok: data.ok, ms: data.ms }); break;
+    case msg.RELOADED:
+      if (data.restart) location.reload(); // the module asked for a fresh start
+      else devReport({ kind: "python", ok: data.ok, ms: data.ms });
+      break;
     case msg.FATAL:
       root.dataset.pyshell = "error";
       showError(data.text, "pyshell could not start the app");

@@ -138,9 +138,10 @@ self.onmessage = async ({ data }) => {
         pyodide.FS.writeFile(`${APP_DIR}/${path}`, text);
       }
       const modules = pyodide.toPy(data.modules);
-      const ok = await bootstrap.reload(modules);
+      const result = await bootstrap.reload(modules);
       modules.destroy();
-      postMessage({ type: msg.RELOADED, ok, ms: performance.now() - t0 });
+      postMessage({ type: msg.RELOADED, ok: result !== false, restart: result === "restart",
+                    ms: performance.now() - t0 });
       break;
     }
     case msg.EVENT:

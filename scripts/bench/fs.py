@@ -11,18 +11,16 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import subprocess
 import sys
 import tempfile
-from datetime import date
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-ROOT = HERE.parents[1]
 sys.path.insert(0, str(HERE))
 
 import fs_workload  # noqa: E402
+from report import publish  # noqa: E402
 from startup import start_xvfb  # noqa: E402
 
 MAIN = '''
@@ -105,13 +103,8 @@ def main() -> None:
         cells = [f"{values[m]:,.0f}" if where == "native CPython" else
                  f"{values[m]:,.0f} ({values[m] / native[m]:.3f}x)" for m in metrics]
         rows.append("| " + " | ".join([where, *cells]) + " |")
-    table = "\n".join([f"### File service, {date.today().isoformat()}, {platform.node()} "
-                       f"({os.cpu_count()} cores), ratio to native CPython in brackets", "",
-                       *rows, ""])
-    print(table)
-    if not args.no_write:
-        with (ROOT / "BENCHMARKS.md").open("a") as fh:
-            fh.write("\n" + table)
+    publish("File service, ratio to native CPython in brackets", rows,
+            write=not args.no_write)
 
 
 if __name__ == "__main__":

@@ -13,20 +13,19 @@ Headless Chromium and, with --engines qt, a real Qt window under Xvfb.
 from __future__ import annotations
 
 import argparse
+import functools
 import os
-import platform
 import queue
 import statistics
 import sys
 import tempfile
 import time
-from datetime import date
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-ROOT = HERE.parents[1]
 sys.path.insert(0, str(HERE))
 
+from report import publish  # noqa: E402
 from startup import start_xvfb  # noqa: E402
 
 from pyshell import config, engines, runtime, scaffold  # noqa: E402
@@ -46,7 +45,7 @@ def edits(app: Path, n: int):
         ("boot", html, lambda i: html_text.replace("</footer>", f" #{i}</footer>")),
     ):
         for i in range(n):
-            yield kind, (lambda p=path, t=make(i): p.write_text(t))
+            yield kind, functools.partial(path.write_text, make(i))
 
 
 def run_saves(app_dir: Path, n: int, open_page) -> dict[str, list[float]]:
@@ -152,15 +151,9 @@ def main() -> None:
             t = times[kind]
             rows.append(f"| {engine} | {label} | {pct(t, .5):.0f} ms | {pct(t, .95):.0f} ms | "
                         f"{base / statistics.median(t):.1f}x |")
-    table = "\n".join([
-        f"### Dev reload, {date.today().isoformat()}, {platform.node()} ({os.cpu_count()} cores),"
-        f" {args.saves} saves each, save -> applied", "",
-        "| engine | update | p50 | p95 | faster than full reload |", "|---|---|---|---|---|",
-        *rows, ""])
-    print(table)
-    if not args.no_write:
-        with (ROOT / "BENCHMARKS.md").open("a") as fh:
-            fh.write("\n" + table)
+    publish(f"Dev reload, {args.saves} saves each, save -> applied",
+            ["| engine | update | p50 | p95 | faster than full reload |", "|---|---|---|---|---|",
+             *rows], write=not args.no_write)
 
 
 if __name__ == "__main__":

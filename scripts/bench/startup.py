@@ -17,14 +17,12 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-from datetime import date
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -118,22 +116,13 @@ def main() -> None:
     rows = [f"| {engine} | {summarise(r['bare'])} | {summarise(r['app'])} | "
             f"{statistics.median(r['app']) / statistics.median(r['bare']):.2f}x |"
             for engine, r in results.items()]
-    table = "\n".join([
-        f"### Start-up, {date.today().isoformat()}, {platform.node()} "
-        f"({os.cpu_count()} cores, {platform.platform()}), {args.runs} runs, median (min–max)",
-        "",
+    sys.path.insert(0, str(HERE))
+    from report import publish
+
+    publish(f"Start-up, {args.runs} runs, median (min–max)", [
         "| engine | (a) raw loadPyodide + 1+1 | (b) pyshell template, first Python DOM | b/a |",
-        "|---|---|---|---|",
-        *rows, ""])
-    print(table)
+        "|---|---|---|---|", *rows], write=not args.no_write)
     print(json.dumps(results), file=sys.stderr)
-    if not args.no_write:
-        bench = ROOT / "BENCHMARKS.md"
-        if not bench.exists():
-            bench.write_text("# Benchmarks\n\nFigures are ratios against a baseline measured in "
-                             "the same run; raw seconds are noisy on a shared 2-core machine.\n\n")
-        with bench.open("a") as fh:
-            fh.write("\n" + table)
 
 
 if __name__ == "__main__":

@@ -44,7 +44,10 @@ async def start(entry: str, transport: Transport | None = None) -> bool:
     return True
 
 
-async def reload(changed: list[str]) -> bool:
+RESTART = "restart"  # a module that sets ``__pyshell_reload__ = "restart"`` is never patched
+
+
+async def reload(changed: list[str]) -> bool | str:
     """Re-run changed app modules in place (dev mode), keeping objects and state.
 
     The changed modules are reloaded first, then every other loaded module of the same
@@ -53,7 +56,14 @@ async def reload(changed: list[str]) -> bool:
     re-registered by the module's top level; ones that disappeared are removed. Then the
     entry module's ``on_reload()`` runs, if it has one. On any error the app's traceback is
     shown, the code that was running stays, and False is returned.
+
+    A module whose top level must not run twice (it opens things, starts tasks...) can say
+    so with ``__pyshell_reload__ = "restart"``; changing it restarts the page instead, and
+    ``"restart"`` is returned.
     """
+    if any(getattr(sys.modules.get(name), "__pyshell_reload__", None) == RESTART
+           for name in changed):
+        return RESTART
     packages = {name.split(".")[0] for name in changed}
     entry_module = _entry.partition(":")[0]
     loaded = [n for n in list(sys.modules) if n.split(".")[0] in packages and n not in changed]
