@@ -45,6 +45,14 @@ def dev_page(app_dir: Path, pyshell_browser, pyshell_folders):
     server.stop()
 
 
+def wait_for_updates(page, count: int, timeout: float = 30) -> None:
+    """Until the page has reported ``count`` Python/CSS updates applied (or failed)."""
+    deadline = time.monotonic() + timeout
+    while len([r for r in page.reports if r["kind"] != "boot"]) < count:
+        assert time.monotonic() < deadline, page.reports
+        time.sleep(0.02)
+
+
 def edit(path: Path, old: str, new: str) -> None:
     text = path.read_text()
     assert old in text, old
@@ -61,7 +69,7 @@ def test_python_edit_reloads_in_place_and_keeps_state(dev_page) -> None:
     edit(main, '''f"{left} task{'s' if left != 1 else ''} left"''', '''f"{left} to go"''')
     expect(page.locator("#count")).to_have_text("3 to go")
     edit(main, 'tasks.add(event.form.get("title", ""))', 'tasks.add(event.form.get("title", "").upper())')
-    page.wait_for_timeout(300)
+    wait_for_updates(page, 2)
     expect(page.locator("#pyshell-error")).to_have_count(0)
     page.fill("#new-title", "shout")
     page.press("#new-title", "Enter")
@@ -111,7 +119,7 @@ def test_errors_show_and_recover(dev_page) -> None:
     expect(panel).to_have_count(0)
     main.write_text(good.replace('    tasks.delete(int(event.data["id"]))',
                                  '    raise KeyError("in a handler")'))
-    page.wait_for_timeout(400)
+    wait_for_updates(page, 5)
     page.locator("#list .delete").first.click()
     expect(panel).to_contain_text("KeyError: 'in a handler'")
     expect(panel).to_contain_text("in delete")
