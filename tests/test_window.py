@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -62,6 +63,25 @@ def test_template_in_a_window(engine: str, sab: str | None, app_dir: Path, xvfb:
     assert saved["tasks"][-1]["title"] == "Added in the window"  # through the data grant
 
 
+@contextlib.contextmanager
+def running(proc: subprocess.Popen):
+    """The process never outlives the test, whatever fails."""
+    try:
+        yield proc
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+
+
+def ctrl_c(proc: subprocess.Popen) -> str:
+    """Press Ctrl-C; the app must exit 0 without a traceback. Returns its stderr."""
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=30)
+    assert proc.returncode == 0, err[-3000:]
+    assert "Traceback" not in err and "KeyboardInterrupt" not in err
+    return err
+
+
 def launch_with_devtools(verb: str, app_dir: Path, xvfb: str, tmp_path: Path):
     """`pyshell VERB APP --gui qt`, unmodified; Qt's own DevTools switch lets the test in."""
     port = free_port()
@@ -76,7 +96,7 @@ def test_qt_pyshell_run_driven_over_devtools(app_dir: Path, xvfb: str, artifacts
                                             tmp_path: Path) -> None:
     """`pyshell run` itself, unmodified; Qt's own DevTools switch lets the test in."""
     proc, port = launch_with_devtools("run", app_dir, xvfb, tmp_path)
-    try:
+    with running(proc):
         page = CDPPage(port)
         page.wait_for("document.documentElement.dataset.pyshell", "ready")
         assert page.evaluate("document.querySelectorAll('#list .task').length") == 3
@@ -90,31 +110,19 @@ def test_qt_pyshell_run_driven_over_devtools(app_dir: Path, xvfb: str, artifacts
         page.screenshot(shot)
         assert_real_picture(shot)
         page.close()
-        proc.send_signal(signal.SIGINT)  # Ctrl-C
-        out, err = proc.communicate(timeout=30)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-    assert proc.returncode == 0, err[-3000:]
-    assert "Traceback" not in err and "KeyboardInterrupt" not in err
+        ctrl_c(proc)
 
 
 def test_gtk_pyshell_run_stops_cleanly_on_ctrl_c(app_dir: Path, xvfb: str, tmp_path: Path) -> None:
     env = dict(os.environ, DISPLAY=xvfb, XDG_DATA_HOME=str(tmp_path / "xdg-data"))
     proc = subprocess.Popen([*PYSHELL, "run", str(app_dir), "--gui", "gtk"], env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    try:
+    with running(proc):
         first = proc.stderr.readline()
         assert " on gtk at 127.0.0.1:" in first, first
         port = int(first.rsplit(":", 1)[1])
         time.sleep(2)
-        proc.send_signal(signal.SIGINT)
-        out, err = proc.communicate(timeout=30)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-    assert proc.returncode == 0, err[-3000:]
-    assert "Traceback" not in err
+        ctrl_c(proc)
     with pytest.raises(OSError):  # the server went with the window
         socket.create_connection(("127.0.0.1", port), timeout=2)
 
@@ -122,7 +130,7 @@ def test_gtk_pyshell_run_stops_cleanly_on_ctrl_c(app_dir: Path, xvfb: str, tmp_p
 def test_qt_pyshell_dev_reloads_python_in_place(app_dir: Path, xvfb: str, tmp_path: Path) -> None:
     """`pyshell dev` in a real Qt window: save a module, the window shows the new code."""
     proc, port = launch_with_devtools("dev", app_dir, xvfb, tmp_path)
-    try:
+    with running(proc):
         page = CDPPage(port)
         page.wait_for("document.documentElement.dataset.pyshell", "ready")
         page.evaluate("window.__marker = 1")
@@ -133,11 +141,6 @@ def test_qt_pyshell_dev_reloads_python_in_place(app_dir: Path, xvfb: str, tmp_pa
         page.wait_for("document.querySelector('#count').textContent", "2 still open", timeout=30)
         assert page.evaluate("window.__marker") == 1  # updated in place, not reloaded
         page.close()
-        proc.send_signal(signal.SIGINT)
-        out, err = proc.communicate(timeout=30)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-    assert proc.returncode == 0, err[-3000:]
+        err = ctrl_c(proc)
     assert "app/main.py changed -> python-update" in err
     assert "python update done in" in err

@@ -9,6 +9,7 @@ let pyodide;
 let bootstrap;
 let grantFS = null;
 let fileTransport = null;
+let fileTransportReady = null; // made on first need: apps without grants never pay for it
 const grants = []; // public descriptions of what is mounted: {id, mount, writable, file}
 let token = "";
 let config = {};
@@ -66,6 +67,10 @@ async function chooseFileTransport() {
   return fast ?? xhr;
 }
 
+function needFileTransport() {
+  return (fileTransportReady ??= chooseFileTransport().then((t) => (fileTransport = t)));
+}
+
 function mountGrant(grant) {
   grantFS ??= createGrantFS(pyodide, fileTransport);
   grantFS.mountGrant(grant);
@@ -80,7 +85,10 @@ async function openDialog(requestJson) {
   });
   if (!response.ok) return JSON.stringify({ error: `dialog request failed: HTTP ${response.status}` });
   const answer = await response.json();
-  if (answer.picked) mountGrant(answer.picked.grant);
+  if (answer.picked) {
+    await needFileTransport();
+    mountGrant(answer.picked.grant);
+  }
   return JSON.stringify(answer);
 }
 
@@ -93,7 +101,7 @@ async function fetchOk(url) {
 async function boot() {
   postMessage({ type: msg.STATUS, text: "Starting Python…" });
   const bundle = fetchOk(config.bundle).then((r) => r.arrayBuffer());
-  const transport = chooseFileTransport();
+  const transport = config.grants?.length ? needFileTransport() : null;
   const { loadPyodide } = await import(new URL("pyodide.mjs", new URL(config.runtime, location.href)));
   pyodide = await loadPyodide({
     indexURL: new URL(config.runtime, location.href).href,
@@ -101,7 +109,7 @@ async function boot() {
     stderr: (line) => log("stderr", line),
   });
   pyodide.unpackArchive(await bundle, "zip", { extractDir: APP_DIR });
-  fileTransport = await transport;
+  await transport;
   for (const grant of config.grants ?? []) mountGrant(grant);
   pyodide.registerJsModule("_pyshell_js", bridge);
   pyodide.runPython(`import sys; sys.path.insert(0, ${JSON.stringify(APP_DIR)})`);
