@@ -116,10 +116,17 @@ def run_cli(*args: str, cwd: Path | None = None, env: dict[str, str] | None = No
                           timeout=timeout)
 
 
-def assert_one_line_error(proc: subprocess.CompletedProcess[str], *needles: str) -> None:
-    """A user mistake: non-zero exit, exactly one line on stderr, no traceback."""
+def assert_one_line_error(proc: subprocess.CompletedProcess[str], *needles: str,
+                          progress: bool = False) -> None:
+    """A user mistake: non-zero exit, exactly one line on stderr, no traceback.
+
+    ``progress``: the command may print progress lines (``pyshell: ...``) before the error.
+    """
     assert proc.returncode != 0, proc
     lines = proc.stderr.strip().splitlines()
+    if progress:
+        lines = [ln for ln in lines if not (ln.startswith(("pyshell: ", "  "))
+                                            and not ln.startswith("pyshell: error: "))]
     assert len(lines) == 1, proc.stderr
     assert "Traceback" not in proc.stderr
     assert lines[0].startswith("pyshell: error: "), lines[0]

@@ -103,11 +103,21 @@ async function boot() {
   const bundle = fetchOk(config.bundle).then((r) => r.arrayBuffer());
   const transport = config.grants?.length ? needFileTransport() : null;
   const { loadPyodide } = await import(new URL("pyodide.mjs", new URL(config.runtime, location.href)));
+  const packages = config.packages;
   pyodide = await loadPyodide({
     indexURL: new URL(config.runtime, location.href).href,
     stdout: (line) => log("stdout", line),
     stderr: (line) => log("stderr", line),
+    ...(packages && { lockFileURL: new URL(packages.lock, location.href).href }),
   });
+  // The app's locked wheels, installed before the app imports anything (integrity-checked).
+  if (packages) {
+    await pyodide.loadPackage(packages.names, {
+      messageCallback: () => {},
+      errorCallback: (text) => log("stderr", text),
+      checkIntegrity: true,
+    });
+  }
   pyodide.unpackArchive(await bundle, "zip", { extractDir: APP_DIR });
   await transport;
   for (const grant of config.grants ?? []) mountGrant(grant);

@@ -41,6 +41,10 @@ def _parser() -> argparse.ArgumentParser:
     dev.add_argument("--browser", action="store_true", help="use your browser instead")
     dev.add_argument("--debug", action="store_true", help="enable the webview's inspector")
 
+    lock = sub.add_parser("lock", help="resolve [project].dependencies for WebAssembly and "
+                          "write pyshell-lock.json")
+    lock.add_argument("app_dir", nargs="?", default=".", type=Path)
+
     sub.add_parser("doctor", help="check the runtime and the webview engines")
 
     rt = sub.add_parser("runtime", help="manage the Pyodide runtime")
@@ -74,6 +78,12 @@ def _dispatch(args: argparse.Namespace) -> int:
         from .launcher import run
 
         return run(args.app_dir, gui=args.gui, browser=args.browser, debug=args.debug, dev=True)
+    if args.command == "lock":
+        from . import config, runtime
+        from .deps.service import lock
+
+        lock(config.load(args.app_dir), runtime.ensure())
+        return 0
     if args.command == "doctor":
         from .doctor import check
 

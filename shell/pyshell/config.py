@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from packaging.requirements import InvalidRequirement, Requirement
+
 from .capabilities import check_mount
 from .errors import PyshellError
 
@@ -53,6 +55,10 @@ class AppConfig:
     packages: tuple[str, ...]
     window: WindowConfig
     permissions: tuple[FsPermission, ...] = ()
+    # ``[project].dependencies`` as written (PEP 508), resolved for WebAssembly by ``deps``.
+    dependencies: tuple[str, ...] = ()
+    # Where Pyodide's own compiled packages come from: a folder (relative to the app) or URL.
+    pyodide_packages: str | None = None
 
     @property
     def entry_module(self) -> str:
@@ -98,7 +104,26 @@ def parse(data: dict[str, Any], root: Path) -> AppConfig:
         _inside(root, pkg, "[tool.pyshell] packages")
     window = _window(_table(tool, "window", "[tool.pyshell.window]", required=False), name)
     perms = _permissions(_table(tool, "permissions", "[tool.pyshell.permissions]"))
-    return AppConfig(root, name, version, entry, ui_dir, packages, window, perms)
+    deps = _dependencies(project)
+    source = tool.get("pyodide-packages")
+    if source is not None:
+        source = _string(tool, "pyodide-packages", "[tool.pyshell]")
+    return AppConfig(root, name, version, entry, ui_dir, packages, window, perms, deps, source)
+
+
+def _dependencies(project: dict[str, Any]) -> tuple[str, ...]:
+    value = project.get("dependencies", [])
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise PyshellError("pyproject.toml: [project] dependencies must be a list of strings "
+                           "such as \"attrs>=23\"")
+    for text in value:
+        try:
+            Requirement(text)
+        except InvalidRequirement as exc:
+            reason = str(exc).splitlines()[0]
+            raise PyshellError(f"pyproject.toml: [project] dependencies: {text!r} is not a valid "
+                               f"requirement ({reason}); write e.g. \"attrs>=23\"") from None
+    return tuple(value)
 
 
 def _permissions(table: dict[str, Any]) -> tuple[FsPermission, ...]:

@@ -38,6 +38,7 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from . import bundle, capabilities, fsapi, security
 from .config import AppConfig
+from .deps.service import Packages, prepare
 from .dev.reload import Hub
 from .dialogs import DialogProvider, Picker
 from .errors import PyshellError
@@ -73,9 +74,14 @@ class AppServer:
 
     def __init__(self, app: AppConfig, runtime: Runtime, log: LogSink | None = None,
                  folders: dict[str, Path] | None = None, dev: Hub | None = None,
-                 on_dev_report: Callable[[dict[str, Any]], None] | None = None) -> None:
-        """``folders`` overrides the placeholder folders ({appdata}, ...), e.g. in tests."""
+                 on_dev_report: Callable[[dict[str, Any]], None] | None = None,
+                 packages: Packages | None = None) -> None:
+        """``folders`` overrides the placeholder folders ({appdata}, ...), e.g. in tests.
+
+        ``packages``: the app's locked wheels; by default prepared here (see ``deps``).
+        """
         self.app = app
+        self.packages = packages if packages is not None else prepare(app, runtime)
         self.files = FileService(_grants(app, folders))
         self.picker = Picker(self.files)
         # Off: every file operation uses synchronous XHR (as where SharedArrayBuffer is missing).
@@ -108,6 +114,7 @@ class AppServer:
             WebSocketRoute("/_pyshell/api/dev", self._dev_socket),
             Route("/_pyshell/api/dialog", self._dialog_route, methods=["POST"]),
             Route("/_pyshell/runtime/{name}", self._runtime_file),
+            Route("/_pyshell/packages/{name}", self._package_file),
             Mount("/_pyshell/wasm", StaticFiles(directory=WASM_RUNTIME_DIR)),
             Route("/_pyshell/{rest:path}", _not_found),
             Mount("/", StaticFiles(directory=self.app.ui_dir)),
@@ -152,7 +159,9 @@ class AppServer:
                   "fsSocket": f"ws://127.0.0.1:{self.port}/_pyshell/api/fs-socket",
                   "fsFastPath": self.fs_fast_path,
                   "dev": f"ws://127.0.0.1:{self.port}/_pyshell/api/dev" if self.dev else None,
-                  "grants": [g.public() for g in self.files.grants()]}
+                  "grants": [g.public() for g in self.files.grants()],
+                  "packages": {"lock": "/_pyshell/packages/pyodide-lock.json",
+                               "names": self.packages.names} if self.packages.names else None}
         snippet = _BOOT_SNIPPET.format(token=self.token,
                                        config=html.escape(json.dumps(config), quote=True))
         return HTMLResponse(inject_head(page, snippet))
@@ -227,6 +236,17 @@ class AppServer:
         if name not in RUNTIME_FILES:
             raise HTTPException(404)
         return FileResponse(self.runtime.file(name))
+
+
+    async def _package_file(self, request: Request) -> Response:
+        """The app's locked wheels (checked against the lock at launch) and their lock."""
+        name = request.path_params["name"]
+        if name == "pyodide-lock.json" and self.packages.lock is not None:
+            return JSONResponse(self.packages.pyodide_lock())
+        path = self.packages.files.get(name)
+        if path is None:
+            raise HTTPException(404)
+        return FileResponse(path, media_type="application/zip")
 
 
 def _grants(app: AppConfig, folders: dict[str, Path] | None) -> list[capabilities.Grant]:
