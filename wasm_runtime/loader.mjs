@@ -216,6 +216,12 @@ worker.onerror = (e) => {
   root.dataset.pyshell = "error";
   showError(e.message || "the Python worker failed to load", "pyshell could not start the app");
 };
+// Relative URLs in the config are the page's (the static web build uses them); the worker
+// lives in another folder, so it gets them resolved.
+for (const key of ["bundle", "runtime", "log", "fs", "dialog"]) {
+  if (config[key]) config[key] = new URL(config[key], document.baseURI).href;
+}
+if (config.packages) config.packages.lock = new URL(config.packages.lock, document.baseURI).href;
 worker.postMessage({ type: msg.INIT, token, config });
 
 // ---- dev mode: follow the files as they are saved ---------------------------------------

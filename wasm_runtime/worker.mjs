@@ -11,6 +11,7 @@ let grantFS = null;
 let fileTransport = null;
 let fileTransportReady = null; // made on first need: apps without grants never pay for it
 const grants = []; // public descriptions of what is mounted: {id, mount, writable, file}
+const browserStores = []; // web build: OPFS-backed mounts to flush after each handler
 let token = "";
 let config = {};
 const pending = new Map(); // query id -> {resolve, reject}
@@ -55,7 +56,22 @@ const bridge = {
   },
   dialog: (requestJson) => openDialog(requestJson),
   grants: () => JSON.stringify(grants),
+  refused: () => JSON.stringify(config.refused ?? []),
 };
+
+/** Web build: an {appdata} grant lives in the origin-private file system, same mount. */
+async function mountBrowserGrant(grant) {
+  const root = await navigator.storage.getDirectory();
+  const folder = await root.getDirectoryHandle(`pyshell${grant.mount.replaceAll("/", "-")}`,
+                                               { create: true });
+  browserStores.push(await pyodide.mountNativeFS(grant.mount, folder));
+  grants.push({ id: `browser${grant.mount}`, mount: grant.mount, writable: grant.writable,
+                file: null, storage: "browser" });
+}
+
+async function flushBrowserStores() {
+  for (const store of browserStores) await store.syncfs();
+}
 
 /** Shared memory + WebSocket where the engine allows it, synchronous XHR everywhere else. */
 async function chooseFileTransport() {
@@ -78,6 +94,7 @@ function mountGrant(grant) {
 }
 
 async function openDialog(requestJson) {
+  if (!config.dialog) return JSON.stringify({ error: "no file dialogs in the web build" });
   const response = await fetch(config.dialog, {
     method: "POST",
     headers: { "x-pyshell-token": token, "content-type": "application/json" },
@@ -121,11 +138,13 @@ async function boot() {
   pyodide.unpackArchive(await bundle, "zip", { extractDir: APP_DIR });
   await transport;
   for (const grant of config.grants ?? []) mountGrant(grant);
+  for (const grant of config.browserGrants ?? []) await mountBrowserGrant(grant);
   pyodide.registerJsModule("_pyshell_js", bridge);
   pyodide.runPython(`import sys; sys.path.insert(0, ${JSON.stringify(APP_DIR)})`);
   bootstrap = pyodide.pyimport("pyshell.bootstrap");
   postMessage({ type: msg.STATUS, text: "" });
   const ok = await bootstrap.start(config.entry);
+  await flushBrowserStores();
   postMessage({ type: msg.READY, ok });
 }
 
@@ -135,6 +154,7 @@ async function onEvent(handler, event) {
     await bootstrap.dispatch(handler, raw);
   } finally {
     raw.destroy();
+    await flushBrowserStores();
   }
 }
 

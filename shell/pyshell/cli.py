@@ -45,6 +45,14 @@ def _parser() -> argparse.ArgumentParser:
                           "write pyshell-lock.json")
     lock.add_argument("app_dir", nargs="?", default=".", type=Path)
 
+    build = sub.add_parser("build", help="make installers: .deb, .tar.gz, a static web site, "
+                           "and a CI workflow for Windows/macOS")
+    build.add_argument("app_dir", nargs="?", default=".", type=Path)
+    build.add_argument("--target", action="append", metavar="TARGET",
+                       help="deb, tarball, web, workflow, msi or dmg; repeat for several "
+                            "(default: all this system can build)")
+    build.add_argument("--json", action="store_true", help="print the size report as JSON")
+
     sub.add_parser("doctor", help="check the runtime and the webview engines")
 
     rt = sub.add_parser("runtime", help="manage the Pyodide runtime")
@@ -83,6 +91,13 @@ def _dispatch(args: argparse.Namespace) -> int:
         from .deps.service import lock
 
         lock(config.load(args.app_dir), runtime.ensure())
+        return 0
+    if args.command == "build":
+        from .build import report
+        from .build.service import build
+
+        artifacts = build(args.app_dir, args.target)
+        print(report.to_json(artifacts) if args.json else report.text(artifacts))
         return 0
     if args.command == "doctor":
         from .doctor import check

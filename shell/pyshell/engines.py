@@ -69,8 +69,17 @@ def installed(engine: str) -> bool:
     return importlib.util.find_spec("gi") is not None
 
 
+# On Windows and macOS the system's own webview: WebView2 and WKWebView (pywebview's names).
+NATIVE = {"win32": "edgechromium", "darwin": "cocoa"}
+
+
 def choose(requested: str | None) -> str:
-    """The engine to use: the one asked for, else Qt (faster Pyodide boot), else GTK."""
+    """The engine to use: the one asked for, else Qt (faster Pyodide boot), else GTK.
+
+    On Windows and macOS there is one choice, the system webview.
+    """
+    if requested is None and sys.platform in NATIVE:
+        return NATIVE[sys.platform]
     if requested is not None:
         if requested not in ENGINES:
             raise PyshellError(f"unknown --gui {requested!r}; choose one of {', '.join(ENGINES)}")

@@ -5,29 +5,37 @@ from __future__ import annotations
 import sys
 import webbrowser
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from . import config, engines, runtime
+from .deps.service import Packages
 from .dev.reload import Hub, forward, print_report
-from .dev.watcher import Watcher
 from .dialogs import pywebview_dialogs
 from .server import AppServer, LogSink
 from .window import OnStarted, SignalStop, open_window
 
+if TYPE_CHECKING:
+    from .dev.watcher import Watcher
+
 
 def run(app_dir: Path | str, *, gui: str | None = None, browser: bool = False,
         debug: bool = False, dev: bool = False, on_started: OnStarted | None = None,
-        log: LogSink | None = None) -> int:
+        log: LogSink | None = None, rt: runtime.Runtime | None = None,
+        packages: Packages | None = None) -> int:
     """Serve the app and show it; returns the exit code once the window is closed.
 
     ``dev``: watch the app's files and update the running app as they are saved.
+    ``rt``/``packages``: an installed app's own runtime files and wheels (default: the
+    user cache, the app's lock).
     """
     app = config.load(app_dir)
     engine = None if browser else engines.choose(gui)
-    rt = runtime.ensure()
+    rt = rt or runtime.ensure()
     stop = SignalStop()
     hub = Hub() if dev else None
-    server = AppServer(app, rt, log=log, dev=hub, on_dev_report=print_report)
-    watcher = Watcher(app.root, forward(app, hub)) if hub else None
+    server = AppServer(app, rt, log=log, dev=hub, on_dev_report=print_report,
+                       packages=packages)
+    watcher = _watcher(app, hub) if hub else None
     if watcher:
         watcher.start()
     try:
@@ -35,6 +43,12 @@ def run(app_dir: Path | str, *, gui: str | None = None, browser: bool = False,
     finally:
         if watcher:
             watcher.stop()
+
+
+def _watcher(app: config.AppConfig, hub: Hub) -> Watcher:
+    from .dev.watcher import Watcher  # dev only: installed apps do not ship watchdog's use
+
+    return Watcher(app.root, forward(app, hub))
 
 
 def _serve(server: AppServer, app: config.AppConfig, engine: str | None, stop: SignalStop,

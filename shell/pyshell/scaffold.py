@@ -5,6 +5,7 @@ from __future__ import annotations
 import keyword
 import re
 import shutil
+import subprocess
 import sys
 import tempfile
 from dataclasses import dataclass
@@ -55,17 +56,34 @@ def create(name: str, parent: Path | None = None, target: Path | None = None) ->
         staging = Path(tmp) / "app"
         shutil.copytree(APP_TEMPLATE_DIR, staging,
                         ignore=shutil.ignore_patterns("__pycache__", "*.pyc", ".pytest_cache"))
+        author, email = _author()
+        values = {"name": names.name, "module": names.module, "title": names.title,
+                  "author": author, "email": email}
         for path in staging.rglob("*"):
             if path.is_file() and (path.suffix in _TEXT_SUFFIXES or path.name.startswith(".")):
-                _fill(path, names)
+                _fill(path, values)
         if dest.exists():
             dest.rmdir()
         staging.rename(dest)
     return dest
 
 
-def _fill(path: Path, names: Names) -> None:
+def _author() -> tuple[str, str]:
+    """Who the app's packages name as maintainer: git's user if set, else a placeholder."""
+    found = []
+    for key, default in (("user.name", "Your Name"), ("user.email", "you@example.com")):
+        try:
+            proc = subprocess.run(["git", "config", "--get", key], capture_output=True,
+                                  text=True, timeout=10)
+            value = proc.stdout.strip()
+        except (OSError, subprocess.TimeoutExpired):
+            value = ""
+        found.append(value.replace('"', "'") or default)
+    return found[0], found[1]
+
+
+def _fill(path: Path, values: dict[str, str]) -> None:
     text = path.read_text(encoding="utf-8")
-    for key, value in (("name", names.name), ("module", names.module), ("title", names.title)):
+    for key, value in values.items():
         text = text.replace("{{" + key + "}}", value)
     path.write_text(text, encoding="utf-8")

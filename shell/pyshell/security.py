@@ -37,6 +37,11 @@ CSP = "; ".join((
     "frame-ancestors 'none'",
     "form-action 'none'",
 ))
+# The static web build: no loopback server to talk to; a <meta> policy cannot carry
+# frame-ancestors, so the host's headers must add that if they can.
+WEB_CSP = "; ".join(part for part in CSP.split("; ")
+                    if not part.startswith(("connect-src", "frame-ancestors"))) \
+    + "; connect-src 'self'"
 
 SECURITY_HEADERS: tuple[tuple[str, str], ...] = (
     # Cross-origin isolation: makes SharedArrayBuffer available where the engine has it.

