@@ -1,0 +1,67 @@
+"""Small generated files installed apps start from: launcher scripts and the .desktop entry."""
+
+from __future__ import annotations
+
+from .project import Project
+
+# Runs with the system's python3: our folder's lib/ first on sys.path, then pyshell.
+LAUNCH_PY = '''\
+"""Start {title}: pyshell's host code and the app bundle sit next to this file."""
+import os
+import sys
+
+HERE = os.path.dirname(os.path.realpath(__file__))
+if sys.version_info < (3, 11):
+    sys.exit("{package}: error: needs Python 3.11 or newer, found " + sys.version.split()[0])
+sys.path.insert(0, os.path.join(HERE, "lib"))
+sys.dont_write_bytecode = True
+
+from pyshell.installed import main  # noqa: E402
+
+sys.exit(main(os.path.join(HERE, "app")))
+'''
+
+DEB_LAUNCHER = '''\
+#!/bin/sh
+exec /usr/bin/python3 /usr/lib/{package}/launch.py "$@"
+'''
+
+TAR_LAUNCHER = '''\
+#!/bin/sh
+# Start {title} from this folder. Needs python3 (3.11+), PyGObject and WebKitGTK 4.1.
+HERE=$(dirname "$(readlink -f "$0")")
+if ! command -v python3 >/dev/null 2>&1; then
+  echo "{package}: error: python3 not found; install python3 (3.11 or newer)" >&2
+  exit 1
+fi
+exec python3 "$HERE/launch.py" "$@"
+'''
+
+
+def launch_py(project: Project) -> str:
+    return LAUNCH_PY.format(title=project.title, package=project.package)
+
+
+def deb_launcher(project: Project) -> str:
+    return DEB_LAUNCHER.format(package=project.package)
+
+
+def tar_launcher(project: Project) -> str:
+    return TAR_LAUNCHER.format(title=project.title, package=project.package)
+
+
+def desktop_entry(project: Project, command: str, icon: str) -> str:
+    keywords = ";".join(w for w in project.package.split("-") if w) + ";"
+    return "\n".join([
+        "[Desktop Entry]",
+        "Type=Application",
+        f"Name={project.title}",
+        f"Comment={project.description}",
+        f"Exec={command}",
+        f"Icon={icon}",
+        "Terminal=false",
+        "Categories=Utility;",
+        f"Keywords={keywords}",
+        f"StartupWMClass={project.package}",
+        "",
+    ])
