@@ -196,6 +196,7 @@ worker.onmessage = ({ data }) => {
     case msg.READY:
       applyQueued();
       root.dataset.pyshell = data.ok ? "ready" : "error";
+      root.dataset.pyshellBoot = data.boot; // "cold" or "snapshot", for tests and benchmarks
       if (config.dev) devReport({ kind: "boot", ok: data.ok, ms: performance.now() });
       break;
     case msg.ERROR:

@@ -14,6 +14,7 @@ const grants = []; // public descriptions of what is mounted: {id, mount, writab
 const browserStores = []; // web build: OPFS-backed mounts to flush after each handler
 let token = "";
 let config = {};
+let snapshotURL = null;
 const pending = new Map(); // query id -> {resolve, reject}
 let nextQuery = 1;
 
@@ -119,22 +120,21 @@ async function boot() {
   postMessage({ type: msg.STATUS, text: "Starting Python…" });
   const bundle = fetchOk(config.bundle).then((r) => r.arrayBuffer());
   const transport = config.grants?.length ? needFileTransport() : null;
-  const { loadPyodide } = await import(new URL("pyodide.mjs", new URL(config.runtime, location.href)));
+  const indexURL = new URL(config.runtime, location.href).href;
+  const { loadPyodide } = await import(new URL("pyodide.mjs", indexURL));
   const packages = config.packages;
-  pyodide = await loadPyodide({
-    indexURL: new URL(config.runtime, location.href).href,
+  const options = {
+    indexURL,
     stdout: (line) => log("stdout", line),
     stderr: (line) => log("stderr", line),
     ...(packages && { lockFileURL: new URL(packages.lock, location.href).href }),
-  });
+  };
+  const started = await startPyodide(loadPyodide, options);
+  pyodide = started.pyodide;
   // The app's locked wheels, installed before the app imports anything (integrity-checked).
-  if (packages) {
-    await pyodide.loadPackage(packages.names, {
-      messageCallback: () => {},
-      errorCallback: (text) => log("stderr", text),
-      checkIntegrity: true,
-    });
-  }
+  // After a restore their modules are already imported, but their files are not there.
+  if (packages) await installWheels(options.lockFileURL, packages.names);
+  if (started.makeSnapshot) saveSnapshot(packages?.imports ?? []);
   pyodide.unpackArchive(await bundle, "zip", { extractDir: APP_DIR });
   await transport;
   for (const grant of config.grants ?? []) mountGrant(grant);
@@ -145,7 +145,92 @@ async function boot() {
   postMessage({ type: msg.STATUS, text: "" });
   const ok = await bootstrap.start(config.entry);
   await flushBrowserStores();
-  postMessage({ type: msg.READY, ok });
+  postMessage({ type: msg.READY, ok, boot: started.boot });
+}
+
+/**
+ * Pure-Python wheels are unpacked here, after checking their sha256 against the lock;
+ * Pyodide's loadPackage leaves JS references behind that a memory snapshot cannot hold
+ * (pyodide#5195), so it only installs wheels with compiled code (their shared libraries
+ * need its loader).
+ */
+async function installWheels(lockURL, names) {
+  const lock = await (await fetchOk(lockURL)).json();
+  const entries = names.map((name) => lock.packages[name]);
+  const pure = entries.filter((e) => e.file_name.endsWith("-none-any.whl"));
+  const compiled = entries.filter((e) => !pure.includes(e));
+  const site = pyodide.runPython("import sysconfig; sysconfig.get_paths()['purelib']");
+  await Promise.all(pure.map(async (entry) => {
+    const data = await (await fetchOk(new URL(entry.file_name, lockURL))).arrayBuffer();
+    const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", data));
+    const hex = [...digest].map((b) => b.toString(16).padStart(2, "0")).join("");
+    if (hex !== entry.sha256) throw new Error(`${entry.file_name}: sha256 differs from the lock`);
+    pyodide.unpackArchive(data, "zip", { extractDir: site });
+  }));
+  if (compiled.length) {
+    await pyodide.loadPackage(compiled.map((e) => e.name), {
+      messageCallback: () => {},
+      errorCallback: (text) => log("stderr", text),
+      checkIntegrity: true,
+    });
+  }
+  pyodide.runPython("import importlib; importlib.invalidate_caches()");
+}
+
+// ---- start-up snapshots (host side: snapshots.py) ---------------------------------------
+// Python's start-up dominates a cold boot; a memory snapshot of a booted interpreter skips
+// it. Snapshots are per engine (the user agent names it). The file system and registered
+// JS modules are not in a snapshot, so the bundle, wheels' files, grants and the bridge are
+// set up after either path; the hash seed and random state are, so both are renewed.
+async function engineId() {
+  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(navigator.userAgent));
+  return [...new Uint8Array(digest).slice(0, 12)].map((b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+async function startPyodide(loadPyodide, options) {
+  if (!config.snapshot) return { pyodide: await loadPyodide(options), boot: "cold" };
+  snapshotURL = new URL(config.snapshot + (await engineId()), location.href).href;
+  const response = await fetch(snapshotURL, { headers: { "x-pyshell-token": token } });
+  if (response.ok) {
+    const snapshot = new Uint8Array(await response.arrayBuffer());
+    try {
+      const restored = await loadPyodide({ ...options, _loadSnapshot: snapshot,
+        createPyodideModule: growingModule(snapshot, options.indexURL) });
+      restored.runPython("import importlib, random; random.seed(); importlib.invalidate_caches()");
+      return { pyodide: restored, boot: "snapshot" };
+    } catch (err) {
+      log("stderr", `pyshell: start-up snapshot unusable (${String(err?.message ?? err).split("\n")[0]}); booting cold and making a new one`);
+      fetch(snapshotURL, { method: "DELETE", headers: { "x-pyshell-token": token } }).catch(() => {});
+    }
+  }
+  return { pyodide: await loadPyodide({ ...options, _makeSnapshot: true }), boot: "cold",
+           makeSnapshot: true };
+}
+
+/** Pyodide ignores the snapshot's heap size (pyodide#6254): grow the heap before restoring. */
+function growingModule(snapshot, indexURL) {
+  return async (settings) => {
+    const factory = (await import(new URL("pyodide.asm.mjs", indexURL))).default;
+    const module = await factory(settings);
+    const header = new Uint32Array(snapshot.buffer, snapshot.byteOffset, 3);
+    const heap = snapshot.length - header[1];
+    if (module.HEAP8.length < heap) module.growMemory(heap);
+    return module;
+  };
+}
+
+function saveSnapshot(imports) {
+  try {
+    // The packages' modules go into the snapshot; the app's own load after, every time.
+    for (const name of imports) {
+      pyodide.runPython(`try:\n import ${name}\nexcept Exception: pass`);
+    }
+    const snapshot = pyodide.makeMemorySnapshot();
+    fetch(snapshotURL, { method: "PUT", body: snapshot, headers: { "x-pyshell-token": token } })
+      .catch(() => {});
+  } catch (err) {
+    log("stderr", `pyshell: no start-up snapshot this time (${String(err?.message ?? err).split("\n")[0]})`);
+  }
 }
 
 async function onEvent(handler, event) {

@@ -1,15 +1,17 @@
-"""Start-up benchmark: raw Pyodide boot vs. `pyshell run` of the template, same run, same engine.
+"""Start-up benchmark, one run per engine: raw Pyodide vs pyshell cold and warm, paint, memory.
 
-(a) baseline: a bare page that only does loadPyodide + runPython("1+1"), served by the same
-    app server from the same runtime files.
-(b) pyshell: the template app, until Python has rendered its task list.
-(c) the same app with three locked pure-Python dependencies (attrs, python-dateutil,
-    markdown, and what they pull in), imported by its entry module: the packages' load cost.
+Per engine (headless Chromium; Qt and GTK windows under Xvfb), five launches of each:
 
-Headless Chromium: browser already running, timed from navigation to the condition.
-Windows (qt, gtk): timed from starting a new Python process to the condition, polled every
-20 ms through pywebview from inside that process (the same polling for (a) and (b)).
-Results go to BENCHMARKS.md (appended) with the date and machine.
+(a) bare:   raw loadPyodide + runPython("1+1") in a bare page (the baseline);
+(b) cold:   the template app, no start-up snapshot: launch -> first Python-rendered DOM;
+(c) warm:   the same, restored from its snapshot;
+(d) deps:   warm, with three locked packages (attrs, python-dateutil, markdown + deps);
+(e) static: a window showing a static page (no Python), for memory;
+(f) NiceGUI native mode (``ui.label``; ``ui.run(native=True)``), same engine, if it installs.
+
+Chromium: timed from navigation in a running browser. Windows: from starting a new Python
+process (window_probe.py). Also: first contentful paint of (c), and resident memory of the
+whole process tree for (c) against (e). Results go to BENCHMARKS.md with the date.
 
     .venv/bin/python scripts/bench/startup.py [--runs 5] [--engines chromium,qt,gtk]
 """
@@ -27,17 +29,26 @@ import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
 HERE = Path(__file__).resolve().parent
-CONDITIONS = {"bare": "document.title === 'done'",
-              "app": "document.querySelectorAll('#list .task').length > 0"}
-
-
+APP_READY = "document.querySelectorAll('#list .task').length > 0"
+CONDITIONS = {"bare.html": "document.title === 'done'",
+              "static.html": "document.title === 'static'", "": APP_READY}
 DEPENDENCIES = ["attrs", "python-dateutil", "markdown"]
 
 
+def private_cache(root: Path) -> Path:
+    """A cache of our own (snapshots start empty) that shares the fetched runtime."""
+    from pyshell import runtime
+
+    rt = runtime.ensure()
+    (root / "pyodide").mkdir(parents=True)
+    (root / "pyodide" / rt.version).symlink_to(rt.path)
+    os.environ["PYSHELL_CACHE_DIR"] = str(root)
+    return root
+
+
 def make_apps(workdir: Path) -> dict[str, Path]:
-    """The template (with the bare page beside it) and a copy that uses locked packages."""
+    """The template (with the bare and static pages) and a copy that uses locked packages."""
     from pyshell import config, runtime, scaffold
     from pyshell.deps.service import lock
 
@@ -46,6 +57,9 @@ def make_apps(workdir: Path) -> dict[str, Path]:
     (app / "ui" / "bare.html").write_text(
         '<!doctype html><html><head><title>bare</title>'
         '<script type="module" src="bare_page.mjs"></script></head><body>bare</body></html>')
+    (app / "ui" / "static.html").write_text(
+        "<!doctype html><html><head><title>static</title></head><body><h1>static</h1>"
+        "</body></html>")
     deps = workdir / "bench-deps"
     shutil.copytree(app, deps)
     toml = (deps / "pyproject.toml").read_text()
@@ -54,19 +68,38 @@ def make_apps(workdir: Path) -> dict[str, Path]:
     main = deps / "app" / "main.py"
     main.write_text(main.read_text() + "\nimport attrs, dateutil.parser, markdown  # noqa\n")
     lock(config.load(deps), runtime.ensure())
-    return {"bare": app, "app": app, "deps": deps}
+    return {"app": app, "deps": deps}
 
 
-def chromium_runs(apps: dict[str, Path], runs: int) -> dict[str, list[float]]:
+def clear_snapshots(name: str) -> None:
+    shutil.rmtree(Path(os.environ["PYSHELL_CACHE_DIR"]) / "snapshots" / name,
+                  ignore_errors=True)
+
+
+def wait_for_snapshot(name: str) -> None:
+    folder = Path(os.environ["PYSHELL_CACHE_DIR"]) / "snapshots" / name
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and not any(folder.glob("*.snap")):
+        time.sleep(0.1)
+
+
+# (mode, app key, page, snapshot handling)
+PLAN = [("bare", "app", "bare.html", None), ("static", "app", "static.html", None),
+        ("cold", "app", "", "clear"), ("warm", "app", "", "keep"),
+        ("deps", "deps", "", "keep")]
+
+
+def chromium_runs(apps: dict[str, Path], runs: int) -> dict[str, list]:
     from playwright.sync_api import sync_playwright
 
     from pyshell import config, runtime
     from pyshell.server import AppServer
     from pyshell.testing import CHROMIUM_ARGS, chromium_path
 
-    out: dict[str, list[float]] = {mode: [] for mode in apps}
-    servers = {mode: AppServer(config.load(app), runtime.ensure(), log=lambda s, t: None)
-               for mode, app in apps.items()}
+    out: dict[str, list] = {mode: [] for mode, *_ in PLAN}
+    out["fcp"] = []
+    servers = {k: AppServer(config.load(a), runtime.ensure(), log=lambda s, t: None)
+               for k, a in apps.items()}
     for server in servers.values():
         server.start()
     try:
@@ -74,15 +107,20 @@ def chromium_runs(apps: dict[str, Path], runs: int) -> dict[str, list[float]]:
             browser = pw.chromium.launch(executable_path=chromium_path(),
                                          args=list(CHROMIUM_ARGS))
             for _ in range(runs):
-                for mode, server in servers.items():
-                    path, selector = (("bare.html", "body[data-done]") if mode == "bare"
-                                      else ("", "#list .task"))
+                for mode, key, page_name, snap in PLAN:
+                    server = servers[key]
+                    if snap == "clear":
+                        clear_snapshots(server.app.name)
                     page = browser.new_context().new_page()
                     t0 = time.perf_counter()
-                    page.goto(server.url + path)
-                    page.wait_for_selector(selector, state="attached", timeout=120_000)
+                    page.goto(server.url + page_name)
+                    _poll(page, page_name)
                     out[mode].append(time.perf_counter() - t0)
+                    if mode == "warm":
+                        out["fcp"].append(_fcp(page))
                     page.context.close()
+                    if snap:
+                        wait_for_snapshot(server.app.name)
             browser.close()
     finally:
         for server in servers.values():
@@ -90,22 +128,80 @@ def chromium_runs(apps: dict[str, Path], runs: int) -> dict[str, list[float]]:
     return out
 
 
-def window_runs(apps: dict[str, Path], engine: str, runs: int, display: str
-                ) -> dict[str, list[float]]:
-    out: dict[str, list[float]] = {mode: [] for mode in apps}
+def _poll(page, page_name: str) -> None:
+    """Our CSP forbids eval, so poll with evaluate of a fixed function instead."""
+    deadline = time.monotonic() + 180
+    while time.monotonic() < deadline:
+        if page.evaluate(f"() => {CONDITIONS[page_name]}"):
+            return
+        time.sleep(0.02)
+    raise TimeoutError(page_name)
+
+
+def _fcp(page) -> float:
+    return page.evaluate("() => (performance.getEntriesByName('first-contentful-paint')[0]"
+                         " || {startTime: -1}).startTime")
+
+
+def window_runs(apps: dict[str, Path], engine: str, runs: int, display: str) -> dict[str, list]:
+    out: dict[str, list] = {mode: [] for mode, *_ in PLAN}
+    out.update(fcp=[], rss_app=[], rss_static=[], boots=[])
     env = dict(os.environ, DISPLAY=display)
     for _ in range(runs):
-        for mode, app in apps.items():
-            kind = "bare" if mode == "bare" else "app"
-            t0 = time.time()
-            proc = subprocess.run([sys.executable, str(HERE / "window_probe.py"), str(app), engine,
-                                   kind, CONDITIONS[kind]], env=env, capture_output=True,
-                                  text=True, timeout=300)
-            line = [ln for ln in proc.stdout.splitlines() if ln.startswith("READY ")]
-            if proc.returncode != 0 or not line:
-                raise SystemExit(f"{engine}/{mode} failed: {proc.stderr[-2000:]}")
-            out[mode].append(float(line[0].split()[1]) - t0)
+        for mode, key, page_name, snap in PLAN:
+            app = apps[key]
+            if snap == "clear":
+                clear_snapshots(app.name)
+            result = probe(app, engine, page_name, env)
+            out[mode].append(result["ready"])
+            if mode == "warm":
+                out["fcp"].append(result["fcp"])
+                out["rss_app"].append(result["rss"])
+                out["boots"].append(result["boot"])
+            if mode == "static":
+                out["rss_static"].append(result["rss"])
+            if snap:
+                wait_for_snapshot(app.name)
     return out
+
+
+def probe(app: Path, engine: str, page: str, env: dict[str, str]) -> dict:
+    t0 = time.time()
+    proc = subprocess.run([sys.executable, str(HERE / "window_probe.py"), str(app), engine, page,
+                           CONDITIONS[page]], env=env, capture_output=True, text=True,
+                          timeout=400)
+    lines = dict(ln.split(" ", 1) for ln in proc.stdout.splitlines() if " " in ln)
+    if proc.returncode != 0 or "READY" not in lines:
+        raise SystemExit(f"{engine}/{page or 'app'} failed: {proc.stderr[-2000:]}")
+    return {"ready": float(lines["READY"]) - t0, "fcp": float(lines.get("FCP", -1)),
+            "boot": lines.get("BOOT", ""), "rss": int(lines.get("RSS", 0))}
+
+
+def nicegui_runs(engine: str, runs: int, display: str) -> list[float]:
+    """NiceGUI's native mode on the same engine, or [] when it cannot be installed here."""
+    venv = Path(os.environ["PYSHELL_CACHE_DIR"]).parent / "nicegui-venv"
+    py = venv / "bin" / "python"
+    if not py.exists():
+        subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+        site = next(Path(sys.prefix).glob("lib/python3*/site-packages"))
+        own = next(venv.glob("lib/python3*/site-packages"))
+        (own / "pyshell-venv.pth").write_text(f"{site}\n/usr/lib/python3/dist-packages\n")
+        if subprocess.run([str(py), "-m", "pip", "install", "-q", "nicegui"],
+                          capture_output=True).returncode != 0:
+            return []
+    times = []
+    env = dict(os.environ, DISPLAY=display)
+    env.pop("PYSHELL_CACHE_DIR", None)
+    for _ in range(runs):
+        t0 = time.time()
+        proc = subprocess.run([str(py), str(HERE / "nicegui_probe.py"), engine], env=env,
+                              capture_output=True, text=True, timeout=300)
+        ready = [ln for ln in proc.stdout.splitlines() if ln.startswith("READY ")]
+        if not ready:
+            print(f"nicegui/{engine} failed: {proc.stderr[-1500:]}", file=sys.stderr)
+            return []
+        times.append(float(ready[0].split()[1]) - t0)
+    return times
 
 
 def start_xvfb() -> tuple[subprocess.Popen, str]:
@@ -117,40 +213,58 @@ def start_xvfb() -> tuple[subprocess.Popen, str]:
         return proc, ":" + fh.readline().strip()
 
 
-def summarise(samples: list[float]) -> str:
-    return (f"{statistics.median(samples):.2f} s "
-            f"({min(samples):.2f}–{max(samples):.2f})")
+def s(samples: list[float]) -> str:
+    if not samples:
+        return "n/a"
+    return f"{statistics.median(samples):.2f} s ({min(samples):.2f}–{max(samples):.2f})"
+
+
+def ms(samples: list[float]) -> str:
+    return f"{statistics.median(samples):.0f} ms" if samples else "n/a"
+
+
+def mb(samples: list[int]) -> str:
+    return f"{statistics.median(samples) / 1024:.0f} MB" if samples else "n/a"
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--engines", default="chromium,qt,gtk")
+    parser.add_argument("--no-nicegui", action="store_true")
     parser.add_argument("--no-write", action="store_true")
     args = parser.parse_args()
-    results: dict[str, dict[str, list[float]]] = {}
+    results: dict[str, dict[str, list]] = {}
     with tempfile.TemporaryDirectory() as tmp:
+        private_cache(Path(tmp) / "cache")
         apps = make_apps(Path(tmp))
         xvfb, display = start_xvfb()
         try:
             for engine in args.engines.split(","):
                 print(f"bench: {engine} x{args.runs}", file=sys.stderr)
-                results[engine] = (chromium_runs(apps, args.runs) if engine == "chromium"
-                                   else window_runs(apps, engine, args.runs, display))
+                if engine == "chromium":
+                    results[engine] = chromium_runs(apps, args.runs)
+                    continue
+                results[engine] = window_runs(apps, engine, args.runs, display)
+                if not args.no_nicegui:
+                    results[engine]["nicegui"] = nicegui_runs(engine, args.runs, display)
         finally:
             xvfb.terminate()
-    rows = [f"| {engine} | {summarise(r['bare'])} | {summarise(r['app'])} | "
-            f"{statistics.median(r['app']) / statistics.median(r['bare']):.2f}x | "
-            f"{summarise(r['deps'])} | "
-            f"+{statistics.median(r['deps']) - statistics.median(r['app']):.2f} s |"
-            for engine, r in results.items()]
+    rows = []
+    for engine, r in results.items():
+        ratio = statistics.median(r["warm"]) / statistics.median(r["bare"])
+        rows.append(f"| {engine} | {s(r['bare'])} | {s(r['cold'])} | {s(r['warm'])} | "
+                    f"{ratio:.2f}x | {s(r['deps'])} | {s(r.get('nicegui', []))} | "
+                    f"{ms(r['fcp'])} | {mb(r.get('rss_app', []))} / "
+                    f"{mb(r.get('rss_static', []))} |")
     sys.path.insert(0, str(HERE))
     from report import publish
 
-    publish(f"Start-up, {args.runs} runs, median (min–max)", [
-        "| engine | (a) raw loadPyodide + 1+1 | (b) pyshell template, first Python DOM | b/a "
-        "| (c) template + attrs, python-dateutil, markdown | c-b |",
-        "|---|---|---|---|---|---|", *rows], write=not args.no_write)
+    publish(f"Start-up, {args.runs} launches each, median (min–max)", [
+        "| engine | (a) raw loadPyodide + 1+1 | (b) template cold | (c) template warm "
+        "(snapshot) | c/a | (d) warm + 3 packages | NiceGUI native | first paint (c) "
+        "| RSS (c) / static window |",
+        "|---|---|---|---|---|---|---|---|---|", *rows], write=not args.no_write)
     print(json.dumps(results), file=sys.stderr)
 
 

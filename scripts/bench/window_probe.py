@@ -1,36 +1,99 @@
-"""One timed window launch for startup.py: prints ``READY <unix time>`` when the condition holds.
+"""One timed window launch for the benchmarks; prints what it measured, one line each.
 
-Uses pyshell's own launcher, server and window code; only the page differs between modes
-(``bare``: the raw-Pyodide baseline page; ``app``: the template through pyshell's loader).
+    READY <unix time>    when the condition first held (polled every 20 ms via pywebview)
+    FCP <ms>             first contentful paint after navigation start (Paint Timing API)
+    BOOT <cold|snapshot> how pyshell's worker started Python (app pages only)
+    RSS <kB>             resident memory of this process and all its children, 1 s later
+    CLICKS <json>        with --clicks N: click -> Python handler -> DOM updated, in ms
+
+Uses pyshell's own server and window code; only the page differs between modes
+(``bare.html``: raw-Pyodide baseline; ``static.html``: no Python at all; ``""``: the app).
 """
 
 from __future__ import annotations
 
+import os
 import sys
 import time
+from pathlib import Path
 
 from pyshell import config, engines, runtime
 from pyshell.server import AppServer
 from pyshell.window import SignalStop, open_window
 
+CLICK_LOOP = """
+window.__clicks = null;
+(async () => {
+  const list = document.getElementById("list");
+  const times = [];
+  for (let i = 0; i < %d; i++) {
+    const box = list.querySelector(".toggle");
+    const done = new Promise((resolve) => {
+      const watch = new MutationObserver(() => { watch.disconnect(); resolve(performance.now()); });
+      watch.observe(list, { subtree: true, childList: true, attributes: true });
+    });
+    const t0 = performance.now();
+    box.click();
+    times.push((await done) - t0);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  window.__clicks = JSON.stringify(times);
+})();
+"""
+
+
+def tree_rss_kb(root: int) -> int:
+    """VmRSS summed over ``root`` and its descendants (Linux /proc)."""
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+            children.setdefault(ppid, []).append(int(entry.name))
+    total, todo = 0, [root]
+    while todo:
+        pid = todo.pop()
+        todo += children.get(pid, [])
+        try:
+            status = Path(f"/proc/{pid}/status").read_text()
+        except OSError:
+            continue
+        total += next((int(line.split()[1]) for line in status.splitlines()
+                       if line.startswith("VmRSS:")), 0)
+    return total
+
 
 def main() -> int:
-    app_dir, engine, mode, condition = sys.argv[1:5]
+    app_dir, engine, page, condition = sys.argv[1:5]
+    clicks = int(sys.argv[6]) if len(sys.argv) > 6 and sys.argv[5] == "--clicks" else 0
     app = config.load(app_dir)
     stop = SignalStop()
     with AppServer(app, runtime.ensure(), log=lambda s, t: None) as server:
-        url = server.url + ("bare.html" if mode == "bare" else "")
 
         def poll(window) -> None:
-            deadline = time.monotonic() + 120
+            deadline = time.monotonic() + 180
             while time.monotonic() < deadline:
                 if window.run_js(f"({condition}) ? 1 : 0") == 1:
                     print(f"READY {time.time():.4f}", flush=True)
                     break
                 time.sleep(0.02)
+            fcp = window.run_js("(performance.getEntriesByName('first-contentful-paint')[0]"
+                                " || {startTime: -1}).startTime")
+            print(f"FCP {fcp}", flush=True)
+            boot = window.run_js("document.documentElement.dataset.pyshellBoot || ''")
+            print(f"BOOT {boot}", flush=True)
+            time.sleep(1)
+            print(f"RSS {tree_rss_kb(os.getpid())}", flush=True)
+            if clicks:
+                window.run_js(CLICK_LOOP % clicks)
+                while window.run_js("window.__clicks") is None:
+                    time.sleep(0.2)
+                print(f"CLICKS {window.run_js('window.__clicks')}", flush=True)
             window.destroy()
 
-        open_window(url, app.window, engines.choose(engine), stop, on_started=poll)
+        open_window(server.url + page, app.window, engines.choose(engine), stop, on_started=poll)
     return 0
 
 

@@ -36,7 +36,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Receive, Scope, Send
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
-from . import bundle, capabilities, fsapi, security
+from . import bundle, capabilities, fsapi, security, snapshots
 from .config import AppConfig
 from .deps.service import Packages, prepare
 from .dev.reload import Hub
@@ -45,6 +45,7 @@ from .errors import PyshellError
 from .fileservice import FileService
 from .resources import WASM_RUNTIME_DIR
 from .runtime import RUNTIME_FILES, Runtime
+from .snapshots import SnapshotStore
 
 mimetypes.add_type("text/javascript", ".mjs")
 mimetypes.add_type("text/javascript", ".js")
@@ -82,6 +83,9 @@ class AppServer:
         """
         self.app = app
         self.packages = packages if packages is not None else prepare(app, runtime)
+        # Start-up snapshots (see ``snapshots``); off: every launch boots Pyodide cold.
+        self.snapshots: SnapshotStore | None = SnapshotStore(
+            app.name, snapshots.key(runtime, self.packages))
         self.files = FileService(_grants(app, folders))
         self.picker = Picker(self.files)
         # Off: every file operation uses synchronous XHR (as where SharedArrayBuffer is missing).
@@ -113,6 +117,8 @@ class AppServer:
             WebSocketRoute("/_pyshell/api/fs-socket", self._fs_socket),
             WebSocketRoute("/_pyshell/api/dev", self._dev_socket),
             Route("/_pyshell/api/dialog", self._dialog_route, methods=["POST"]),
+            Route("/_pyshell/api/snapshot/{engine}", self._snapshot_route,
+                  methods=["GET", "PUT", "DELETE"]),
             Route("/_pyshell/runtime/{name}", self._runtime_file),
             Route("/_pyshell/packages/{name}", self._package_file),
             Mount("/_pyshell/wasm", StaticFiles(directory=WASM_RUNTIME_DIR)),
@@ -161,7 +167,10 @@ class AppServer:
                   "dev": f"ws://127.0.0.1:{self.port}/_pyshell/api/dev" if self.dev else None,
                   "grants": [g.public() for g in self.files.grants()],
                   "packages": {"lock": "/_pyshell/packages/pyodide-lock.json",
-                               "names": self.packages.names} if self.packages.names else None}
+                               "names": self.packages.names,
+                               "imports": self._package_imports()} if self.packages.names
+                  else None,
+                  "snapshot": "/_pyshell/api/snapshot/" if self.snapshots else None}
         snippet = _BOOT_SNIPPET.format(token=self.token,
                                        config=html.escape(json.dumps(config), quote=True))
         return HTMLResponse(inject_head(page, snippet))
@@ -237,6 +246,27 @@ class AppServer:
             raise HTTPException(404)
         return FileResponse(self.runtime.file(name))
 
+
+    def _package_imports(self) -> list[str]:
+        lock = self.packages.lock
+        return sorted({name for p in lock.packages for name in p.imports}) if lock else []
+
+    async def _snapshot_route(self, request: Request) -> Response:
+        """GET: this engine's snapshot or 404; PUT: store a new one; DELETE: drop it."""
+        store, engine = self.snapshots, request.path_params["engine"]
+        if store is None or store.path(engine) is None:
+            raise HTTPException(404)
+        if request.method == "PUT":
+            data = await request.body()
+            await run_in_threadpool(store.save, engine, data)
+            return Response(status_code=204)
+        if request.method == "DELETE":
+            store.discard(engine)
+            return Response(status_code=204)
+        data = await run_in_threadpool(store.load, engine)
+        if data is None:
+            raise HTTPException(404)
+        return Response(data, media_type="application/octet-stream")
 
     async def _package_file(self, request: Request) -> Response:
         """The app's locked wheels (checked against the lock at launch) and their lock."""

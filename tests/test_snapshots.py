@@ -1,0 +1,124 @@
+"""Start-up snapshots: a restored app behaves as a cold-booted one; bad snapshots fall back."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+
+from pyshell import runtime, scaffold
+from pyshell.deps.lock import Lock, LockedPackage
+from pyshell.deps.service import Packages
+from pyshell.snapshots import SnapshotStore, key
+from pyshell.testing import start_server, wait_until_started
+
+
+@pytest.fixture
+def cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A private cache (so the first launch is cold) sharing the fetched runtime."""
+    rt = runtime.ensure()
+    root = tmp_path / "cache"
+    (root / "pyodide").mkdir(parents=True)
+    (root / "pyodide" / rt.version).symlink_to(rt.path)
+    monkeypatch.setenv("PYSHELL_CACHE_DIR", str(root))
+    return root
+
+
+def saved(folder: Path, bigger_than: int = 1_000_000) -> Path:
+    """The snapshot the page uploads while the app starts (it may land just after)."""
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        found = [p for p in folder.glob("*.snap") if p.stat().st_size > bigger_than]
+        if found:
+            return found[0]
+        time.sleep(0.1)
+    raise AssertionError(f"no snapshot saved in {folder}")
+
+
+def launch(browser, server, add: str | None = None) -> tuple[str, list[str]]:
+    """Open the app once; (how it booted, the task titles it shows), optionally adding one."""
+    from playwright.sync_api import expect
+
+    context = browser.new_context()
+    try:
+        page = context.new_page()
+        page.goto(server.url)
+        wait_until_started(page, timeout_ms=90_000)
+        expect(page.locator("#list .task").first).to_be_visible()
+        if add:
+            count = page.locator("#list .task").count()
+            page.fill("#new-title", add)
+            page.press("#new-title", "Enter")
+            expect(page.locator("#list .task")).to_have_count(count + 1)
+        return (page.locator("html").get_attribute("data-pyshell-boot") or "",
+                page.locator("#list .title").all_inner_texts())
+    finally:
+        context.close()
+
+
+@pytest.mark.page
+def test_restored_app_behaves_like_a_cold_one(tmp_path: Path, cache: Path,
+                                              pyshell_browser) -> None:
+    app = scaffold.create("snap-tasks", target=tmp_path / "snap-tasks")
+    server = start_server(app, {"appdata": tmp_path / "appdata"})
+    try:
+        boot1, titles1 = launch(pyshell_browser, server, add="made cold")
+        saved(cache / "snapshots" / "snap-tasks")
+        snaps = list((cache / "snapshots" / "snap-tasks").glob("*.snap"))
+        boot2, titles2 = launch(pyshell_browser, server, add="made restored")
+        boot3, titles3 = launch(pyshell_browser, server)
+    finally:
+        server.stop()
+    assert (boot1, boot2, boot3) == ("cold", "snapshot", "snapshot")
+    assert len(snaps) == 1 and snaps[0].stat().st_size > 1_000_000
+    assert titles1[-1] == "made cold"
+    # The restored app read the file the cold one wrote, and saved through its grant too.
+    assert titles2[-2:] == ["made cold", "made restored"]
+    assert titles3 == titles2
+
+
+@pytest.mark.page
+def test_truncated_snapshot_falls_back_to_a_cold_boot_with_a_note(
+        tmp_path: Path, cache: Path, pyshell_browser) -> None:
+    app = scaffold.create("snap-bad", target=tmp_path / "snap-bad")
+    server = start_server(app, {"appdata": tmp_path / "appdata"})
+    try:
+        assert launch(pyshell_browser, server)[0] == "cold"
+        snap = saved(cache / "snapshots" / "snap-bad")
+        size = snap.stat().st_size
+        snap.write_bytes(snap.read_bytes()[: size // 2])
+        boot, titles = launch(pyshell_browser, server)
+        assert boot == "cold" and titles == ["Try pyshell", "Edit app/main.py", "Ship it"]
+        notes = [text for _, text in server.logs if "snapshot unusable" in text]  # type: ignore[attr-defined]
+        assert len(notes) == 1 and "booting cold" in notes[0]
+        saved(cache / "snapshots" / "snap-bad", bigger_than=size - 1)  # a whole new one
+        assert launch(pyshell_browser, server)[0] == "snapshot"
+    finally:
+        server.stop()
+
+
+def wheel(sha: str) -> LockedPackage:
+    return LockedPackage("demo", "1.0", "demo-1.0-py3-none-any.whl", sha, "x")
+
+
+def test_key_changes_with_the_lock_and_the_runtime_only() -> None:
+    rt = runtime.ensure()
+    info = rt.lock()["info"]
+    one = Packages(Lock(info, {}, (wheel("a" * 64),)), {"demo-1.0-py3-none-any.whl": Path()})
+    other = Packages(Lock(info, {}, (wheel("b" * 64),)), {"demo-1.0-py3-none-any.whl": Path()})
+    assert key(rt, one) == key(rt, one)
+    assert key(rt, one) != key(rt, other)  # a re-locked wheel
+    assert key(rt, Packages()) != key(rt, one)  # a dependency added
+    assert key(runtime.Runtime("315.0.0", rt.path), one) != key(rt, one)  # another runtime
+
+
+def test_store_keeps_one_snapshot_per_engine_and_refuses_odd_names(tmp_path: Path) -> None:
+    old = SnapshotStore("app", "k1", root=tmp_path)
+    new = SnapshotStore("app", "k2", root=tmp_path)
+    engine, other_engine = "ab" * 12, "cd" * 12
+    assert old.save(engine, b"old") and old.save(other_engine, b"other")
+    assert new.save(engine, b"new")
+    assert new.load(engine) == b"new" and old.load(engine) is None  # the stale key is gone
+    assert old.load(other_engine) == b"other"  # another engine's snapshot stays
+    assert new.path("../../etc/passwd") is None and new.load("x") is None
