@@ -86,6 +86,19 @@ def run_app_page(browser, app: Path, appdata: Path, dialogs=None,
         server.stop()
 
 
+@pytest.fixture
+def private_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A pyshell cache of the test's own (wheels, snapshots) sharing the fetched runtime."""
+    from pyshell import runtime
+
+    rt = runtime.ensure()
+    root = tmp_path / "cache"
+    (root / "pyodide").mkdir(parents=True)
+    (root / "pyodide" / rt.version).symlink_to(rt.path)
+    monkeypatch.setenv("PYSHELL_CACHE_DIR", str(root))
+    return root
+
+
 @pytest.fixture(scope="session")
 def artifacts() -> Path:
     ARTIFACTS.mkdir(exist_ok=True)

@@ -26,14 +26,8 @@ from wheelmaker import make_wheel
 
 
 @pytest.fixture
-def cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A private pyshell cache (its own wheel store) that shares the fetched runtime."""
-    rt = runtime.ensure()
-    root = tmp_path / "cache"
-    (root / "pyodide").mkdir(parents=True)
-    (root / "pyodide" / rt.version).symlink_to(rt.path)
-    monkeypatch.setenv("PYSHELL_CACHE_DIR", str(root))
-    return root
+def cache(private_cache: Path) -> Path:
+    return private_cache
 
 
 @pytest.fixture

@@ -15,14 +15,8 @@ from pyshell.testing import start_server, wait_until_started
 
 
 @pytest.fixture
-def cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A private cache (so the first launch is cold) sharing the fetched runtime."""
-    rt = runtime.ensure()
-    root = tmp_path / "cache"
-    (root / "pyodide").mkdir(parents=True)
-    (root / "pyodide" / rt.version).symlink_to(rt.path)
-    monkeypatch.setenv("PYSHELL_CACHE_DIR", str(root))
-    return root
+def cache(private_cache: Path) -> Path:
+    return private_cache
 
 
 def saved(folder: Path, bigger_than: int = 1_000_000) -> Path:

@@ -13,7 +13,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -23,6 +22,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
+from report import pct, publish  # noqa: E402
 from startup import APP_READY, private_cache, start_xvfb  # noqa: E402
 from window_probe import CLICK_LOOP  # noqa: E402
 
@@ -59,10 +59,6 @@ def window_clicks(app: Path, engine: str, clicks: int, display: str) -> list[flo
     return json.loads(json.loads(line[0].split(" ", 1)[1]))
 
 
-def pct(samples: list[float], q: float) -> float:
-    return statistics.quantiles(samples, n=100, method="inclusive")[int(q) - 1]
-
-
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--clicks", type=int, default=200)
@@ -81,12 +77,10 @@ def main() -> None:
                 print(f"bench: {engine} x{args.clicks} clicks", file=sys.stderr)
                 times = (chromium_clicks(app, args.clicks) if engine == "chromium"
                          else window_clicks(app, engine, args.clicks, display))
-                rows.append(f"| {engine} | {len(times)} | {pct(times, 50):.1f} ms | "
-                            f"{pct(times, 95):.1f} ms | {max(times):.1f} ms |")
+                rows.append(f"| {engine} | {len(times)} | {pct(times, 0.5):.1f} ms | "
+                            f"{pct(times, 0.95):.1f} ms | {max(times):.1f} ms |")
         finally:
             xvfb.terminate()
-    from report import publish
-
     publish("Click -> Python handler -> DOM updated", [
         "| engine | clicks | p50 | p95 | max |", "|---|---|---|---|---|", *rows],
         write=not args.no_write)

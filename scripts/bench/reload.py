@@ -25,7 +25,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from report import publish  # noqa: E402
+from report import pct, publish  # noqa: E402
 from startup import start_xvfb  # noqa: E402
 
 from pyshell import config, engines, runtime, scaffold  # noqa: E402
@@ -126,11 +126,6 @@ def qt_window(app_dir: Path, n: int) -> dict[str, list[float]]:
     finally:
         xvfb.terminate()
     return result
-
-
-def pct(samples: list[float], q: float) -> float:
-    ordered = sorted(samples)
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
 def main() -> None:

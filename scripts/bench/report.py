@@ -20,3 +20,9 @@ def publish(title: str, rows: list[str], write: bool = True) -> str:
         with BENCHMARKS.open("a") as fh:
             fh.write("\n" + table)
     return table
+
+
+def pct(samples: list[float], q: float) -> float:
+    """The q-quantile (0..1) by nearest rank: a sample that was measured, not interpolated."""
+    ordered = sorted(samples)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
