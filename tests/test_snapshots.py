@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from pyshell import runtime, scaffold
+from pyshell import config, runtime, scaffold
 from pyshell.deps.lock import Lock, LockedPackage
 from pyshell.deps.service import Packages
 from pyshell.snapshots import SnapshotStore, key
@@ -116,3 +116,20 @@ def test_store_keeps_one_snapshot_per_engine_and_refuses_odd_names(tmp_path: Pat
     assert new.load(engine) == b"new" and old.load(engine) is None  # the stale key is gone
     assert old.load(other_engine) == b"other"  # another engine's snapshot stays
     assert new.path("../../etc/passwd") is None and new.load("x") is None
+
+
+def test_key_follows_app_code_only_when_the_app_imports_it_into_the_snapshot(
+        tmp_path: Path) -> None:
+    rt = runtime.ensure()
+    app_dir = scaffold.create("snap-key", target=tmp_path / "snap-key")
+    with_imports = config.load(app_dir)
+    assert with_imports.snapshot_imports == ("app.tasks",)  # the template lists its model
+    toml = app_dir / "pyproject.toml"
+    toml.write_text(toml.read_text().replace('snapshot-imports = ["app.tasks"]', ""))
+    without = config.load(app_dir)
+    before = key(rt, Packages(), with_imports), key(rt, Packages(), without)
+    tasks = app_dir / "app" / "tasks.py"
+    tasks.write_text(tasks.read_text() + "\n# edited\n")
+    after = key(rt, Packages(), with_imports), key(rt, Packages(), without)
+    assert before[0] != after[0]  # its module is in the snapshot: a new snapshot
+    assert before[1] == after[1]  # loaded after the restore anyway: the snapshot stays

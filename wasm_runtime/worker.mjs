@@ -134,13 +134,18 @@ async function boot() {
   // The app's locked wheels, installed before the app imports anything (integrity-checked).
   // After a restore their modules are already imported, but their files are not there.
   if (packages) await installWheels(options.lockFileURL, packages.names);
-  if (started.makeSnapshot) saveSnapshot(packages?.imports ?? []);
   pyodide.unpackArchive(await bundle, "zip", { extractDir: APP_DIR });
+  // New files under a folder a restored interpreter may have listed before: drop its caches.
+  pyodide.runPython(`import importlib, sys
+if ${JSON.stringify(APP_DIR)} not in sys.path: sys.path.insert(0, ${JSON.stringify(APP_DIR)})
+importlib.invalidate_caches()`);
+  if (started.makeSnapshot) {
+    saveSnapshot([...(packages?.imports ?? []), ...(config.snapshotImports ?? [])]);
+  }
   await transport;
   for (const grant of config.grants ?? []) mountGrant(grant);
   for (const grant of config.browserGrants ?? []) await mountBrowserGrant(grant);
   pyodide.registerJsModule("_pyshell_js", bridge);
-  pyodide.runPython(`import sys; sys.path.insert(0, ${JSON.stringify(APP_DIR)})`);
   bootstrap = pyodide.pyimport("pyshell.bootstrap");
   postMessage({ type: msg.STATUS, text: "" });
   const ok = await bootstrap.start(config.entry);
@@ -221,10 +226,14 @@ function growingModule(snapshot, indexURL) {
 
 function saveSnapshot(imports) {
   try {
-    // The packages' modules go into the snapshot; the app's own load after, every time.
-    for (const name of imports) {
-      pyodide.runPython(`try:\n import ${name}\nexcept Exception: pass`);
-    }
+    // The packages' modules go into the snapshot, and the app modules it lists in
+    // [tool.pyshell] snapshot-imports; the rest of the app loads after, every time.
+    pyodide.runPython(`import importlib, sys
+for name in ${JSON.stringify(imports)}:
+    try:
+        importlib.import_module(name)
+    except Exception as exc:
+        print(f"pyshell: not in the start-up snapshot: {name} ({exc!r})", file=sys.stderr)`);
     const snapshot = pyodide.makeMemorySnapshot();
     fetch(snapshotURL, { method: "PUT", body: snapshot, headers: { "x-pyshell-token": token } })
       .catch(() => {});

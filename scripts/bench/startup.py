@@ -7,7 +7,8 @@ Per engine (headless Chromium; Qt and GTK windows under Xvfb), five launches of 
 (c) warm:   the same, restored from its snapshot;
 (d) deps:   warm, with three locked packages (attrs, python-dateutil, markdown + deps);
 (e) static: a window showing a static page (no Python), for memory;
-(f) NiceGUI native mode (``ui.label``; ``ui.run(native=True)``), same engine, if it installs.
+(f) NiceGUI native mode (``ui.label``; ``ui.run(native=True)``), same engine, if it installs;
+(g) GTK only: the template as installed from its .tar.gz (same tree as the .deb), warm.
 
 Chromium: timed from navigation in a running browser. Windows: from starting a new Python
 process (window_probe.py). Also: first contentful paint of (c), and resident memory of the
@@ -177,6 +178,36 @@ def probe(app: Path, engine: str, page: str, env: dict[str, str]) -> dict:
             "boot": lines.get("BOOT", ""), "rss": int(lines.get("RSS", 0))}
 
 
+def installed_runs(app: Path, runs: int, display: str, workdir: Path) -> list[float]:
+    """The template as users install it: the .tar.gz's tree (the .deb's /usr/lib/NAME is
+    the same), run by the system's python3 with only the app's vendored lib on its path."""
+    from pyshell.build.service import build
+
+    (tarball,) = [Path(a.path) for a in build(app, ["tarball"], out=open(os.devnull, "w"))]
+    subprocess.run(["tar", "-xzf", str(tarball), "-C", str(workdir)], check=True)
+    (folder,) = [p for p in workdir.iterdir() if p.is_dir() and p.name.endswith("-linux")]
+    env = dict(os.environ, DISPLAY=display, PYTHONPATH=str(folder / "lib"))
+    times = []
+    for i in range(runs + 1):  # the first launch makes the installed app's snapshot
+        t0 = time.time()
+        proc = subprocess.run(["/usr/bin/python3", str(HERE / "window_probe.py"),
+                               str(folder / "app"), "gtk", "", APP_READY], env=env,
+                              capture_output=True, text=True, timeout=400)
+        ready = [ln for ln in proc.stdout.splitlines() if ln.startswith("READY ")]
+        if not ready:
+            raise SystemExit(f"installed app failed: {proc.stderr[-2000:]}")
+        if i:
+            times.append(float(ready[0].split()[1]) - t0)
+        wait_for_snapshot(config_name(folder / "app"))
+    return times
+
+
+def config_name(app: Path) -> str:
+    from pyshell import config
+
+    return config.load(app).name
+
+
 def nicegui_runs(engine: str, runs: int, display: str) -> list[float]:
     """NiceGUI's native mode on the same engine, or [] when it cannot be installed here."""
     venv = Path(os.environ["PYSHELL_CACHE_DIR"]).parent / "nicegui-venv"
@@ -246,6 +277,9 @@ def main() -> None:
                     results[engine] = chromium_runs(apps, args.runs)
                     continue
                 results[engine] = window_runs(apps, engine, args.runs, display)
+                if engine == "gtk":
+                    results[engine]["installed"] = installed_runs(
+                        apps["app"], args.runs, display, Path(tmp) / "installed")
                 if not args.no_nicegui:
                     results[engine]["nicegui"] = nicegui_runs(engine, args.runs, display)
         finally:
@@ -254,7 +288,8 @@ def main() -> None:
     for engine, r in results.items():
         ratio = statistics.median(r["warm"]) / statistics.median(r["bare"])
         rows.append(f"| {engine} | {s(r['bare'])} | {s(r['cold'])} | {s(r['warm'])} | "
-                    f"{ratio:.2f}x | {s(r['deps'])} | {s(r.get('nicegui', []))} | "
+                    f"{ratio:.2f}x | {s(r['deps'])} | {s(r.get('installed', []))} | "
+                    f"{s(r.get('nicegui', []))} | "
                     f"{ms(r['fcp'])} | {mb(r.get('rss_app', []))} / "
                     f"{mb(r.get('rss_static', []))} |")
     sys.path.insert(0, str(HERE))
@@ -262,9 +297,9 @@ def main() -> None:
 
     publish(f"Start-up, {args.runs} launches each, median (min–max)", [
         "| engine | (a) raw loadPyodide + 1+1 | (b) template cold | (c) template warm "
-        "(snapshot) | c/a | (d) warm + 3 packages | NiceGUI native | first paint (c) "
-        "| RSS (c) / static window |",
-        "|---|---|---|---|---|---|---|---|---|", *rows], write=not args.no_write)
+        "(snapshot) | c/a | (d) warm + 3 packages | installed tarball/.deb tree, warm "
+        "| NiceGUI native | first paint (c) | RSS (c) / static window |",
+        "|---|---|---|---|---|---|---|---|---|---|", *rows], write=not args.no_write)
     print(json.dumps(results), file=sys.stderr)
 
 

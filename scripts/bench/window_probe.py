@@ -8,6 +8,8 @@
 
 Uses pyshell's own server and window code; only the page differs between modes
 (``bare.html``: raw-Pyodide baseline; ``static.html``: no Python at all; ``""``: the app).
+Given an installed app's bundle folder (it has ``runtime/``), it serves that bundle's own
+runtime and wheels, as the installed launcher does; run it with that app's Python path.
 """
 
 from __future__ import annotations
@@ -70,7 +72,13 @@ def main() -> int:
     clicks = int(sys.argv[6]) if len(sys.argv) > 6 and sys.argv[5] == "--clicks" else 0
     app = config.load(app_dir)
     stop = SignalStop()
-    with AppServer(app, runtime.ensure(), log=lambda s, t: None) as server:
+    rt, packages = runtime.ensure(), None
+    if (Path(app_dir) / "runtime").is_dir():  # an installed app's bundle: its own files
+        from pyshell.installed import bundled_packages
+
+        rt, packages = runtime.Runtime(runtime.PYODIDE_VERSION, Path(app_dir) / "runtime"), \
+            bundled_packages(Path(app_dir))
+    with AppServer(app, rt, log=lambda s, t: None, packages=packages) as server:
 
         def poll(window) -> None:
             deadline = time.monotonic() + 180

@@ -59,6 +59,9 @@ class AppConfig:
     dependencies: tuple[str, ...] = ()
     # Where Pyodide's own compiled packages come from: a folder (relative to the app) or URL.
     pyodide_packages: str | None = None
+    # Start-up snapshots (see ``snapshots``), and the app's own modules to import into them.
+    snapshot: bool = True
+    snapshot_imports: tuple[str, ...] = ()
 
     @property
     def entry_module(self) -> str:
@@ -108,7 +111,14 @@ def parse(data: dict[str, Any], root: Path) -> AppConfig:
     source = tool.get("pyodide-packages")
     if source is not None:
         source = _string(tool, "pyodide-packages", "[tool.pyshell]")
-    return AppConfig(root, name, version, entry, ui_dir, packages, window, perms, deps, source)
+    snapshot = _bool(tool, "snapshot", "[tool.pyshell]", True)
+    imports = tool.get("snapshot-imports", [])
+    if not isinstance(imports, list) or not all(
+            isinstance(m, str) and all(p.isidentifier() for p in m.split(".")) for m in imports):
+        raise PyshellError("pyproject.toml: [tool.pyshell] snapshot-imports must be a list of "
+                           "module names such as \"app.model\"")
+    return AppConfig(root, name, version, entry, ui_dir, packages, window, perms, deps, source,
+                     snapshot, tuple(imports))
 
 
 def _dependencies(project: dict[str, Any]) -> tuple[str, ...]:

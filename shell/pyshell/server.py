@@ -85,7 +85,7 @@ class AppServer:
         self.packages = packages if packages is not None else prepare(app, runtime)
         # Start-up snapshots (see ``snapshots``); off: every launch boots Pyodide cold.
         self.snapshots: SnapshotStore | None = SnapshotStore(
-            app.name, snapshots.key(runtime, self.packages))
+            app.name, lambda: snapshots.key(runtime, self.packages, app)) if app.snapshot else None
         self.files = FileService(_grants(app, folders))
         self.picker = Picker(self.files)
         # Off: every file operation uses synchronous XHR (as where SharedArrayBuffer is missing).
@@ -170,7 +170,8 @@ class AppServer:
                                "names": self.packages.names,
                                "imports": self._package_imports()} if self.packages.names
                   else None,
-                  "snapshot": "/_pyshell/api/snapshot/" if self.snapshots else None}
+                  "snapshot": "/_pyshell/api/snapshot/" if self.snapshots else None,
+                  "snapshotImports": list(self.app.snapshot_imports)}
         snippet = _BOOT_SNIPPET.format(token=self.token,
                                        config=html.escape(json.dumps(config), quote=True))
         return HTMLResponse(inject_head(page, snippet))

@@ -16,9 +16,12 @@ import json
 import os
 import re
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 from . import runtime
+from .bundle import python_files
+from .config import AppConfig
 from .deps.service import Packages
 from .resources import WASM_PYTHON_DIR, WASM_RUNTIME_DIR
 
@@ -26,12 +29,18 @@ RECIPE = 1  # bump when what goes into a snapshot changes
 _ENGINE = re.compile(r"^[0-9a-f]{16,64}$")
 
 
-def key(rt: runtime.Runtime, packages: Packages) -> str:
-    """What a snapshot depends on, hashed (app modules are not in it: they load after)."""
+def key(rt: runtime.Runtime, packages: Packages, app: AppConfig | None = None) -> str:
+    """What a snapshot depends on, hashed. The app's own code counts only when the app
+    imports some of it into the snapshot (``snapshot-imports``); otherwise it loads after."""
     digest = hashlib.sha256()
     digest.update(json.dumps({"recipe": RECIPE, "runtime": rt.version,
-                              "wheels": sorted(packages.files)}).encode())
-    for path in sorted([*WASM_PYTHON_DIR.rglob("*.py"), WASM_RUNTIME_DIR / "worker.mjs"]):
+                              "wheels": sorted(packages.files),
+                              "imports": list(app.snapshot_imports) if app else []}).encode())
+    files = [*WASM_PYTHON_DIR.rglob("*.py"), WASM_RUNTIME_DIR / "worker.mjs"]
+    if app is not None and app.snapshot_imports:
+        files += [path for _, path in python_files(app)]
+    for path in sorted(set(files)):
+        digest.update(str(path).encode())
         digest.update(path.read_bytes())
     if packages.lock is not None:
         digest.update("".join(sorted(p.sha256 for p in packages.lock.packages)).encode())
@@ -41,10 +50,16 @@ def key(rt: runtime.Runtime, packages: Packages) -> str:
 class SnapshotStore:
     """One app's snapshots on disk: ``<app>/<key>-<engine>.snap``."""
 
-    def __init__(self, app_name: str, key: str, root: Path | None = None) -> None:
+    def __init__(self, app_name: str, key: str | Callable[[], str],
+                 root: Path | None = None) -> None:
+        """``key``: a value, or a function (dev mode: the app's files change while it runs)."""
         safe = re.sub(r"[^A-Za-z0-9_.-]", "_", app_name)
         self.folder = (root or runtime.cache_root() / "snapshots") / safe
-        self.key = key
+        self._key = key
+
+    @property
+    def key(self) -> str:
+        return self._key() if callable(self._key) else self._key
 
     def path(self, engine: str) -> Path | None:
         """The file for an engine id, or None if the id is malformed."""
