@@ -184,6 +184,7 @@ def installed_runs(app: Path, runs: int, display: str, workdir: Path) -> list[fl
     from pyshell.build.service import build
 
     (tarball,) = [Path(a.path) for a in build(app, ["tarball"], out=open(os.devnull, "w"))]
+    workdir.mkdir(parents=True, exist_ok=True)
     subprocess.run(["tar", "-xzf", str(tarball), "-C", str(workdir)], check=True)
     (folder,) = [p for p in workdir.iterdir() if p.is_dir() and p.name.endswith("-linux")]
     env = dict(os.environ, DISPLAY=display, PYTHONPATH=str(folder / "lib"))
@@ -220,9 +221,12 @@ def nicegui_runs(engine: str, runs: int, display: str) -> list[float]:
         if subprocess.run([str(py), "-m", "pip", "install", "-q", "nicegui"],
                           capture_output=True).returncode != 0:
             return []
+    from pyshell.window import prepare_environment
+
     times = []
     env = dict(os.environ, DISPLAY=display)
     env.pop("PYSHELL_CACHE_DIR", None)
+    prepare_environment(engine, env)  # the same engine settings our windows get (root: no sandbox)
     for _ in range(runs):
         t0 = time.time()
         proc = subprocess.run([str(py), str(HERE / "nicegui_probe.py"), engine], env=env,
@@ -263,6 +267,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--engines", default="chromium,qt,gtk")
     parser.add_argument("--no-nicegui", action="store_true")
+    parser.add_argument("--only-nicegui", action="store_true", help="just (f), per engine")
     parser.add_argument("--no-write", action="store_true")
     args = parser.parse_args()
     results: dict[str, dict[str, list]] = {}
@@ -271,12 +276,16 @@ def main() -> None:
         apps = make_apps(Path(tmp))
         xvfb, display = start_xvfb()
         try:
-            for engine in args.engines.split(","):
+            for engine in args.engines.split(",") if args.only_nicegui else ():
+                print(f"NICEGUI {engine} {json.dumps(nicegui_runs(engine, args.runs, display))}")
+            for engine in args.engines.split(",") if not args.only_nicegui else ():
                 print(f"bench: {engine} x{args.runs}", file=sys.stderr)
                 if engine == "chromium":
                     results[engine] = chromium_runs(apps, args.runs)
+                    print(f"RESULT {engine} {json.dumps(results[engine])}", file=sys.stderr)
                     continue
                 results[engine] = window_runs(apps, engine, args.runs, display)
+                print(f"RESULT {engine} {json.dumps(results[engine])}", file=sys.stderr)
                 if engine == "gtk":
                     results[engine]["installed"] = installed_runs(
                         apps["app"], args.runs, display, Path(tmp) / "installed")
@@ -284,6 +293,8 @@ def main() -> None:
                     results[engine]["nicegui"] = nicegui_runs(engine, args.runs, display)
         finally:
             xvfb.terminate()
+    if args.only_nicegui:
+        return
     rows = []
     for engine, r in results.items():
         ratio = statistics.median(r["warm"]) / statistics.median(r["bare"])
