@@ -64,8 +64,10 @@ def make_apps(workdir: Path) -> dict[str, Path]:
     deps = workdir / "bench-deps"
     shutil.copytree(app, deps)
     toml = (deps / "pyproject.toml").read_text()
+    # Its own name: snapshots are kept one per app name and engine.
     (deps / "pyproject.toml").write_text(toml.replace(
-        "dependencies = []", f"dependencies = {json.dumps(DEPENDENCIES)}", 1))
+        "dependencies = []", f"dependencies = {json.dumps(DEPENDENCIES)}", 1).replace(
+        'name = "bench-tasks"', 'name = "bench-deps"', 1))
     main = deps / "app" / "main.py"
     main.write_text(main.read_text() + "\nimport attrs, dateutil.parser, markdown  # noqa\n")
     lock(config.load(deps), runtime.ensure())
