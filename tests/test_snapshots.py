@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import time
+import gzip
 from pathlib import Path
 
 import pytest
@@ -10,7 +10,7 @@ import pytest
 from pyshell import config, runtime, scaffold
 from pyshell.deps.lock import Lock, LockedPackage
 from pyshell.deps.service import Packages
-from pyshell.snapshots import SnapshotStore, key
+from pyshell.snapshots import SnapshotStore, imports, is_whole_gzip, key
 from pyshell.testing import start_server, wait_until_started
 
 
@@ -19,19 +19,16 @@ def cache(private_cache: Path) -> Path:
     return private_cache
 
 
-def saved(folder: Path, bigger_than: int = 1_000_000) -> Path:
-    """The snapshot the page uploads while the app starts (it may land just after)."""
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        found = [p for p in folder.glob("*.snap") if p.stat().st_size > bigger_than]
-        if found:
-            return found[0]
-        time.sleep(0.1)
-    raise AssertionError(f"no snapshot saved in {folder}")
+def saved(folder: Path) -> Path:
+    """The one snapshot file stored for the app; a whole gzip stream."""
+    (found,) = folder.glob("*.snap")
+    assert found.stat().st_size > 1_000_000 and is_whole_gzip(found.read_bytes())
+    return found
 
 
 def launch(browser, server, add: str | None = None) -> tuple[str, list[str]]:
-    """Open the app once; (how it booted, the task titles it shows), optionally adding one."""
+    """Open the app once; (how it booted, the task titles it shows), optionally adding one.
+    After a cold boot the page stays open until its snapshot is stored."""
     from playwright.sync_api import expect
 
     context = browser.new_context()
@@ -45,8 +42,11 @@ def launch(browser, server, add: str | None = None) -> tuple[str, list[str]]:
             page.fill("#new-title", add)
             page.press("#new-title", "Enter")
             expect(page.locator("#list .task")).to_have_count(count + 1)
-        return (page.locator("html").get_attribute("data-pyshell-boot") or "",
-                page.locator("#list .title").all_inner_texts())
+        boot = page.locator("html").get_attribute("data-pyshell-boot") or ""
+        if boot == "cold":
+            expect(page.locator("html")).to_have_attribute("data-pyshell-snapshot", "saved",
+                                                           timeout=60_000)
+        return boot, page.locator("#list .title").all_inner_texts()
     finally:
         context.close()
 
@@ -65,7 +65,7 @@ def test_restored_app_behaves_like_a_cold_one(tmp_path: Path, cache: Path,
     finally:
         server.stop()
     assert (boot1, boot2, boot3) == ("cold", "snapshot", "snapshot")
-    assert len(snaps) == 1 and snaps[0].stat().st_size > 1_000_000
+    assert len(snaps) == 1
     assert titles1[-1] == "made cold"
     # The restored app read the file the cold one wrote, and saved through its grant too.
     assert titles2[-2:] == ["made cold", "made restored"]
@@ -80,13 +80,12 @@ def test_truncated_snapshot_falls_back_to_a_cold_boot_with_a_note(
     try:
         assert launch(pyshell_browser, server)[0] == "cold"
         snap = saved(cache / "snapshots" / "snap-bad")
-        size = snap.stat().st_size
-        snap.write_bytes(snap.read_bytes()[: size // 2])
+        snap.write_bytes(snap.read_bytes()[: snap.stat().st_size // 2])
         boot, titles = launch(pyshell_browser, server)
         assert boot == "cold" and titles == ["Try pyshell", "Edit app/main.py", "Ship it"]
         notes = [text for _, text in server.logs if "snapshot unusable" in text]  # type: ignore[attr-defined]
         assert len(notes) == 1 and "booting cold" in notes[0]
-        saved(cache / "snapshots" / "snap-bad", bigger_than=size - 1)  # a whole new one
+        saved(cache / "snapshots" / "snap-bad")  # a whole new one
         assert launch(pyshell_browser, server)[0] == "snapshot"
     finally:
         server.stop()
@@ -111,11 +110,16 @@ def test_store_keeps_one_snapshot_per_engine_and_refuses_odd_names(tmp_path: Pat
     old = SnapshotStore("app", "k1", root=tmp_path)
     new = SnapshotStore("app", "k2", root=tmp_path)
     engine, other_engine = "ab" * 12, "cd" * 12
-    assert old.save(engine, b"old") and old.save(other_engine, b"other")
-    assert new.save(engine, b"new")
-    assert new.load(engine) == b"new" and old.load(engine) is None  # the stale key is gone
-    assert old.load(other_engine) == b"other"  # another engine's snapshot stays
+    first, second, third = (gzip.compress(text * 100_000) for text in (b"old", b"other", b"new"))
+    assert old.save(engine, first) and old.save(other_engine, second)
+    assert new.save(engine, third)
+    assert new.load(engine) == third and old.load(engine) is None  # the stale key is gone
+    assert old.load(other_engine) == second  # another engine's snapshot stays
     assert new.path("../../etc/passwd") is None and new.load("x") is None
+    # An upload cut short, or not gzip at all, is refused and keeps what was there.
+    assert not new.save(engine, third[:-9]) and not new.save(engine, b"raw memory")
+    assert not new.save(engine, third + b"junk")
+    assert new.load(engine) == third
 
 
 def test_key_follows_app_code_only_when_the_app_imports_it_into_the_snapshot(
@@ -133,3 +137,19 @@ def test_key_follows_app_code_only_when_the_app_imports_it_into_the_snapshot(
     after = key(rt, Packages(), with_imports), key(rt, Packages(), without)
     assert before[0] != after[0]  # its module is in the snapshot: a new snapshot
     assert before[1] == after[1]  # loaded after the restore anyway: the snapshot stays
+    # A new standard-library import is imported ahead into the snapshot: a new key.
+    tasks.write_text("import csv\nimport os.path as osp\nimport this.is_not\n"
+                     + tasks.read_text())
+    assert key(rt, Packages(), without) != after[1]
+
+
+def test_snapshot_imports_the_standard_library_modules_the_app_imports(tmp_path: Path) -> None:
+    app_dir = scaffold.create("snap-std", target=tmp_path / "snap-std")
+    (app_dir / "app" / "extra.py").write_text(
+        "import csv, os.path\nfrom email import message\nfrom . import tasks\n"
+        "import antigravity\nimport attrs\n")
+    (app_dir / "app" / "broken.py").write_text("def (:\n")
+    names = imports(config.load(app_dir))
+    assert {"csv", "os.path", "email", "json", "html"} <= set(names)
+    assert names[-1] == "app.tasks"  # what the app lists comes last, after the stdlib
+    assert not {"antigravity", "attrs", "tasks", "app"} & set(names)  # effects; not stdlib

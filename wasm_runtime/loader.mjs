@@ -15,6 +15,7 @@ let queued = [];
 let frameRequested = false;
 
 root.dataset.pyshell = "booting";
+performance.mark("pyshell:loader");
 const worker = new Worker(new URL("./worker.mjs", import.meta.url), { type: "module" });
 
 // ---- element references -------------------------------------------------------------
@@ -187,6 +188,13 @@ function showError(text, title = "Python error") {
   panel.querySelector("pre").textContent = text;
 }
 
+/** The worker's boot phases as `pyshell:NAME` marks on the page's performance timeline. */
+function markPhases(phases) {
+  for (const [name, at] of Object.entries(phases ?? {})) {
+    performance.mark(`pyshell:${name}`, { startTime: Math.max(0, at - performance.timeOrigin) });
+  }
+}
+
 // ---- worker messages ------------------------------------------------------------------
 worker.onmessage = ({ data }) => {
   switch (data.type) {
@@ -197,8 +205,10 @@ worker.onmessage = ({ data }) => {
       applyQueued();
       root.dataset.pyshell = data.ok ? "ready" : "error";
       root.dataset.pyshellBoot = data.boot; // "cold" or "snapshot", for tests and benchmarks
+      markPhases(data.phases);
       if (config.dev) devReport({ kind: "boot", ok: data.ok, ms: performance.now() });
       break;
+    case msg.SNAPSHOT: root.dataset.pyshellSnapshot = data.saved ? "saved" : "failed"; break;
     case msg.ERROR:
       if (data.text) showError(data.text);
       else document.getElementById("pyshell-error")?.remove();

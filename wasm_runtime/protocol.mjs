@@ -15,6 +15,7 @@ export const QUERY = "query";   // {type, id, op}        a read of the live DOM
 export const ERROR = "error";   // {type, text}          an app traceback to show
 export const FATAL = "fatal";   // {type, text}          pyshell could not start the app
 export const RELOADED = "reloaded"; // {type, ok, ms}     dev mode: a reload was applied
+export const SNAPSHOT = "snapshot"; // {type, saved}      first launch: the start-up snapshot was stored
 
 /** host -> page over the dev WebSocket (dev mode only) */
 export const DEV_CONNECTED = "connected";

@@ -5,6 +5,9 @@ import * as msg from "./protocol.mjs";
 import { createGrantFS, sharedTransport, xhrTransport } from "./fs.mjs";
 
 const APP_DIR = "/home/pyodide/app";
+// pyshell's own Python side, imported into start-up snapshots (none of it touches JS
+// at import time).
+const PYSHELL_MODULES = ["pyshell.bootstrap", "pyshell.files", "pyshell.state"];
 let pyodide;
 let bootstrap;
 let grantFS = null;
@@ -17,6 +20,11 @@ let config = {};
 let snapshotURL = null;
 const pending = new Map(); // query id -> {resolve, reject}
 let nextQuery = 1;
+
+// Boot phases as wall-clock times; the page turns them into performance marks, so a boot
+// can be read in the engine's profiler and by benchmarks (scripts/bench/startup.py).
+const phases = { worker: performance.timeOrigin + performance.now() };
+const phase = (name) => { phases[name] = performance.timeOrigin + performance.now(); };
 
 const logBuffer = { stdout: [], stderr: [] };
 let logTimer = null;
@@ -121,7 +129,9 @@ async function boot() {
   const bundle = fetchOk(config.bundle).then((r) => r.arrayBuffer());
   const transport = config.grants?.length ? needFileTransport() : null;
   const indexURL = new URL(config.runtime, location.href).href;
-  const { loadPyodide } = await import(new URL("pyodide.mjs", indexURL));
+  const early = startFetching(indexURL);
+  const { loadPyodide } = await early.loader;
+  phase("loader-imported");
   const packages = config.packages;
   const options = {
     indexURL,
@@ -129,28 +139,34 @@ async function boot() {
     stderr: (line) => log("stderr", line),
     ...(packages && { lockFileURL: new URL(packages.lock, location.href).href }),
   };
-  const started = await startPyodide(loadPyodide, options);
+  const started = await startPyodide(loadPyodide, options, early);
   pyodide = started.pyodide;
+  phase("python-started");
   // The app's locked wheels, installed before the app imports anything (integrity-checked).
   // After a restore their modules are already imported, but their files are not there.
   if (packages) await installWheels(options.lockFileURL, packages.names);
+  phase("packages");
   pyodide.unpackArchive(await bundle, "zip", { extractDir: APP_DIR });
   // New files under a folder a restored interpreter may have listed before: drop its caches.
   pyodide.runPython(`import importlib, sys
 if ${JSON.stringify(APP_DIR)} not in sys.path: sys.path.insert(0, ${JSON.stringify(APP_DIR)})
 importlib.invalidate_caches()`);
-  if (started.makeSnapshot) {
-    saveSnapshot([...(packages?.imports ?? []), ...(config.snapshotImports ?? [])]);
-  }
+  const snapshot = started.makeSnapshot
+    ? makeSnapshot([...PYSHELL_MODULES, ...(packages?.imports ?? []),
+                    ...(config.snapshotImports ?? [])]) : null;
+  phase("bundle");
   await transport;
   for (const grant of config.grants ?? []) mountGrant(grant);
   for (const grant of config.browserGrants ?? []) await mountBrowserGrant(grant);
   pyodide.registerJsModule("_pyshell_js", bridge);
   bootstrap = pyodide.pyimport("pyshell.bootstrap");
+  phase("grants");
   postMessage({ type: msg.STATUS, text: "" });
   const ok = await bootstrap.start(config.entry);
   await flushBrowserStores();
-  postMessage({ type: msg.READY, ok, boot: started.boot });
+  phase("entry");
+  postMessage({ type: msg.READY, ok, boot: started.boot, phases });
+  if (snapshot) postMessage({ type: msg.SNAPSHOT, saved: await uploadSnapshot(snapshot) });
 }
 
 /**
@@ -192,39 +208,105 @@ async function engineId() {
   return [...new Uint8Array(digest).slice(0, 12)].map((b) => b.toString(16).padStart(2, "0")).join("");
 }
 
-async function startPyodide(loadPyodide, options) {
-  if (!config.snapshot) return { pyodide: await loadPyodide(options), boot: "cold" };
-  snapshotURL = new URL(config.snapshot + (await engineId()), location.href).href;
-  const response = await fetch(snapshotURL, { headers: { "x-pyshell-token": token } });
-  if (response.ok) {
-    const snapshot = new Uint8Array(await response.arrayBuffer());
-    try {
-      const restored = await loadPyodide({ ...options, _loadSnapshot: snapshot,
-        createPyodideModule: growingModule(snapshot, options.indexURL) });
-      restored.runPython("import importlib, random; random.seed(); importlib.invalidate_caches()");
-      return { pyodide: restored, boot: "snapshot" };
-    } catch (err) {
-      log("stderr", `pyshell: start-up snapshot unusable (${String(err?.message ?? err).split("\n")[0]}); booting cold and making a new one`);
-      fetch(snapshotURL, { method: "DELETE", headers: { "x-pyshell-token": token } }).catch(() => {});
-    }
-  }
-  return { pyodide: await loadPyodide({ ...options, _makeSnapshot: true }), boot: "cold",
-           makeSnapshot: true };
+/**
+ * Everything a boot fetches, started at once: the snapshot download, the wasm's streaming
+ * compilation and the two runtime scripts overlap instead of following each other.
+ */
+function startFetching(indexURL) {
+  const url = (name) => new URL(name, indexURL);
+  const quiet = (promise) => promise.catch(() => null); // the boot falls back without it
+  return {
+    loader: import(url("pyodide.mjs")),
+    factory: import(url("pyodide.asm.mjs")),
+    wasm: quiet(WebAssembly.compileStreaming(fetch(url("pyodide.asm.wasm")))),
+    snapshot: config.snapshot ? quiet(fetchSnapshot()) : Promise.resolve(null),
+  };
 }
 
-/** Pyodide ignores the snapshot's heap size (pyodide#6254): grow the heap before restoring. */
-function growingModule(snapshot, indexURL) {
+/** This engine's snapshot, or null; refused if its length is not what the host stored. */
+async function fetchSnapshot() {
+  snapshotURL = new URL(config.snapshot + (await engineId()), location.href).href;
+  const response = await fetch(snapshotURL, { headers: { "x-pyshell-token": token } });
+  if (!response.ok) return null;
+  try {
+    const snapshot = new Uint8Array(await response.arrayBuffer());
+    if (snapshot.length !== Number(response.headers.get("x-pyshell-size"))) {
+      throw new Error("the file is incomplete");
+    }
+    return snapshot;
+  } catch (err) {
+    discardSnapshot(err);
+    return null;
+  } finally {
+    phase("snapshot-fetched");
+  }
+}
+
+function discardSnapshot(err) {
+  log("stderr", `pyshell: start-up snapshot unusable (${String(err?.message ?? err).split("\n")[0]}); booting cold and making a new one`);
+  fetch(snapshotURL, { method: "DELETE", headers: { "x-pyshell-token": token } }).catch(() => {});
+}
+
+async function startPyodide(loadPyodide, options, early) {
+  const start = (extra = {}) => loadPyodide({ ...options, ...extra,
+                                              createPyodideModule: moduleFactory(early) });
+  if (!config.snapshot) return { pyodide: await start(), boot: "cold" };
+  const snapshot = await early.snapshot;
+  early.snapshot = null; // Pyodide keeps its options, and so this, for good: 31 MB
+  if (snapshot) {
+    try {
+      const restored = await start({ _loadSnapshot: snapshot });
+      restored.runPython("import importlib, random; random.seed(); importlib.invalidate_caches()");
+      if (restored._api?.config) restored._api.config._loadSnapshot = null;
+      return { pyodide: restored, boot: "snapshot" };
+    } catch (err) {
+      discardSnapshot(err);
+    }
+  }
+  return { pyodide: await start({ _makeSnapshot: true }), boot: "cold", makeSnapshot: true };
+}
+
+/**
+ * Pyodide's module factory, given the wasm compiled in advance. Restoring, Pyodide asks
+ * for the snapshot's size as INITIAL_MEMORY and the module ignores it (pyodide#6254), so
+ * the heap is grown to it here.
+ */
+function moduleFactory(early) {
   return async (settings) => {
-    const factory = (await import(new URL("pyodide.asm.mjs", indexURL))).default;
+    const factory = (await early.factory).default;
+    const compiled = await early.wasm;
+    phase("wasm-compiled");
+    if (compiled) settings.instantiateWasm = withCompiled(settings.instantiateWasm, compiled);
     const module = await factory(settings);
-    const header = new Uint32Array(snapshot.buffer, snapshot.byteOffset, 3);
-    const heap = snapshot.length - header[1];
-    if (module.HEAP8.length < heap) module.growMemory(heap);
+    phase("wasm-instantiated");
+    const wanted = settings.INITIAL_MEMORY ?? 0;
+    if (module.HEAP8.length < wanted) module.growMemory(wanted);
     return module;
   };
 }
 
-function saveSnapshot(imports) {
+/**
+ * Pyodide's instantiateWasm (pinned runtime: it adds two imports of its own, then calls
+ * WebAssembly.instantiateStreaming on its own download) made to use our compiled module:
+ * that one call is answered from it and Pyodide's download is dropped.
+ */
+function withCompiled(instantiateWasm, compiled) {
+  return (imports, done) => {
+    const streaming = WebAssembly.instantiateStreaming;
+    WebAssembly.instantiateStreaming = async (source, withImports) => {
+      WebAssembly.instantiateStreaming = streaming;
+      Promise.resolve(source).then((r) => r.body?.cancel()).catch(() => {});
+      return { module: compiled, instance: await WebAssembly.instantiate(compiled, withImports) };
+    };
+    return instantiateWasm(imports, (instance, module) => {
+      WebAssembly.instantiateStreaming = streaming;
+      done(instance, module);
+    });
+  };
+}
+
+/** The snapshot of this interpreter, taken before the app's entry point runs. */
+function makeSnapshot(imports) {
   try {
     // The packages' modules go into the snapshot, and the app modules it lists in
     // [tool.pyshell] snapshot-imports; the rest of the app loads after, every time.
@@ -232,13 +314,32 @@ function saveSnapshot(imports) {
 for name in ${JSON.stringify(imports)}:
     try:
         importlib.import_module(name)
-    except Exception as exc:
-        print(f"pyshell: not in the start-up snapshot: {name} ({exc!r})", file=sys.stderr)`);
-    const snapshot = pyodide.makeMemorySnapshot();
-    fetch(snapshotURL, { method: "PUT", body: snapshot, headers: { "x-pyshell-token": token } })
-      .catch(() => {});
+    except Exception as exc:  # standard-library modules Pyodide lacks are no news
+        if name.partition(".")[0] not in sys.stdlib_module_names:
+            print(f"pyshell: not in the start-up snapshot: {name} ({exc!r})", file=sys.stderr)`);
+    return pyodide.makeMemorySnapshot();
   } catch (err) {
     log("stderr", `pyshell: no start-up snapshot this time (${String(err?.message ?? err).split("\n")[0]})`);
+    return null;
+  }
+}
+
+/**
+ * Sent once the app is up, gzipped on the way: a raw 31 MB request body stalls the page
+ * for seconds in Chromium, the 6 MB stream does not. The host serves it back with
+ * Content-Encoding: gzip, so the engine's network stack inflates it.
+ */
+async function uploadSnapshot(snapshot) {
+  try {
+    const gzipped = new Blob([snapshot]).stream().pipeThrough(new CompressionStream("gzip"));
+    const body = await new Response(gzipped).blob();
+    const response = await fetch(snapshotURL, { method: "PUT", body,
+                                                headers: { "x-pyshell-token": token } });
+    if (!response.ok) throw new Error(`HTTP ${response.status}`);
+    return true;
+  } catch (err) {
+    log("stderr", `pyshell: start-up snapshot not stored (${String(err?.message ?? err).split("\n")[0]})`);
+    return false;
   }
 }
 

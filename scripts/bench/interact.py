@@ -56,7 +56,8 @@ def window_clicks(app: Path, engine: str, clicks: int, display: str) -> list[flo
     line = [ln for ln in proc.stdout.splitlines() if ln.startswith("CLICKS ")]
     if not line:
         raise SystemExit(f"{engine} failed: {proc.stderr[-2000:]}")
-    return json.loads(json.loads(line[0].split(" ", 1)[1]))
+    value = json.loads(line[0].split(" ", 1)[1])  # pywebview may hand back the JSON text
+    return json.loads(value) if isinstance(value, str) else value
 
 
 def main() -> None:

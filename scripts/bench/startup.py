@@ -11,8 +11,10 @@ Per engine (headless Chromium; Qt and GTK windows under Xvfb), five launches of 
 (g) GTK only: the template as installed from its .tar.gz (same tree as the .deb), warm.
 
 Chromium: timed from navigation in a running browser. Windows: from starting a new Python
-process (window_probe.py). Also: first contentful paint of (c), and resident memory of the
-whole process tree for (c) against (e). Results go to BENCHMARKS.md with the date.
+process (window_probe.py). Also: first contentful paint of (c), resident memory of the
+whole process tree for (c) against (e), and where (c)'s time goes: the median of each
+of pyshell's boot marks (``pyshell:NAME``, ms after navigation). Results go to
+BENCHMARKS.md with the date.
 
     .venv/bin/python scripts/bench/startup.py [--runs 5] [--engines chromium,qt,gtk]
 """
@@ -32,6 +34,14 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 APP_READY = "document.querySelectorAll('#list .task').length > 0"
+# The app is up (READY may land a frame after its first DOM writes) and, after a cold
+# boot, the snapshot it made is stored: the next launch can use it.
+SNAPSHOT_STORED = ("document.documentElement.dataset.pyshellBoot === 'snapshot' || "
+                   "!!document.documentElement.dataset.pyshellSnapshot")
+MARKS = ("() => Object.fromEntries(performance.getEntriesByType('mark')"
+         ".map((m) => [m.name, Math.round(m.startTime)]))")
+PHASES = ["loader", "worker", "loader-imported", "snapshot-fetched", "wasm-compiled",
+          "wasm-instantiated", "python-started", "bundle", "entry"]
 CONDITIONS = {"bare.html": "document.title === 'done'",
               "static.html": "document.title === 'static'", "": APP_READY}
 DEPENDENCIES = ["attrs", "python-dateutil", "markdown"]
@@ -79,13 +89,6 @@ def clear_snapshots(name: str) -> None:
                   ignore_errors=True)
 
 
-def wait_for_snapshot(name: str) -> None:
-    folder = Path(os.environ["PYSHELL_CACHE_DIR"]) / "snapshots" / name
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline and not any(folder.glob("*.snap")):
-        time.sleep(0.1)
-
-
 # (mode, app key, page, snapshot handling)
 PLAN = [("bare", "app", "bare.html", None), ("static", "app", "static.html", None),
         ("cold", "app", "", "clear"), ("warm", "app", "", "keep"),
@@ -100,7 +103,7 @@ def chromium_runs(apps: dict[str, Path], runs: int) -> dict[str, list]:
     from pyshell.testing import CHROMIUM_ARGS, chromium_path
 
     out: dict[str, list] = {mode: [] for mode, *_ in PLAN}
-    out["fcp"] = []
+    out.update(fcp=[], phases=[])
     servers = {k: AppServer(config.load(a), runtime.ensure(), log=lambda s, t: None)
                for k, a in apps.items()}
     for server in servers.values():
@@ -121,9 +124,10 @@ def chromium_runs(apps: dict[str, Path], runs: int) -> dict[str, list]:
                     out[mode].append(time.perf_counter() - t0)
                     if mode == "warm":
                         out["fcp"].append(_fcp(page))
+                        out["phases"].append(page.evaluate(MARKS))
+                    if page_name == "":
+                        _poll(page, SNAPSHOT_STORED)
                     page.context.close()
-                    if snap:
-                        wait_for_snapshot(server.app.name)
             browser.close()
     finally:
         for server in servers.values():
@@ -133,9 +137,10 @@ def chromium_runs(apps: dict[str, Path], runs: int) -> dict[str, list]:
 
 def _poll(page, page_name: str) -> None:
     """Our CSP forbids eval, so poll with evaluate of a fixed function instead."""
+    condition = CONDITIONS.get(page_name, page_name)
     deadline = time.monotonic() + 180
     while time.monotonic() < deadline:
-        if page.evaluate(f"() => {CONDITIONS[page_name]}"):
+        if page.evaluate(f"() => {condition}"):
             return
         time.sleep(0.02)
     raise TimeoutError(page_name)
@@ -148,7 +153,7 @@ def _fcp(page) -> float:
 
 def window_runs(apps: dict[str, Path], engine: str, runs: int, display: str) -> dict[str, list]:
     out: dict[str, list] = {mode: [] for mode, *_ in PLAN}
-    out.update(fcp=[], rss_app=[], rss_static=[], boots=[])
+    out.update(fcp=[], rss_app=[], rss_static=[], boots=[], phases=[])
     env = dict(os.environ, DISPLAY=display)
     for _ in range(runs):
         for mode, key, page_name, snap in PLAN:
@@ -161,10 +166,9 @@ def window_runs(apps: dict[str, Path], engine: str, runs: int, display: str) -> 
                 out["fcp"].append(result["fcp"])
                 out["rss_app"].append(result["rss"])
                 out["boots"].append(result["boot"])
+                out["phases"].append(result["phases"])
             if mode == "static":
                 out["rss_static"].append(result["rss"])
-            if snap:
-                wait_for_snapshot(app.name)
     return out
 
 
@@ -177,7 +181,8 @@ def probe(app: Path, engine: str, page: str, env: dict[str, str]) -> dict:
     if proc.returncode != 0 or "READY" not in lines:
         raise SystemExit(f"{engine}/{page or 'app'} failed: {proc.stderr[-2000:]}")
     return {"ready": float(lines["READY"]) - t0, "fcp": float(lines.get("FCP", -1)),
-            "boot": lines.get("BOOT", ""), "rss": int(lines.get("RSS", 0))}
+            "boot": lines.get("BOOT", ""), "rss": int(lines.get("RSS", 0)),
+            "phases": json.loads(lines.get("PHASES", "{}"))}
 
 
 def installed_runs(app: Path, runs: int, display: str, workdir: Path) -> list[float]:
@@ -201,14 +206,7 @@ def installed_runs(app: Path, runs: int, display: str, workdir: Path) -> list[fl
             raise SystemExit(f"installed app failed: {proc.stderr[-2000:]}")
         if i:
             times.append(float(ready[0].split()[1]) - t0)
-        wait_for_snapshot(config_name(folder / "app"))
     return times
-
-
-def config_name(app: Path) -> str:
-    from pyshell import config
-
-    return config.load(app).name
 
 
 def nicegui_runs(engine: str, runs: int, display: str) -> list[float]:
@@ -264,6 +262,18 @@ def mb(samples: list[int]) -> str:
     return f"{statistics.median(samples) / 1024:.0f} MB" if samples else "n/a"
 
 
+def breakdown(results: dict[str, dict[str, list]]) -> list[str]:
+    """A row per engine: the median time of each boot mark in the warm launches."""
+    rows = ["| engine | " + " | ".join(PHASES) + " |", "|---" * (len(PHASES) + 1) + "|"]
+    for engine, r in results.items():
+        cells = []
+        for name in PHASES:
+            at = [m[f"pyshell:{name}"] for m in r.get("phases", []) if f"pyshell:{name}" in m]
+            cells.append(f"{statistics.median(at):.0f}" if at else "–")
+        rows.append(f"| {engine} | " + " | ".join(cells) + " |")
+    return rows
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=5)
@@ -308,6 +318,8 @@ def main() -> None:
     sys.path.insert(0, str(HERE))
     from report import publish
 
+    publish("Where a warm start's time goes: pyshell's boot marks, ms after navigation "
+            "(median)", breakdown(results), write=not args.no_write)
     publish(f"Start-up, {args.runs} launches each, median (min–max)", [
         "| engine | (a) raw loadPyodide + 1+1 | (b) template cold | (c) template warm "
         "(snapshot) | c/a | (d) warm + 3 packages | installed tarball/.deb tree, warm "

@@ -3,6 +3,7 @@
     READY <unix time>    when the condition first held (polled every 20 ms via pywebview)
     FCP <ms>             first contentful paint after navigation start (Paint Timing API)
     BOOT <cold|snapshot> how pyshell's worker started Python (app pages only)
+    PHASES <json>        pyshell's boot marks (``pyshell:NAME`` -> ms after navigation)
     RSS <kB>             resident memory of this process and all its children, 1 s later
     CLICKS <json>        with --clicks N: click -> Python handler -> DOM updated, in ms
 
@@ -23,6 +24,8 @@ from pyshell import config, engines, runtime
 from pyshell.server import AppServer
 from pyshell.window import SignalStop, open_window
 
+MARKS_JS = ("JSON.stringify(Object.fromEntries(performance.getEntriesByType('mark')"
+            ".map((m) => [m.name, Math.round(m.startTime)])))")
 CLICK_LOOP = """
 window.__clicks = null;
 (async () => {
@@ -78,7 +81,8 @@ def main() -> int:
 
         rt, packages = runtime.Runtime(runtime.PYODIDE_VERSION, Path(app_dir) / "runtime"), \
             bundled_packages(Path(app_dir))
-    with AppServer(app, rt, log=lambda s, t: None, packages=packages) as server:
+    log = lambda stream, text: print(text, file=sys.stderr)  # noqa: E731
+    with AppServer(app, rt, log=log, packages=packages) as server:
 
         def poll(window) -> None:
             deadline = time.monotonic() + 180
@@ -90,8 +94,16 @@ def main() -> int:
             fcp = window.run_js("(performance.getEntriesByName('first-contentful-paint')[0]"
                                 " || {startTime: -1}).startTime")
             print(f"FCP {fcp}", flush=True)
-            boot = window.run_js("document.documentElement.dataset.pyshellBoot || ''")
+            boot = ""
+            while page == "" and not boot and time.monotonic() < deadline:
+                # READY may land a frame after the app's first DOM writes.
+                boot = window.run_js("document.documentElement.dataset.pyshellBoot || ''")
+                time.sleep(0.02)
             print(f"BOOT {boot}", flush=True)
+            print(f"PHASES {window.run_js(MARKS_JS)}", flush=True)
+            while boot == "cold" and time.monotonic() < deadline and not window.run_js(
+                    "document.documentElement.dataset.pyshellSnapshot || ''"):
+                time.sleep(0.1)  # the first launch stores its snapshot after showing the app
             time.sleep(1)
             print(f"RSS {tree_rss_kb(os.getpid())}", flush=True)
             if clicks:

@@ -171,7 +171,7 @@ class AppServer:
                                "imports": self._package_imports()} if self.packages.names
                   else None,
                   "snapshot": "/_pyshell/api/snapshot/" if self.snapshots else None,
-                  "snapshotImports": list(self.app.snapshot_imports)}
+                  "snapshotImports": snapshots.imports(self.app) if self.snapshots else []}
         snippet = _BOOT_SNIPPET.format(token=self.token,
                                        config=html.escape(json.dumps(config), quote=True))
         return HTMLResponse(inject_head(page, snippet))
@@ -259,7 +259,8 @@ class AppServer:
             raise HTTPException(404)
         if request.method == "PUT":
             data = await request.body()
-            await run_in_threadpool(store.save, engine, data)
+            if not await run_in_threadpool(store.save, engine, data):
+                raise HTTPException(400, "pyshell: a snapshot must be one whole gzip stream")
             return Response(status_code=204)
         if request.method == "DELETE":
             store.discard(engine)
@@ -267,7 +268,11 @@ class AppServer:
         data = await run_in_threadpool(store.load, engine)
         if data is None:
             raise HTTPException(404)
-        return Response(data, media_type="application/octet-stream")
+        # The inflated size, from the gzip trailer: the page refuses a snapshot whose
+        # length differs (a file cut short on disk), before restoring anything from it.
+        size = int.from_bytes(data[-4:], "little")
+        return Response(data, media_type="application/octet-stream",
+                        headers={"content-encoding": "gzip", "x-pyshell-size": str(size)})
 
     async def _package_file(self, request: Request) -> Response:
         """The app's locked wheels (checked against the lock at launch) and their lock."""

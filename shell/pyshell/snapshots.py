@@ -7,15 +7,21 @@ joins that to ``key``: everything else a snapshot depends on (runtime build, pys
 in-WebAssembly API, the locked wheels, the snapshot recipe). A change to any of it gives
 a new key; old files are removed when a new one is saved. Snapshots live in the user
 cache, never in installers (6 MB compressed per engine would double a small .deb).
+
+The page uploads them gzipped (a 31 MB request body stalls Chromium's page for seconds)
+and they are stored and served that way, with ``Content-Encoding: gzip``.
 """
 
 from __future__ import annotations
 
+import ast
 import hashlib
 import json
 import os
 import re
+import sys
 import tempfile
+import zlib
 from collections.abc import Callable
 from pathlib import Path
 
@@ -25,8 +31,35 @@ from .config import AppConfig
 from .deps.service import Packages
 from .resources import WASM_PYTHON_DIR, WASM_RUNTIME_DIR
 
-RECIPE = 1  # bump when what goes into a snapshot changes
+RECIPE = 2  # bump when what goes into a snapshot changes
 _ENGINE = re.compile(r"^[0-9a-f]{16,64}$")
+
+
+# Standard-library modules never imported ahead: importing them has effects of its own.
+_NOT_AHEAD = frozenset({"__main__", "antigravity", "this", "idlelib", "tkinter", "turtle",
+                        "turtledemo"})
+
+
+def imports(app: AppConfig | None) -> list[str]:
+    """Modules a snapshot imports for the app: the ones it lists (``snapshot-imports``) and
+    the standard-library modules its code imports (read from the source, not run). Right
+    after a restore Python runs on the engine's baseline wasm tier, several times slower,
+    so every import done ahead is worth it."""
+    if app is None:
+        return []
+    stdlib: set[str] = set()
+    for _, path in python_files(app):
+        try:
+            tree = ast.parse(path.read_bytes())
+        except (SyntaxError, ValueError):
+            continue  # the app reports its own syntax errors when it runs
+        for node in ast.walk(tree):
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else \
+                [node.module] if isinstance(node, ast.ImportFrom) and node.module and \
+                not node.level else []
+            stdlib.update(n for n in names if n.partition(".")[0] in sys.stdlib_module_names
+                          and n.partition(".")[0] not in _NOT_AHEAD)
+    return [*sorted(stdlib), *app.snapshot_imports]
 
 
 def key(rt: runtime.Runtime, packages: Packages, app: AppConfig | None = None) -> str:
@@ -35,7 +68,7 @@ def key(rt: runtime.Runtime, packages: Packages, app: AppConfig | None = None) -
     digest = hashlib.sha256()
     digest.update(json.dumps({"recipe": RECIPE, "runtime": rt.version,
                               "wheels": sorted(packages.files),
-                              "imports": list(app.snapshot_imports) if app else []}).encode())
+                              "imports": imports(app)}).encode())
     files = [*WASM_PYTHON_DIR.rglob("*.py"), WASM_RUNTIME_DIR / "worker.mjs"]
     if app is not None and app.snapshot_imports:
         files += [path for _, path in python_files(app)]
@@ -70,9 +103,10 @@ class SnapshotStore:
         return path.read_bytes() if path is not None and path.is_file() else None
 
     def save(self, engine: str, data: bytes) -> bool:
-        """Write atomically and drop this engine's snapshots made for other keys."""
+        """Keep a whole gzip stream (an upload cut short is refused), written atomically;
+        drop this engine's snapshots made for other keys."""
         path = self.path(engine)
-        if path is None or not data:
+        if path is None or not is_whole_gzip(data):
             return False
         self.folder.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=".snap-", dir=self.folder)
@@ -88,3 +122,16 @@ class SnapshotStore:
         path = self.path(engine)
         if path is not None:
             path.unlink(missing_ok=True)
+
+
+def is_whole_gzip(data: bytes) -> bool:
+    """True if ``data`` is one complete gzip stream (inflated in pieces, then dropped)."""
+    inflater = zlib.decompressobj(wbits=31)
+    try:
+        for at in range(0, len(data), 1 << 20):
+            inflater.decompress(data[at:at + (1 << 20)], 1 << 22)
+            while inflater.unconsumed_tail:
+                inflater.decompress(inflater.unconsumed_tail, 1 << 22)
+    except zlib.error:
+        return False
+    return inflater.eof and not inflater.unused_data
