@@ -166,7 +166,9 @@ importlib.invalidate_caches()`);
   await flushBrowserStores();
   phase("entry");
   postMessage({ type: msg.READY, ok, boot: started.boot, phases });
-  if (snapshot) postMessage({ type: msg.SNAPSHOT, saved: await uploadSnapshot(snapshot) });
+  if (started.makeSnapshot) {
+    postMessage({ type: msg.SNAPSHOT, saved: !!snapshot && await uploadSnapshot(snapshot) });
+  }
 }
 
 /**

@@ -76,16 +76,18 @@ class AppServer:
     def __init__(self, app: AppConfig, runtime: Runtime, log: LogSink | None = None,
                  folders: dict[str, Path] | None = None, dev: Hub | None = None,
                  on_dev_report: Callable[[dict[str, Any]], None] | None = None,
-                 packages: Packages | None = None) -> None:
+                 packages: Packages | None = None, snapshot_dir: Path | None = None) -> None:
         """``folders`` overrides the placeholder folders ({appdata}, ...), e.g. in tests.
 
         ``packages``: the app's locked wheels; by default prepared here (see ``deps``).
+        ``snapshot_dir``: where start-up snapshots are kept (default: the user cache).
         """
         self.app = app
         self.packages = packages if packages is not None else prepare(app, runtime)
         # Start-up snapshots (see ``snapshots``); off: every launch boots Pyodide cold.
         self.snapshots: SnapshotStore | None = SnapshotStore(
-            app.name, lambda: snapshots.key(runtime, self.packages, app)) if app.snapshot else None
+            app.name, lambda: snapshots.key(runtime, self.packages, app),
+            root=snapshot_dir) if app.snapshot else None
         self.files = FileService(_grants(app, folders))
         self.picker = Picker(self.files)
         # Off: every file operation uses synchronous XHR (as where SharedArrayBuffer is missing).

@@ -8,12 +8,16 @@ opened once Python has run the entry point, so a test can click and read like a 
         pyshell_page.press("#new-title", "Enter")
         expect(pyshell_page.locator("#list")).to_contain_text("Buy milk")
 
-The app folder is the pytest rootdir unless the ``pyshell_app_dir`` fixture is overridden.
+Every test that uses the page runs twice: booted cold, and restored from the app's start-up
+snapshot (made once per session, in a temporary folder), since a restored app must behave
+exactly as a cold one. The app folder is the pytest rootdir unless the ``pyshell_app_dir``
+fixture is overridden.
 Chromium is Debian's ``/usr/bin/chromium`` unless ``PYSHELL_CHROMIUM`` names another.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import shutil
 from collections.abc import Iterator
@@ -45,31 +49,82 @@ def pyshell_app_dir(request: pytest.FixtureRequest) -> Path:
     return Path(request.config.rootpath)
 
 
-@pytest.fixture
-def pyshell_folders(tmp_path: Path) -> dict[str, Path]:
-    """Stand-ins for {appdata}, {documents}, {home} and {temp}: tests never touch yours."""
-    folders = {name: tmp_path / "folders" / name for name in ("appdata", "documents", "home",
-                                                               "temp")}
+BOOTS = ("cold", "snapshot")
+
+
+@pytest.fixture(params=BOOTS)
+def pyshell_boot(request: pytest.FixtureRequest) -> str:
+    """How the app starts in this test: cold, or restored from its start-up snapshot."""
+    return request.param
+
+
+@pytest.fixture(scope="session")
+def pyshell_snapshot_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Start-up snapshots made by tests: never the user's cache."""
+    return tmp_path_factory.mktemp("pyshell-snapshots")
+
+
+def make_folders(root: Path) -> dict[str, Path]:
+    folders = {name: root / name for name in ("appdata", "documents", "home", "temp")}
     for folder in folders.values():
         folder.mkdir(parents=True, exist_ok=True)
     return folders
 
 
-def start_server(app_dir: Path, folders: dict[str, Path]) -> AppServer:
-    """A started app server; its ``logs`` list collects the app's print() output."""
+@pytest.fixture
+def pyshell_folders(tmp_path: Path) -> dict[str, Path]:
+    """Stand-ins for {appdata}, {documents}, {home} and {temp}: tests never touch yours."""
+    return make_folders(tmp_path / "folders")
+
+
+def start_server(app_dir: Path, folders: dict[str, Path], cold: bool = False,
+                 snapshot_dir: Path | None = None) -> AppServer:
+    """A started app server; its ``logs`` list collects the app's print() output.
+    ``cold``: start-up snapshots off, whatever the app says."""
     logs: list[tuple[str, str]] = []
-    server = AppServer(config.load(app_dir), runtime.ensure(),
-                       log=lambda stream, text: logs.append((stream, text)), folders=folders)
+    app = config.load(app_dir)
+    server = AppServer(dataclasses.replace(app, snapshot=False) if cold else app,
+                       runtime.ensure(), log=lambda stream, text: logs.append((stream, text)),
+                       folders=folders, snapshot_dir=snapshot_dir)
     server.logs = logs  # type: ignore[attr-defined]
     server.start()
     return server
 
 
+def ensure_snapshot(browser: Any, app_dir: Path, snapshot_dir: Path, scratch: Path) -> None:
+    """Launch the app once (with scratch folders) so that its start-up snapshot exists."""
+    if not config.load(app_dir).snapshot:
+        pytest.skip("this app turns start-up snapshots off ([tool.pyshell] snapshot = false)")
+    server = start_server(app_dir, make_folders(scratch), snapshot_dir=snapshot_dir)
+    try:
+        store = server.snapshots
+        if store is None or any(store.folder.glob(f"{store.key}-*.snap")):
+            return
+        context = browser.new_context()
+        page = context.new_page()
+        page.goto(server.url)
+        wait_until_started(page)
+        stored = page.locator("html[data-pyshell-snapshot]")
+        stored.wait_for(state="attached", timeout=BOOT_TIMEOUT_MS)
+        saved = stored.get_attribute("data-pyshell-snapshot") == "saved"
+        context.close()
+        if not saved:
+            notes = [text for _, text in server.logs if "snapshot" in text]  # type: ignore[attr-defined]
+            pytest.skip(f"no start-up snapshot for this app: {notes[-1] if notes else '?'}")
+    finally:
+        server.stop()
+
+
 @pytest.fixture
-def pyshell_server(pyshell_app_dir: Path, pyshell_folders: dict[str, Path]
+def pyshell_server(pyshell_app_dir: Path, pyshell_folders: dict[str, Path], pyshell_boot: str,
+                   pyshell_browser: Any, pyshell_snapshot_dir: Path, tmp_path: Path
                    ) -> Iterator[AppServer]:
     """The real app server for the app, with the app's print() collected in ``.logs``."""
-    server = start_server(pyshell_app_dir, pyshell_folders)
+    if pyshell_boot == "snapshot":
+        ensure_snapshot(pyshell_browser, pyshell_app_dir, pyshell_snapshot_dir,
+                        tmp_path / "snapshot-run")
+    server = start_server(pyshell_app_dir, pyshell_folders, cold=pyshell_boot == "cold",
+                          snapshot_dir=pyshell_snapshot_dir)
     yield server
     server.stop()
 
@@ -85,19 +140,18 @@ def pyshell_browser() -> Iterator[Any]:
 
 
 @pytest.fixture
-def pyshell_page(pyshell_browser: Any, pyshell_server: AppServer) -> Iterator[Any]:
+def pyshell_page(pyshell_browser: Any, pyshell_server: AppServer, pyshell_boot: str
+                 ) -> Iterator[Any]:
     """A page with the app booted; fails with the app's own error if Python did not start."""
     context = pyshell_browser.new_context()
-    page = context.new_page()
-    page.goto(pyshell_server.url)
-    wait_until_started(page)
-    yield page
+    yield open_app(context, pyshell_server, pyshell_boot)
     context.close()
 
 
 @pytest.fixture
 def pyshell_restart(pyshell_browser: Any, pyshell_server: AppServer, pyshell_app_dir: Path,
-                    pyshell_folders: dict[str, Path]) -> Iterator[Any]:
+                    pyshell_folders: dict[str, Path], pyshell_boot: str,
+                    pyshell_snapshot_dir: Path) -> Iterator[Any]:
     """Call it to quit the app and start it again (same data folders); returns the new page."""
     started: list[tuple[AppServer, Any]] = []
 
@@ -106,18 +160,28 @@ def pyshell_restart(pyshell_browser: Any, pyshell_server: AppServer, pyshell_app
         for server, context in started:
             context.close()
             server.stop()
-        server = start_server(pyshell_app_dir, pyshell_folders)
+        server = start_server(pyshell_app_dir, pyshell_folders, cold=pyshell_boot == "cold",
+                              snapshot_dir=pyshell_snapshot_dir)
         context = pyshell_browser.new_context()
         started.append((server, context))
-        page = context.new_page()
-        page.goto(server.url)
-        wait_until_started(page)
-        return page
+        return open_app(context, server, pyshell_boot)
 
     yield restart
     for server, context in started:
         context.close()
         server.stop()
+
+
+def open_app(context: Any, server: AppServer, boot: str) -> Any:
+    """A new page showing the app once it has started, the way ``boot`` says."""
+    page = context.new_page()
+    page.goto(server.url)
+    wait_until_started(page)
+    booted = page.locator("html").get_attribute("data-pyshell-boot")
+    if booted != boot:
+        notes = "\n".join(text for _, text in server.logs)  # type: ignore[attr-defined]
+        pytest.fail(f"the app booted {booted}, not {boot}:\n{notes}", pytrace=False)
+    return page
 
 
 def wait_until_started(page: Any, timeout_ms: int = BOOT_TIMEOUT_MS) -> None:
