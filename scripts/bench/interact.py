@@ -23,7 +23,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
 from report import pct, publish  # noqa: E402
-from startup import APP_READY, private_cache, start_xvfb  # noqa: E402
+from startup import APP_READY, SNAPSHOT_STORED, private_cache, start_xvfb  # noqa: E402
 from window_probe import CLICK_LOOP  # noqa: E402
 
 
@@ -39,8 +39,9 @@ def chromium_clicks(app: Path, clicks: int) -> list[float]:
         browser = pw.chromium.launch(executable_path=chromium_path(), args=list(CHROMIUM_ARGS))
         page = browser.new_page()
         page.goto(server.url)
-        while not page.evaluate(f"() => {APP_READY}"):
-            time.sleep(0.05)
+        for condition in (APP_READY, SNAPSHOT_STORED):  # steady state: no upload running
+            while not page.evaluate(f"() => {condition}"):
+                time.sleep(0.05)
         page.evaluate(f"() => {{ {CLICK_LOOP % clicks} }}")
         while (result := page.evaluate("() => window.__clicks")) is None:
             time.sleep(0.2)

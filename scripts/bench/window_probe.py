@@ -91,8 +91,13 @@ def main() -> int:
                     print(f"READY {time.time():.4f}", flush=True)
                     break
                 time.sleep(0.02)
-            fcp = window.run_js("(performance.getEntriesByName('first-contentful-paint')[0]"
-                                " || {startTime: -1}).startTime")
+            fcp = -1
+            for _ in range(100):  # a page that is ready at once may not have painted yet
+                fcp = window.run_js("(performance.getEntriesByName('first-contentful-paint')"
+                                    "[0] || {startTime: -1}).startTime")
+                if fcp is not None and fcp >= 0:
+                    break
+                time.sleep(0.02)
             print(f"FCP {fcp}", flush=True)
             boot = ""
             while page == "" and not boot and time.monotonic() < deadline:
@@ -108,9 +113,10 @@ def main() -> int:
             print(f"RSS {tree_rss_kb(os.getpid())}", flush=True)
             if clicks:
                 window.run_js(CLICK_LOOP % clicks)
-                while window.run_js("window.__clicks") is None:
+                # run_js answers null as None or "" depending on the engine
+                while not (times := window.run_js("window.__clicks || ''")):
                     time.sleep(0.2)
-                print(f"CLICKS {window.run_js('window.__clicks')}", flush=True)
+                print(f"CLICKS {times}", flush=True)
             window.destroy()
 
         open_window(server.url + page, app.window, engines.choose(engine), stop, on_started=poll)

@@ -1,7 +1,7 @@
 """The DOM, from Python running in the app's worker.
 
 Writes are queued and sent as one batch when the current Python code yields (or on
-``flush()``), and the page applies each batch in a single animation frame. Reads need
+``flush()``), and the page applies each batch as one unit when it arrives. Reads need
 the live DOM, so they are awaitable. Event handlers are delegated: ``on("click", ".x")``
 also fires for matching elements created later, and the event a handler receives
 already carries what most handlers need (value, checked, key, form fields, data-*).
