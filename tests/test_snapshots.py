@@ -153,3 +153,36 @@ def test_snapshot_imports_the_standard_library_modules_the_app_imports(tmp_path:
     assert {"csv", "os.path", "email", "json", "html"} <= set(names)
     assert names[-1] == "app.tasks"  # what the app lists comes last, after the stdlib
     assert not {"antigravity", "attrs", "tasks", "app"} & set(names)  # effects; not stdlib
+
+
+def test_precompiled_code_is_used_only_for_the_same_source(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import importlib
+    import sys
+    from importlib.machinery import SourceFileLoader
+    from types import CodeType
+
+    from pyshell import precompiled
+
+    monkeypatch.setattr(SourceFileLoader, "source_to_code", SourceFileLoader.source_to_code)
+    monkeypatch.setattr(precompiled, "_code", {})
+    monkeypatch.setattr(sys, "dont_write_bytecode", True)  # no .pyc to short-cut the loader
+    monkeypatch.syspath_prepend(str(tmp_path))
+    package = tmp_path / "aheadpkg"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    module = package / "mod.py"
+    module.write_text("def f():\n    return 1\n")
+    (package / "broken.py").write_text("def (:\n")
+    assert precompiled.compile_tree(str(tmp_path)) == 2  # the broken file is left to import
+    ahead = precompiled._code[str(module)][1]
+    function_code = next(c for c in ahead.co_consts if isinstance(c, CodeType))
+    mod = importlib.import_module("aheadpkg.mod")
+    try:
+        assert mod.f() == 1 and mod.f.__code__ is function_code  # the code compiled ahead
+        module.write_text("def f():\n    return 2\n")  # an edit: compiled afresh
+        importlib.invalidate_caches()
+        assert importlib.reload(mod).f() == 2 and mod.f.__code__ is not function_code
+    finally:
+        for name in ("aheadpkg.mod", "aheadpkg"):
+            sys.modules.pop(name, None)

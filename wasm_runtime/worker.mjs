@@ -318,7 +318,9 @@ for name in ${JSON.stringify(imports)}:
         importlib.import_module(name)
     except Exception as exc:  # standard-library modules Pyodide lacks are no news
         if name.partition(".")[0] not in sys.stdlib_module_names:
-            print(f"pyshell: not in the start-up snapshot: {name} ({exc!r})", file=sys.stderr)`);
+            print(f"pyshell: not in the start-up snapshot: {name} ({exc!r})", file=sys.stderr)
+import pyshell.precompiled
+pyshell.precompiled.compile_tree(${JSON.stringify(APP_DIR)})`);
     return pyodide.makeMemorySnapshot();
   } catch (err) {
     log("stderr", `pyshell: no start-up snapshot this time (${String(err?.message ?? err).split("\n")[0]})`);
