@@ -153,6 +153,12 @@ def test_snapshot_imports_the_standard_library_modules_the_app_imports(tmp_path:
     assert {"csv", "os.path", "email", "json", "html"} <= set(names)
     assert names[-1] == "app.tasks"  # what the app lists comes last, after the stdlib
     assert not {"antigravity", "attrs", "tasks", "app"} & set(names)  # effects; not stdlib
+    # With attrs locked, the app's import of it goes ahead too (its submodules included).
+    (app_dir / "app" / "extra.py").write_text("import attrs.validators\nimport six\n")
+    lock = Lock({}, {}, (LockedPackage("attrs", "25.1", "attrs-25.1-py3-none-any.whl",
+                                       "a" * 64, "", imports=("attrs",)),))
+    names = imports(config.load(app_dir), Packages(lock, {}))
+    assert "attrs.validators" in names and "six" not in names
 
 
 def test_precompiled_code_is_used_only_for_the_same_source(

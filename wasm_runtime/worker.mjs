@@ -319,8 +319,9 @@ for name in ${JSON.stringify(imports)}:
     except Exception as exc:  # standard-library modules Pyodide lacks are no news
         if name.partition(".")[0] not in sys.stdlib_module_names:
             print(f"pyshell: not in the start-up snapshot: {name} ({exc!r})", file=sys.stderr)
-import pyshell.precompiled
-pyshell.precompiled.compile_tree(${JSON.stringify(APP_DIR)})`);
+import pyshell.precompiled, sysconfig
+for folder in (${JSON.stringify(APP_DIR)}, sysconfig.get_paths()["purelib"]):
+    pyshell.precompiled.compile_tree(folder)`);
     return pyodide.makeMemorySnapshot();
   } catch (err) {
     log("stderr", `pyshell: no start-up snapshot this time (${String(err?.message ?? err).split("\n")[0]})`);

@@ -173,7 +173,8 @@ class AppServer:
                                "imports": self._package_imports()} if self.packages.names
                   else None,
                   "snapshot": "/_pyshell/api/snapshot/" if self.snapshots else None,
-                  "snapshotImports": snapshots.imports(self.app) if self.snapshots else []}
+                  "snapshotImports": snapshots.imports(self.app, self.packages)
+                  if self.snapshots else []}
         snippet = _BOOT_SNIPPET.format(token=self.token,
                                        config=html.escape(json.dumps(config), quote=True))
         return HTMLResponse(inject_head(page, snippet))

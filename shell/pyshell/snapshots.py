@@ -40,14 +40,17 @@ _NOT_AHEAD = frozenset({"__main__", "antigravity", "this", "idlelib", "tkinter",
                         "turtledemo"})
 
 
-def imports(app: AppConfig | None) -> list[str]:
+def imports(app: AppConfig | None, packages: Packages | None = None) -> list[str]:
     """Modules a snapshot imports for the app: the ones it lists (``snapshot-imports``) and
-    the standard-library modules its code imports (read from the source, not run). Right
-    after a restore Python runs on the engine's baseline wasm tier, several times slower,
-    so every import done ahead is worth it."""
+    the modules of the standard library and of its locked packages that its code imports
+    (read from the source, not run). Right after a restore Python runs on the engine's
+    baseline wasm tier, several times slower, so every import done ahead is worth it."""
     if app is None:
         return []
-    stdlib: set[str] = set()
+    ahead = set(sys.stdlib_module_names) - _NOT_AHEAD
+    if packages is not None and packages.lock is not None:
+        ahead |= {name for p in packages.lock.packages for name in p.imports}
+    found: set[str] = set()
     for _, path in python_files(app):
         try:
             tree = ast.parse(path.read_bytes())
@@ -57,9 +60,8 @@ def imports(app: AppConfig | None) -> list[str]:
             names = [a.name for a in node.names] if isinstance(node, ast.Import) else \
                 [node.module] if isinstance(node, ast.ImportFrom) and node.module and \
                 not node.level else []
-            stdlib.update(n for n in names if n.partition(".")[0] in sys.stdlib_module_names
-                          and n.partition(".")[0] not in _NOT_AHEAD)
-    return [*sorted(stdlib), *app.snapshot_imports]
+            found.update(n for n in names if n.partition(".")[0] in ahead)
+    return [*sorted(found), *app.snapshot_imports]
 
 
 def key(rt: runtime.Runtime, packages: Packages, app: AppConfig | None = None) -> str:
@@ -68,7 +70,7 @@ def key(rt: runtime.Runtime, packages: Packages, app: AppConfig | None = None) -
     digest = hashlib.sha256()
     digest.update(json.dumps({"recipe": RECIPE, "runtime": rt.version,
                               "wheels": sorted(packages.files),
-                              "imports": imports(app)}).encode())
+                              "imports": imports(app, packages)}).encode())
     files = [*WASM_PYTHON_DIR.rglob("*.py"), WASM_RUNTIME_DIR / "worker.mjs"]
     if app is not None and app.snapshot_imports:
         files += [path for _, path in python_files(app)]

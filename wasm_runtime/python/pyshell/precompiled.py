@@ -3,10 +3,10 @@
 Right after a restore Python runs on the engine's baseline WebAssembly tier, where
 compiling the template's 150-line ``main.py`` takes about 16 ms (unmarshalling the same
 code: 0.3 ms). A snapshot holds no files, so ``.pyc`` files cannot carry over, but code
-objects can: ``compile_tree`` compiles the modules under a folder while the snapshot is
-made, and the import system then takes a compiled code object whenever the source it
-reads has the same hash, and compiles as usual otherwise (an edited file in ``pyshell
-dev``, a newer app).
+objects can: ``compile_tree`` compiles the modules under a folder (the app's, the locked
+wheels') while the snapshot is made, and the import system then takes a compiled code
+object whenever the source it reads has the same hash, and compiles as usual otherwise
+(an edited file in ``pyshell dev``, a newer app).
 """
 
 from __future__ import annotations
