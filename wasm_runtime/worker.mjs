@@ -244,8 +244,11 @@ async function fetchSnapshot() {
   }
 }
 
+/** An error in one line, for the terminal. */
+const firstLine = (err) => String(err?.message ?? err).split("\n")[0];
+
 function discardSnapshot(err) {
-  log("stderr", `pyshell: start-up snapshot unusable (${String(err?.message ?? err).split("\n")[0]}); booting cold and making a new one`);
+  log("stderr", `pyshell: start-up snapshot unusable (${firstLine(err)}); booting cold and making a new one`);
   fetch(snapshotURL, { method: "DELETE", headers: { "x-pyshell-token": token } }).catch(() => {});
 }
 
@@ -324,7 +327,7 @@ for folder in (${JSON.stringify(APP_DIR)}, sysconfig.get_paths()["purelib"]):
     pyshell.precompiled.compile_tree(folder)`);
     return pyodide.makeMemorySnapshot();
   } catch (err) {
-    log("stderr", `pyshell: no start-up snapshot this time (${String(err?.message ?? err).split("\n")[0]})`);
+    log("stderr", `pyshell: no start-up snapshot this time (${firstLine(err)})`);
     return null;
   }
 }
@@ -343,7 +346,7 @@ async function uploadSnapshot(snapshot) {
     if (!response.ok) throw new Error(`HTTP ${response.status}`);
     return true;
   } catch (err) {
-    log("stderr", `pyshell: start-up snapshot not stored (${String(err?.message ?? err).split("\n")[0]})`);
+    log("stderr", `pyshell: start-up snapshot not stored (${firstLine(err)})`);
     return false;
   }
 }
