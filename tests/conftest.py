@@ -77,7 +77,7 @@ def run_app_page(browser, app: Path, appdata: Path, dialogs=None,
     context = browser.new_context()
     try:
         page = context.new_page()
-        page.goto(server.url)
+        page.goto(server.launch_url())
         wait_until_started(page, timeout_ms=timeout_ms)
         expect(page.locator("#out")).not_to_be_empty(timeout=timeout_ms)
         return page.locator("#out").inner_text()

@@ -32,7 +32,7 @@ def dev_page(app_dir: Path, pyshell_browser, pyshell_folders):
     watcher.start()
     context = pyshell_browser.new_context()
     page = context.new_page()
-    page.goto(server.url)
+    page.goto(server.launch_url())
     wait_until_started(page)
     deadline = time.monotonic() + 10
     while hub.clients == 0 and time.monotonic() < deadline:

@@ -58,7 +58,7 @@ def page_and_data(tmp_path: Path, pyshell_browser):
     server = start_server(app, {"appdata": tmp_path / "appdata"})
     context = pyshell_browser.new_context()
     page = context.new_page()
-    page.goto(server.url)
+    page.goto(server.launch_url())
     wait_until_started(page)
     expect(page.locator("#out")).to_have_text("ready")
     yield page, data

@@ -22,7 +22,7 @@ def open_app(browser, app_dir: Path, folders: dict[str, Path], logs: list | None
     page = context.new_page()
     messages: list[str] = []
     page.on("console", lambda m: messages.append(f"{m.type}: {m.text}"))
-    page.goto(server.url)
+    page.goto(server.launch_url())
     return server, context, page, messages
 
 
@@ -80,7 +80,10 @@ def test_print_reaches_the_terminal_and_async_handlers_work(pyshell_browser, mak
         expect(page.locator("#out")).to_have_text("ran")
         page.click("#go")
         expect(page.locator("#out")).to_have_text("ran and clicked")
-        page.wait_for_timeout(300)  # the worker flushes its log every 30 ms
+        for _ in range(100):  # the worker flushes its log every 30 ms (slower on a busy machine)
+            if ("stdout", "clicked go") in logs:
+                break
+            page.wait_for_timeout(100)
         assert ("stdout", "hello from wasm emscripten") in logs
         assert ("stderr", "to stderr") in logs
         assert ("stdout", "clicked go") in logs

@@ -34,7 +34,7 @@ def launch(browser, server, add: str | None = None) -> tuple[str, list[str]]:
     context = browser.new_context()
     try:
         page = context.new_page()
-        page.goto(server.url)
+        page.goto(server.launch_url())
         wait_until_started(page, timeout_ms=90_000)
         expect(page.locator("#list .task").first).to_be_visible()
         if add:

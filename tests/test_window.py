@@ -144,3 +144,64 @@ def test_qt_pyshell_dev_reloads_python_in_place(app_dir: Path, xvfb: str, tmp_pa
         err = ctrl_c(proc)
     assert "app/main.py changed -> python-update" in err
     assert "python update done in" in err
+
+
+LEAVING_APP = '''
+from pyshell import dom
+
+def main():
+    dom.select("head").append(dom.create(
+        "meta", attrs={{"http-equiv": "refresh", "content": "1;url={target}"}}))
+    dom.select("#out").text = "refresh injected"
+'''
+
+
+@contextlib.contextmanager
+def decoy_site():
+    """Another origin on this machine, counting the requests that reach it."""
+    import http.server
+    import threading
+
+    hits: list[str] = []
+
+    class Decoy(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802
+            hits.append(self.path)
+            body = b"<html><body>the decoy</body></html>"
+            self.send_response(200)
+            self.send_header("content-length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Decoy)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/", hits
+    finally:
+        server.shutdown()
+
+
+@pytest.mark.parametrize("engine", ["qt", "gtk"])
+def test_meta_refresh_cannot_take_the_window_off_the_app(engine: str, tmp_path: Path,
+                                                        xvfb: str) -> None:
+    from conftest import write_app
+
+    with decoy_site() as (target, hits):
+        app = write_app(tmp_path / "leaving", LEAVING_APP.format(target=target),
+                        extra_toml="snapshot = false\n")
+        env = dict(os.environ, DISPLAY=xvfb, XDG_DATA_HOME=str(tmp_path / "xdg-data"))
+        proc = subprocess.run([sys.executable, str(NAVIGATION_HARNESS), str(app), engine],
+                              env=env, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    line = next(ln for ln in proc.stdout.splitlines() if ln.startswith("FINDINGS "))
+    found = json.loads(line.removeprefix("FINDINGS "))
+    assert found["state"] == "ready" and found["out"] == "refresh injected", proc.stderr[-3000:]
+    assert found["url"].startswith("http://127.0.0.1:") and not found["url"].startswith(target)
+    assert hits == []  # the other origin was never even asked
+    assert f"pyshell: the window stays on the app; it was sent to {target}" in proc.stderr
+
+
+NAVIGATION_HARNESS = Path(__file__).with_name("window_navigation_harness.py")

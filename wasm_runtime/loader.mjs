@@ -208,11 +208,33 @@ worker.onerror = (e) => {
 };
 // Relative URLs in the config are the page's (the static web build uses them); the worker
 // lives in another folder, so it gets them resolved.
-for (const key of ["bundle", "runtime", "log", "fs", "dialog"]) {
+for (const key of ["bundle", "runtime", "log", "fs", "dialog", "openUrl"]) {
   if (config[key]) config[key] = new URL(config[key], document.baseURI).href;
 }
 if (config.packages) config.packages.lock = new URL(config.packages.lock, document.baseURI).href;
 worker.postMessage({ type: msg.INIT, token, config });
+
+// ---- links off the app -------------------------------------------------------------------
+// The window never leaves the app's origin: a clicked link to another origin is handed to
+// the host, which opens it in the user's browser if the app declared it
+// ([tool.pyshell.permissions] open-urls) and otherwise says so in one terminal line. The
+// engine itself refuses every other way off the origin (meta refresh, scripts).
+function onLinkClick(e) {
+  const link = e.target instanceof Element ? e.target.closest("a[href], area[href]") : null;
+  if (!link || e.defaultPrevented) return;
+  const url = new URL(link.href, document.baseURI);
+  if (url.origin === location.origin || url.protocol === "javascript:") return;
+  e.preventDefault();
+  fetch(config.openUrl, {
+    method: "POST",
+    headers: { "x-pyshell-token": token, "content-type": "application/json" },
+    body: JSON.stringify({ url: url.href, clicked: true }),
+  }).catch(() => {});
+}
+
+if (config.openUrl) {
+  for (const type of ["click", "auxclick"]) document.addEventListener(type, onLinkClick);
+}
 
 // ---- dev mode: follow the files as they are saved ---------------------------------------
 let devSocket = null;

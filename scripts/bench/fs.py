@@ -58,7 +58,7 @@ def in_chromium(app: Path, tmp: Path) -> dict:
         with sync_playwright() as pw:
             browser = pw.chromium.launch(executable_path=chromium_path(), args=list(CHROMIUM_ARGS))
             page = browser.new_page()
-            page.goto(server.url)
+            page.goto(server.launch_url())
             wait_until_started(page, timeout_ms=300_000)
             text = page.locator("#out").inner_text()
             browser.close()

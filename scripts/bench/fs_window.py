@@ -30,7 +30,7 @@ def main() -> int:
                 time.sleep(0.5)
             window.destroy()
 
-        open_window(server.url, app.window, engines.choose(engine), stop, on_started=wait)
+        open_window(server.launch_url(), app.window, engines.choose(engine), stop, on_started=wait)
     return 0
 
 

@@ -38,7 +38,7 @@ def chromium_clicks(app: Path, clicks: int) -> list[float]:
                                             log=lambda s, t: None) as server:
         browser = pw.chromium.launch(executable_path=chromium_path(), args=list(CHROMIUM_ARGS))
         page = browser.new_page()
-        page.goto(server.url)
+        page.goto(server.launch_url())
         for condition in (APP_READY, SNAPSHOT_STORED):  # steady state: no upload running
             while not page.evaluate(f"() => {condition}"):
                 time.sleep(0.05)

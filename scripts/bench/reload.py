@@ -59,7 +59,7 @@ def run_saves(app_dir: Path, n: int, open_page) -> dict[str, list[float]]:
     watcher = Watcher(app_dir, forward(app, hub))
     watcher.start()
     times: dict[str, list[float]] = {"python": [], "css": [], "boot": []}
-    closer = open_page(server.url)
+    closer = open_page(server.launch_url())
     try:
         _wait(reports, "boot")
         for kind, write in edits(app_dir, n):

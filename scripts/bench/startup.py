@@ -119,7 +119,7 @@ def chromium_runs(apps: dict[str, Path], runs: int) -> dict[str, list]:
                         clear_snapshots(server.app.name)
                     page = browser.new_context().new_page()
                     t0 = time.perf_counter()
-                    page.goto(server.url + page_name)
+                    page.goto(server.launch_url('/' + page_name))
                     _poll(page, page_name)
                     out[mode].append(time.perf_counter() - t0)
                     if mode == "warm":

@@ -119,7 +119,8 @@ def main() -> int:
                 print(f"CLICKS {times}", flush=True)
             window.destroy()
 
-        open_window(server.url + page, app.window, engines.choose(engine), stop, on_started=poll)
+        open_window(server.launch_url('/' + page), app.window, engines.choose(engine), stop,
+                    on_started=poll)
     return 0
 
 

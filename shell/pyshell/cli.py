@@ -93,11 +93,14 @@ def _dispatch(args: argparse.Namespace) -> int:
         lock(config.load(args.app_dir), runtime.ensure())
         return 0
     if args.command == "build":
+        from . import config, permissions
         from .build import report
         from .build.service import build
 
         artifacts = build(args.app_dir, args.target)
-        print(report.to_json(artifacts) if args.json else report.text(artifacts))
+        allowed = permissions.summary(config.load(args.app_dir))
+        print(report.to_json(artifacts, allowed) if args.json
+              else report.text(artifacts) + "\n" + "\n".join(allowed))
         return 0
     if args.command == "doctor":
         from .doctor import check

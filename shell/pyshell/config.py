@@ -16,6 +16,7 @@ from packaging.requirements import InvalidRequirement, Requirement
 
 from .capabilities import check_mount
 from .errors import PyshellError
+from .urls import UrlPattern, parse_pattern
 
 _ENTRY_RE = re.compile(r"^[A-Za-z_][\w]*(\.[A-Za-z_]\w*)*(:[A-Za-z_]\w*)?$")
 
@@ -62,6 +63,13 @@ class AppConfig:
     # Start-up snapshots (see ``snapshots``), and the app's own modules to import into them.
     snapshot: bool = True
     snapshot_imports: tuple[str, ...] = ()
+    # ``[tool.pyshell.permissions] open-urls``: web addresses the app may open in the
+    # user's browser (validated patterns, see ``urls``).
+    open_urls: tuple[str, ...] = ()
+
+    @property
+    def url_patterns(self) -> tuple[UrlPattern, ...]:
+        return tuple(parse_pattern(p) for p in self.open_urls)
 
     @property
     def entry_module(self) -> str:
@@ -91,6 +99,7 @@ def parse(data: dict[str, Any], root: Path) -> AppConfig:
     name = _string(project, "name", "[project]")
     version = _string(project, "version", "[project]", default="0.0.0")
     tool = _table(data.get("tool", {}), "pyshell", "[tool.pyshell]")
+    _known_keys(tool, "[tool.pyshell]", TOOL_KEYS)
     entry = _string(tool, "entry", "[tool.pyshell]", default="app.main:main")
     if not _ENTRY_RE.match(entry):
         raise PyshellError(
@@ -106,7 +115,9 @@ def parse(data: dict[str, Any], root: Path) -> AppConfig:
     for pkg in packages:
         _inside(root, pkg, "[tool.pyshell] packages")
     window = _window(_table(tool, "window", "[tool.pyshell.window]", required=False), name)
-    perms = _permissions(_table(tool, "permissions", "[tool.pyshell.permissions]"))
+    permissions = _table(tool, "permissions", "[tool.pyshell.permissions]")
+    perms = _permissions(permissions)
+    open_urls = _open_urls(permissions)
     deps = _dependencies(project)
     source = tool.get("pyodide-packages")
     if source is not None:
@@ -118,7 +129,33 @@ def parse(data: dict[str, Any], root: Path) -> AppConfig:
         raise PyshellError("pyproject.toml: [tool.pyshell] snapshot-imports must be a list of "
                            "module names such as \"app.model\"")
     return AppConfig(root, name, version, entry, ui_dir, packages, window, perms, deps, source,
-                     snapshot, tuple(imports))
+                     snapshot, tuple(imports), open_urls)
+
+
+TOOL_KEYS = frozenset({"entry", "ui", "packages", "pyodide-packages", "snapshot",
+                       "snapshot-imports", "icon", "window", "permissions"})
+
+
+def _known_keys(table: dict[str, Any], where: str, known: frozenset[str]) -> None:
+    """A misspelt key would otherwise be ignored without a word."""
+    for key in table:
+        if key not in known:
+            raise PyshellError(f"pyproject.toml: {where} unknown key {key!r}; "
+                               f"known keys: {', '.join(sorted(known))}")
+
+
+def _open_urls(table: dict[str, Any]) -> tuple[str, ...]:
+    where = "[tool.pyshell.permissions] open-urls"
+    value = table.get("open-urls", [])
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise PyshellError(f"pyproject.toml: {where} must be a list of URL patterns such as "
+                           "\"https://example.com/*\"")
+    for text in value:
+        try:
+            parse_pattern(text)
+        except ValueError as exc:
+            raise PyshellError(f"pyproject.toml: {where}: {exc}") from None
+    return tuple(value)
 
 
 def _dependencies(project: dict[str, Any]) -> tuple[str, ...]:
@@ -139,9 +176,9 @@ def _dependencies(project: dict[str, Any]) -> tuple[str, ...]:
 def _permissions(table: dict[str, Any]) -> tuple[FsPermission, ...]:
     where = "[[tool.pyshell.permissions.fs]]"
     for key in table:
-        if key != "fs":
+        if key not in ("fs", "open-urls"):
             raise PyshellError(f"pyproject.toml: [tool.pyshell.permissions] unknown key {key!r}; "
-                               "known: fs")
+                               "known: fs, open-urls")
     entries = table.get("fs", [])
     if not isinstance(entries, list) or not all(isinstance(e, dict) for e in entries):
         raise PyshellError(f"pyproject.toml: {where} must be an array of tables")

@@ -7,12 +7,12 @@ import webbrowser
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from . import config, engines, runtime
+from . import config, engines, permissions, runtime
 from .deps.service import Packages
 from .dev.reload import Hub, forward, print_report
 from .dialogs import pywebview_dialogs
 from .server import AppServer, LogSink
-from .window import OnStarted, SignalStop, open_window
+from .window import Navigation, OnStarted, SignalStop, open_window
 
 if TYPE_CHECKING:
     from .dev.watcher import Watcher
@@ -29,6 +29,7 @@ def run(app_dir: Path | str, *, gui: str | None = None, browser: bool = False,
     user cache, the app's lock).
     """
     app = config.load(app_dir)
+    permissions.print_warnings(app)
     engine = None if browser else engines.choose(gui)
     rt = rt or runtime.ensure()
     stop = SignalStop()
@@ -55,13 +56,22 @@ def _serve(server: AppServer, app: config.AppConfig, engine: str | None, stop: S
            browser: bool, debug: bool, on_started: OnStarted | None) -> int:
     with server:
         if browser:
-            print(f"pyshell: serving {app.name} at {server.url} (Ctrl-C to stop)",
-                  file=sys.stderr)
-            webbrowser.open(server.url)
+            _open_in_browser(server, app.name)
             stop.wait()
             return 0
         print(f"pyshell: {app.name} on {engine} at 127.0.0.1:{server.port}", file=sys.stderr)
         assert engine is not None
-        open_window(server.url, app.window, engine, stop, on_started=on_started, debug=debug,
+        open_window(server.launch_url(), app.window, engine, stop, on_started=on_started,
+                    debug=debug, navigation=Navigation(server.url[:-1], server.window_left),
                     on_created=lambda window: server.use_dialogs(pywebview_dialogs(window)))
     return 0
+
+
+def _open_in_browser(server: AppServer, name: str) -> None:
+    """Hand the user's browser a single-use link: the first load gets the session, any
+    later one (another process that read the link) is refused. Without a browser the link
+    is printed for the user to open by hand."""
+    link = server.launch_url()
+    print(f"pyshell: serving {name} at {server.url} (Ctrl-C to stop)", file=sys.stderr)
+    if not webbrowser.open(link):
+        print(f"pyshell: open this single-use link in your browser: {link}", file=sys.stderr)

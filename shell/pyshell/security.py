@@ -7,9 +7,9 @@ Why each Content-Security-Policy directive is there:
   wasm. No ``'unsafe-eval'`` and no inline scripts: Python reaches the DOM through the
   bridge, never by injecting script.
 - ``worker-src 'self'``: the module worker that hosts Pyodide.
-- ``connect-src 'self' ws://127.0.0.1:*``: the runtime, the app bundle and the API, all
-  same-origin, and the file service's WebSocket (named explicitly: older WebKit does not
-  let ``'self'`` match ``ws:``; the Host and Origin checks still refuse any other port).
+- ``connect-src 'self' ws://127.0.0.1:PORT``: the runtime, the app bundle and the API, all
+  same-origin, and the app server's own WebSockets (named explicitly: older WebKit does not
+  let ``'self'`` match ``ws:``). Only this launch's port: no other local server.
 - ``style-src 'self' 'unsafe-inline'``: apps set ``style=`` attributes and inline ``<style>``;
   CSS cannot run code, so this is the one relaxation.
 - ``img-src/font-src/media-src 'self' data: blob:``: app assets and generated images.
@@ -22,11 +22,11 @@ from __future__ import annotations
 
 import hmac
 
-CSP = "; ".join((
+_DIRECTIVES = (
     "default-src 'none'",
     "script-src 'self' 'wasm-unsafe-eval'",
     "worker-src 'self'",
-    "connect-src 'self' ws://127.0.0.1:*",
+    "connect-src 'self' ws://127.0.0.1:{port}",
     "style-src 'self' 'unsafe-inline'",
     "img-src 'self' data: blob:",
     "font-src 'self' data:",
@@ -36,25 +36,35 @@ CSP = "; ".join((
     "base-uri 'none'",
     "frame-ancestors 'none'",
     "form-action 'none'",
-))
+)
+
+
+def csp(port: int) -> str:
+    """The app server's Content-Security-Policy for the port it listens on."""
+    return "; ".join(_DIRECTIVES).format(port=port)
+
+
 # The static web build: no loopback server to talk to; a <meta> policy cannot carry
 # frame-ancestors, so the host's headers must add that if they can.
-WEB_CSP = "; ".join(part for part in CSP.split("; ")
+WEB_CSP = "; ".join(part for part in _DIRECTIVES
                     if not part.startswith(("connect-src", "frame-ancestors"))) \
     + "; connect-src 'self'"
 
-SECURITY_HEADERS: tuple[tuple[str, str], ...] = (
-    # Cross-origin isolation: makes SharedArrayBuffer available where the engine has it.
-    ("cross-origin-opener-policy", "same-origin"),
-    ("cross-origin-embedder-policy", "require-corp"),
-    # Other origins cannot embed or read our responses, even as images or scripts.
-    ("cross-origin-resource-policy", "same-origin"),
-    ("content-security-policy", CSP),
-    ("x-content-type-options", "nosniff"),
-    ("referrer-policy", "no-referrer"),
-    # The port changes every launch, so a cache could never hit; in dev it would go stale.
-    ("cache-control", "no-store"),
-)
+
+def security_headers(port: int) -> tuple[tuple[str, str], ...]:
+    """Headers on every response of the app server listening on ``port``."""
+    return (
+        # Cross-origin isolation: makes SharedArrayBuffer available where the engine has it.
+        ("cross-origin-opener-policy", "same-origin"),
+        ("cross-origin-embedder-policy", "require-corp"),
+        # Other origins cannot embed or read our responses, even as images or scripts.
+        ("cross-origin-resource-policy", "same-origin"),
+        ("content-security-policy", csp(port)),
+        ("x-content-type-options", "nosniff"),
+        ("referrer-policy", "no-referrer"),
+        # The port changes every launch, so a cache could never hit; in dev it would go stale.
+        ("cache-control", "no-store"),
+    )
 
 TOKEN_HEADER = "x-pyshell-token"
 API_PREFIX = "/_pyshell/api/"

@@ -1,13 +1,15 @@
 """The loopback app server: the app's files, the runtime and the API, on 127.0.0.1 only.
 
 Starlette routes run under uvicorn in a background thread, so the main thread stays free
-for the GUI toolkit's event loop. Every response carries the headers in ``security``;
-every request passes the Host and Origin checks; ``/_pyshell/api/`` also needs the token.
+for the GUI toolkit's event loop. Every request passes ``guard`` first (Host, Origin, the
+window's session cookie, the token on ``/_pyshell/api/``, body limits) and every
+connection ``connections`` (same user only, a connection cap, timeouts).
 """
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import html
 import json
 import mimetypes
@@ -18,6 +20,7 @@ import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TextIO
+from urllib.parse import urlencode
 
 import uvicorn
 from starlette.applications import Starlette
@@ -33,19 +36,31 @@ from starlette.responses import (
 )
 from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
-from . import bundle, capabilities, fsapi, security, snapshots
+from . import (
+    bundle,
+    capabilities,
+    connections,
+    fileservice,
+    fsapi,
+    security,
+    snapshots,
+    terminal,
+    urls,
+)
 from .config import AppConfig
 from .deps.service import Packages, prepare
 from .dev.reload import Hub
 from .dialogs import DialogProvider, Picker
 from .errors import PyshellError
 from .fileservice import FileService
+from .guard import Guard
 from .resources import WASM_RUNTIME_DIR
 from .runtime import RUNTIME_FILES, Runtime
-from .snapshots import SnapshotStore
+from .session import LAUNCH_PREFIX, Session
+from .snapshots import SnapshotRefused, SnapshotStore, SnapshotUpload
 
 mimetypes.add_type("text/javascript", ".mjs")
 mimetypes.add_type("text/javascript", ".js")
@@ -64,6 +79,7 @@ def print_sink(stdout: TextIO | None = None, stderr: TextIO | None = None) -> Lo
 
     def sink(stream: str, text: str) -> None:
         out = (stderr or sys.stderr) if stream == "stderr" else (stdout or sys.stdout)
+        text = terminal.safe(text)  # no escape sequence from the app reaches the terminal
         out.write(text if text.endswith("\n") else text + "\n")
         out.flush()
 
@@ -76,11 +92,14 @@ class AppServer:
     def __init__(self, app: AppConfig, runtime: Runtime, log: LogSink | None = None,
                  folders: dict[str, Path] | None = None, dev: Hub | None = None,
                  on_dev_report: Callable[[dict[str, Any]], None] | None = None,
-                 packages: Packages | None = None, snapshot_dir: Path | None = None) -> None:
+                 packages: Packages | None = None, snapshot_dir: Path | None = None,
+                 opener: Callable[[str], bool] | None = None) -> None:
         """``folders`` overrides the placeholder folders ({appdata}, ...), e.g. in tests.
 
         ``packages``: the app's locked wheels; by default prepared here (see ``deps``).
         ``snapshot_dir``: where start-up snapshots are kept (default: the user cache).
+        ``opener``: shows a web address in the user's browser (default: ``webbrowser``,
+        which honours $BROWSER); only addresses the app declared in open-urls reach it.
         """
         self.app = app
         self.packages = packages if packages is not None else prepare(app, runtime)
@@ -88,13 +107,18 @@ class AppServer:
         self.snapshots: SnapshotStore | None = SnapshotStore(
             app.name, lambda: snapshots.key(runtime, self.packages, app),
             root=snapshot_dir) if app.snapshot else None
-        self.files = FileService(_grants(app, folders))
+        # Before the file service exists, so that its handle cap can follow the raised limit.
+        self._fd_limit = connections.raise_fd_limit()
+        self.files = FileService(_grants(app, folders),
+                                 max_handles=fileservice.handle_cap(self._fd_limit))
         self.picker = Picker(self.files)
         # Off: every file operation uses synchronous XHR (as where SharedArrayBuffer is missing).
         self.fs_fast_path = True
         self.dev = dev  # dev mode only: the reload channel exists only when this is set
         self._on_dev_report = on_dev_report or (lambda report: None)
         self.runtime = runtime
+        self._opener = opener or _system_browser
+        self._url_patterns = app.url_patterns
         self.token = secrets.token_urlsafe(32)
         self._log = log or print_sink()
         # proto=IPPROTO_TCP matters: asyncio only sets TCP_NODELAY on accepted sockets whose
@@ -102,12 +126,26 @@ class AppServer:
         self._sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
         self._sock.bind(("127.0.0.1", 0))
         self.port: int = self._sock.getsockname()[1]
+        self.session = Session(self.port)
+        # Per-connection rules (see ``connections``); None: the defaults for this process's
+        # descriptor limit, raised at start.
+        self.connection_limits: connections.Limits | None = None
         self._server: uvicorn.Server | None = None
         self._thread: threading.Thread | None = None
 
     @property
     def url(self) -> str:
+        """The app's origin; opening it needs the session (see ``launch_url``)."""
         return f"http://127.0.0.1:{self.port}/"
+
+    def launch_url(self, page: str = "/") -> str:
+        """A single-use link that lets one browser (the window) into the app at ``page``."""
+        query = "" if page == "/" else "?" + urlencode({"to": page})
+        return f"http://127.0.0.1:{self.port}{LAUNCH_PREFIX}{self.session.new_code()}{query}"
+
+    def credentials(self) -> dict[str, str]:
+        """The headers that make a client the app's window, for tests and tools in-process."""
+        return {"cookie": self.session.cookie_header(), security.TOKEN_HEADER: self.token}
 
     def asgi(self) -> ASGIApp:
         routes = [
@@ -119,6 +157,7 @@ class AppServer:
             WebSocketRoute("/_pyshell/api/fs-socket", self._fs_socket),
             WebSocketRoute("/_pyshell/api/dev", self._dev_socket),
             Route("/_pyshell/api/dialog", self._dialog_route, methods=["POST"]),
+            Route("/_pyshell/api/open-url", self._open_url_route, methods=["POST"]),
             Route("/_pyshell/api/snapshot/{engine}", self._snapshot_route,
                   methods=["GET", "PUT", "DELETE"]),
             Route("/_pyshell/runtime/{name}", self._runtime_file),
@@ -127,14 +166,20 @@ class AppServer:
             Route("/_pyshell/{rest:path}", _not_found),
             Mount("/", StaticFiles(directory=self.app.ui_dir)),
         ]
-        return _Guard(Starlette(routes=routes), self.port, self.token)
+        return Guard(Starlette(routes=routes), self.port, self.token, self.session,
+                     lambda line: self._log("stderr", line))
 
     def start(self) -> None:
         """Serve in a daemon thread; returns once the socket accepts connections."""
+        limits = self.connection_limits or connections.Limits(
+            max_connections=connections.connection_cap(self._fd_limit))
+        limits = dataclasses.replace(limits, log=lambda line: self._log("stderr", line))
         config = uvicorn.Config(self.asgi(), log_level="warning", access_log=False,
                                 lifespan="off", timeout_keep_alive=60, ws="websockets-sansio",
-                                ws_max_size=32 * 1024 * 1024)
-        self._server = uvicorn.Server(config)
+                                ws_max_size=32 * 1024 * 1024,
+                                http=connections.protocol_for(limits),
+                                backlog=connections.accept_backlog(limits.max_connections))
+        self._server = _Server(config, limits.log)
         self._thread = threading.Thread(target=self._server.run,
                                         kwargs={"sockets": [self._sock]},
                                         name="pyshell-server", daemon=True)
@@ -164,6 +209,7 @@ class AppServer:
         config = {"entry": self.app.entry, "bundle": "/_pyshell/api/bundle.zip",
                   "runtime": "/_pyshell/runtime/", "log": "/_pyshell/api/log",
                   "fs": "/_pyshell/api/fs", "dialog": "/_pyshell/api/dialog",
+                  "openUrl": "/_pyshell/api/open-url",
                   "fsSocket": f"ws://127.0.0.1:{self.port}/_pyshell/api/fs-socket",
                   "fsFastPath": self.fs_fast_path,
                   "dev": f"ws://127.0.0.1:{self.port}/_pyshell/api/dev" if self.dev else None,
@@ -210,11 +256,52 @@ class AppServer:
             return JSONResponse({"error": str(exc)})
         return JSONResponse({"picked": result})
 
+    async def _open_url_route(self, request: Request) -> Response:
+        """The app asks to show a web address in the user's browser (``pyshell.shell``, or
+        a clicked link the page caught): only what open-urls declares is opened."""
+        try:
+            body = json.loads(await request.body())
+            url, clicked = body["url"], bool(body.get("clicked"))
+        except (ValueError, KeyError, TypeError):
+            return PlainTextResponse("bad open-url request", status_code=400)
+        if not isinstance(url, str):
+            return PlainTextResponse("bad open-url request", status_code=400)
+        if not self.open_external(url, clicked=clicked):
+            return JSONResponse({"error": f"{urls.printable(url)} is not in "
+                                          "[tool.pyshell.permissions] open-urls"})
+        return JSONResponse({"opened": True})
+
+    def open_external(self, url: str, clicked: bool) -> bool:
+        """Open ``url`` in the user's browser if the app declared it; else one terminal line.
+
+        Called for the page's requests and by the window when it refuses to leave the app;
+        the browser starts on a thread of its own (it may take a moment)."""
+        how = "a clicked link to" if clicked else "opening"
+        if not urls.allowed(url, self._url_patterns):
+            self._log("stderr", f"pyshell: refused {how} {urls.printable(url)} (not in "
+                                "[tool.pyshell.permissions] open-urls)")
+            return False
+        threading.Thread(target=self._opener, args=(url,), name="pyshell-open-url",
+                         daemon=True).start()
+        return True
+
+    def window_left(self, url: str, clicked: bool) -> None:
+        """The window was sent off the app (a link, a meta refresh, a script) and stayed:
+        a clicked link goes to the browser if declared; anything else is one line."""
+        if clicked:
+            self.open_external(url, clicked=True)
+        else:
+            self._log("stderr", f"pyshell: the window stays on the app; it was sent to "
+                                f"{urls.printable(url)}")
+
     async def _fs_route(self, request: Request) -> Response:
         return await fsapi.handle(request, self.files)
 
     async def _fs_socket(self, ws: WebSocket) -> None:
-        await fsapi.serve_socket(ws, self.files, self.token)
+        try:
+            await fsapi.serve_socket(ws, self.files, self.token)
+        except WebSocketDisconnect:  # gone (or timed out) before sending its token
+            pass
 
     async def _dev_socket(self, ws: WebSocket) -> None:
         """Reload messages to the page, its reports back; token first, as on every socket."""
@@ -222,7 +309,11 @@ class AppServer:
             await ws.close(code=4404)
             return
         await ws.accept()
-        if not security.token_valid(await ws.receive_text(), self.token):
+        try:
+            first = await ws.receive_text()
+        except WebSocketDisconnect:  # gone (or timed out) before sending its token
+            return
+        if not security.token_valid(first, self.token):
             await ws.close(code=4401)
             return
         queue = self.dev.subscribe()
@@ -261,14 +352,21 @@ class AppServer:
         if store is None or store.path(engine) is None:
             raise HTTPException(404)
         if request.method == "PUT":
-            data = await request.body()
-            if not await run_in_threadpool(store.save, engine, data):
-                raise HTTPException(400, "pyshell: a snapshot must be one whole gzip stream")
+            try:
+                await self._receive_snapshot(request, store.upload(engine))
+            except SnapshotRefused as exc:
+                self._log("stderr", f"pyshell: start-up snapshot not stored ({exc})")
+                raise HTTPException(400, f"pyshell: snapshot refused: {exc}") from None
             return Response(status_code=204)
         if request.method == "DELETE":
             store.discard(engine)
             return Response(status_code=204)
-        data = await run_in_threadpool(store.load, engine)
+        try:
+            data = await run_in_threadpool(store.load, engine)
+        except SnapshotRefused as exc:
+            self._log("stderr", f"pyshell: start-up snapshot unusable ({exc}); booting cold "
+                                "and making a new one")
+            raise HTTPException(404) from None
         if data is None:
             raise HTTPException(404)
         # The inflated size, from the gzip trailer: the page refuses a snapshot whose
@@ -276,6 +374,22 @@ class AppServer:
         size = int.from_bytes(data[-4:], "little")
         return Response(data, media_type="application/octet-stream",
                         headers={"content-encoding": "gzip", "x-pyshell-size": str(size)})
+
+    @staticmethod
+    async def _receive_snapshot(request: Request, upload: SnapshotUpload) -> None:
+        """Stream the body into ``upload`` in 1 MiB pieces, inflated off the event loop;
+        the body is never held whole (the guard caps its size, the upload its inflation)."""
+        try:
+            pending = bytearray()
+            async for chunk in request.stream():
+                pending += chunk
+                if len(pending) >= 1 << 20:
+                    await run_in_threadpool(upload.write, bytes(pending))
+                    pending.clear()
+            await run_in_threadpool(upload.write, bytes(pending))
+            await run_in_threadpool(upload.commit)
+        finally:
+            upload.abort()
 
     async def _package_file(self, request: Request) -> Response:
         """The app's locked wheels (checked against the lock at launch) and their lock."""
@@ -286,6 +400,25 @@ class AppServer:
         if path is None:
             raise HTTPException(404)
         return FileResponse(path, media_type="application/zip")
+
+
+class _Server(uvicorn.Server):
+    """uvicorn's server, with the event loop's resource errors as one line (see
+    ``connections.quiet_loop_errors``)."""
+
+    def __init__(self, config: uvicorn.Config, log: Callable[[str], None]) -> None:
+        super().__init__(config)
+        self._log_line = log
+
+    async def serve(self, sockets: list[socket.socket] | None = None) -> None:
+        connections.quiet_loop_errors(asyncio.get_running_loop(), self._log_line)
+        await super().serve(sockets)
+
+
+def _system_browser(url: str) -> bool:
+    import webbrowser
+
+    return webbrowser.open(url)
 
 
 def _grants(app: AppConfig, folders: dict[str, Path] | None) -> list[capabilities.Grant]:
@@ -314,53 +447,3 @@ def inject_head(page: str, snippet: str) -> str:
 
 async def _not_found(request: Request) -> Response:
     raise HTTPException(404)
-
-
-class _Guard:
-    """ASGI middleware: refuse foreign Hosts and Origins, check the token, add headers."""
-
-    def __init__(self, app: ASGIApp, port: int, token: str) -> None:
-        self.app, self.port, self.token = app, port, token
-        self._headers = [(k.encode(), v.encode()) for k, v in security.SECURITY_HEADERS]
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] not in ("http", "websocket"):
-            await self.app(scope, receive, send)
-            return
-        headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
-        if scope["type"] == "websocket":  # its token comes as the first message
-            if self._refusal("", headers):
-                await send({"type": "websocket.close", "code": 4403})
-                return
-            await self.app(scope, receive, send)
-            return
-        refusal = self._refusal(scope["path"], headers)
-        if refusal:
-            await self._refuse(refusal, send)
-            return
-
-        async def send_with_headers(message: dict) -> None:
-            if message["type"] == "http.response.start":
-                message["headers"] = list(message.get("headers", [])) + self._headers
-            await send(message)
-
-        await self.app(scope, receive, send_with_headers)
-
-    def _refusal(self, path: str, headers: dict[str, str]) -> tuple[int, str] | None:
-        if not security.host_allowed(headers.get("host"), self.port):
-            return 403, "pyshell: refused: unexpected Host header"
-        if not security.origin_allowed(headers.get("origin"), headers.get("sec-fetch-site"),
-                                       self.port):
-            return 403, "pyshell: refused: cross-origin request"
-        if path.startswith(security.API_PREFIX) and not security.token_valid(
-                headers.get(security.TOKEN_HEADER), self.token):
-            return 401, "pyshell: refused: missing or wrong token"
-        return None
-
-    async def _refuse(self, refusal: tuple[int, str], send: Send) -> None:
-        status, text = refusal
-        body = text.encode()
-        await send({"type": "http.response.start", "status": status,
-                    "headers": [(b"content-type", b"text/plain; charset=utf-8"),
-                                (b"content-length", str(len(body)).encode()), *self._headers]})
-        await send({"type": "http.response.body", "body": body})

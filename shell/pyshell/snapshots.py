@@ -9,16 +9,20 @@ a new key; old files are removed when a new one is saved. Snapshots live in the 
 cache, never in installers (6 MB compressed per engine would double a small .deb).
 
 The page uploads them gzipped (a 31 MB request body stalls Chromium's page for seconds)
-and they are stored and served that way, with ``Content-Encoding: gzip``.
+and they are stored and served that way, with ``Content-Encoding: gzip``. An upload is
+checked while it streams in (one whole gzip stream, at most ``MAX_INFLATED`` inflated)
+and stored with an HMAC that only this host can make, checked before every restore.
 """
 
 from __future__ import annotations
 
 import ast
 import hashlib
+import hmac
 import json
 import os
 import re
+import secrets
 import sys
 import tempfile
 import zlib
@@ -31,7 +35,7 @@ from .config import AppConfig
 from .deps.service import Packages
 from .resources import WASM_PYTHON_DIR, WASM_RUNTIME_DIR
 
-RECIPE = 2  # bump when what goes into a snapshot changes
+RECIPE = 3  # bump when what goes into a snapshot (or how it is stored) changes
 _ENGINE = re.compile(r"^[0-9a-f]{16,64}$")
 
 
@@ -82,14 +86,29 @@ def key(rt: runtime.Runtime, packages: Packages, app: AppConfig | None = None) -
     return digest.hexdigest()[:32]
 
 
+class SnapshotRefused(Exception):
+    """A snapshot that must not be stored or restored; the message says why, in a phrase."""
+
+
+MAX_INFLATED = 1 << 30  # a Pyodide heap right after boot is tens to a few hundred MB
+_MAC_CONTEXT = b"pyshell start-up snapshot\0"
+
+
 class SnapshotStore:
-    """One app's snapshots on disk: ``<app>/<key>-<engine>.snap``."""
+    """One app's snapshots on disk: ``<app>/<key>-<engine>.snap`` and its ``.mac``.
+
+    A restored snapshot *is* the app's interpreter, so only snapshots this host accepted
+    from its own window are ever restored: each stored file carries an HMAC made with a
+    key that never leaves the host (``mac_key``), checked before the file is served. A
+    file planted or changed in the cache by anything else is refused and deleted.
+    """
 
     def __init__(self, app_name: str, key: str | Callable[[], str],
                  root: Path | None = None) -> None:
         """``key``: a value, or a function (dev mode: the app's files change while it runs)."""
         safe = re.sub(r"[^A-Za-z0-9_.-]", "_", app_name)
-        self.folder = (root or runtime.cache_root() / "snapshots") / safe
+        self.root = root or runtime.cache_root() / "snapshots"
+        self.folder = self.root / safe
         self._key = key
 
     @property
@@ -101,29 +120,150 @@ class SnapshotStore:
         return self.folder / f"{self.key}-{engine}.snap" if _ENGINE.match(engine) else None
 
     def load(self, engine: str) -> bytes | None:
+        """The stored snapshot, or None; raises SnapshotRefused (and deletes it) when its
+        MAC does not match: it was not stored by this host."""
         path = self.path(engine)
-        return path.read_bytes() if path is not None and path.is_file() else None
+        if path is None or not path.is_file():
+            return None
+        data = path.read_bytes()
+        mac = path.with_suffix(".mac")
+        expected = _mac(mac_key(self.root), path.name, [data])
+        stored = mac.read_text().strip() if mac.is_file() else ""
+        if not hmac.compare_digest(stored, expected):
+            self.discard(engine)
+            raise SnapshotRefused("its MAC does not match: it was not stored by pyshell "
+                                  "or was changed on disk")
+        return data
+
+    def upload(self, engine: str) -> SnapshotUpload:
+        """A new snapshot for ``engine``, written piece by piece as it arrives."""
+        path = self.path(engine)
+        if path is None:
+            raise SnapshotRefused("malformed engine id")
+        return SnapshotUpload(self, path)
 
     def save(self, engine: str, data: bytes) -> bool:
-        """Keep a whole gzip stream (an upload cut short is refused), written atomically;
-        drop this engine's snapshots made for other keys."""
-        path = self.path(engine)
-        if path is None or not is_whole_gzip(data):
+        """Keep ``data`` if it is one whole gzip stream of a sane size (see ``upload``)."""
+        try:
+            upload = self.upload(engine)
+        except SnapshotRefused:
             return False
-        self.folder.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=".snap-", dir=self.folder)
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.replace(tmp, path)
-        for old in self.folder.glob(f"*-{engine}.snap"):
-            if old != path:
-                old.unlink(missing_ok=True)
-        return True
+        try:
+            upload.write(data)
+            upload.commit()
+            return True
+        except SnapshotRefused:
+            return False
+        finally:
+            upload.abort()
 
     def discard(self, engine: str) -> None:
         path = self.path(engine)
         if path is not None:
             path.unlink(missing_ok=True)
+            path.with_suffix(".mac").unlink(missing_ok=True)
+
+
+class SnapshotUpload:
+    """An upload in progress: written to a temp file, inflated on the way (never kept) to
+    check it is one whole gzip stream within ``MAX_INFLATED``, and MACed. Nothing replaces
+    the stored snapshot until ``commit``; ``abort`` drops the temp file."""
+
+    def __init__(self, store: SnapshotStore, path: Path) -> None:
+        store.folder.mkdir(parents=True, exist_ok=True)
+        self._store, self._path = store, path
+        fd, tmp = tempfile.mkstemp(prefix=".snap-", dir=store.folder)
+        self._tmp = Path(tmp)
+        self._file = os.fdopen(fd, "wb")
+        self._mac = hmac.new(mac_key(store.root), _MAC_CONTEXT + path.name.encode() + b"\0",
+                             hashlib.sha256)
+        self._inflater = zlib.decompressobj(wbits=31)
+        self.inflated = 0
+
+    def write(self, data: bytes) -> None:
+        """Take the next piece; SnapshotRefused as soon as it cannot be a good snapshot."""
+        self._file.write(data)
+        self._mac.update(data)
+        try:
+            piece = self._inflater.decompress(data, 1 << 22)
+            while True:
+                self.inflated += len(piece)
+                if self.inflated > MAX_INFLATED:
+                    raise SnapshotRefused(f"it inflates to more than {MAX_INFLATED >> 20} MiB")
+                if not self._inflater.unconsumed_tail:
+                    break
+                piece = self._inflater.decompress(self._inflater.unconsumed_tail, 1 << 22)
+        except zlib.error:
+            raise SnapshotRefused("it is not a gzip stream") from None
+        if self._inflater.unused_data:
+            raise SnapshotRefused("data follows the gzip stream")
+
+    def commit(self) -> None:
+        """Store it (atomically) with its MAC; drop this engine's snapshots of other keys."""
+        if not self._inflater.eof:
+            raise SnapshotRefused("the gzip stream is cut short")
+        self._file.close()
+        os.replace(self._tmp, self._path)
+        mac = self._path.with_suffix(".mac")
+        mac_tmp = mac.with_name(f".{mac.name}.tmp")
+        mac_tmp.write_text(self._mac.hexdigest())
+        os.replace(mac_tmp, mac)
+        engine = self._path.stem.rpartition("-")[2]
+        for old in self._store.folder.glob(f"*-{engine}.snap"):
+            if old != self._path:
+                old.unlink(missing_ok=True)
+                old.with_suffix(".mac").unlink(missing_ok=True)
+
+    def abort(self) -> None:
+        if not self._file.closed:
+            self._file.close()
+        self._tmp.unlink(missing_ok=True)
+
+
+def _mac(key: bytes, name: str, pieces: list[bytes]) -> str:
+    digest = hmac.new(key, _MAC_CONTEXT + name.encode() + b"\0", hashlib.sha256)
+    for piece in pieces:
+        digest.update(piece)
+    return digest.hexdigest()
+
+
+def mac_key(root: Path) -> bytes:
+    """The host's snapshot key (``root/snapshot.key``, mode 0600), made on first use.
+
+    Only this user's processes can read it; the page never sees it. A key file that is
+    not private (other users could read it) or not 32 bytes is replaced, which makes
+    every stored snapshot unusable: they are then remade.
+    """
+    path = root / "snapshot.key"
+    root.mkdir(parents=True, exist_ok=True)
+    for _ in range(3):
+        try:
+            fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
+        except FileNotFoundError:
+            _create_key(path)
+            continue
+        with os.fdopen(fd, "rb") as fh:
+            info = os.fstat(fh.fileno())
+            key = fh.read(64)
+        if len(key) == 32 and info.st_mode & 0o077 == 0 and (
+                not hasattr(os, "getuid") or info.st_uid == os.getuid()):
+            return key
+        path.unlink(missing_ok=True)
+    raise SnapshotRefused(f"cannot keep a private key in {root}")
+
+
+def _create_key(path: Path) -> None:
+    """Write a new key under a temp name, then link it into place (the first writer wins)."""
+    fd, tmp = tempfile.mkstemp(prefix=".key-", dir=path.parent)  # mkstemp: mode 0600
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(secrets.token_bytes(32))
+        try:
+            os.link(tmp, path)
+        except FileExistsError:
+            pass
+    finally:
+        os.unlink(tmp)
 
 
 def is_whole_gzip(data: bytes) -> bool:

@@ -102,7 +102,7 @@ def ensure_snapshot(browser: Any, app_dir: Path, snapshot_dir: Path, scratch: Pa
             return
         context = browser.new_context()
         page = context.new_page()
-        page.goto(server.url)
+        page.goto(server.launch_url())
         wait_until_started(page)
         stored = page.locator("html[data-pyshell-snapshot]")
         stored.wait_for(state="attached", timeout=BOOT_TIMEOUT_MS)
@@ -175,7 +175,7 @@ def pyshell_restart(pyshell_browser: Any, pyshell_server: AppServer, pyshell_app
 def open_app(context: Any, server: AppServer, boot: str) -> Any:
     """A new page showing the app once it has started, the way ``boot`` says."""
     page = context.new_page()
-    page.goto(server.url)
+    page.goto(server.launch_url())
     wait_until_started(page)
     booted = page.locator("html").get_attribute("data-pyshell-boot")
     if booted != boot:

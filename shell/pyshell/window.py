@@ -10,12 +10,27 @@ import os
 import signal
 import threading
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from .config import WindowConfig
 from .errors import PyshellError
+from .urls import same_origin
 
 OnStarted = Callable[[Any], None]
+
+
+@dataclass(frozen=True)
+class Navigation:
+    """Where the window may go: only ``origin`` (the app server). Any other destination
+    is refused in the engine and reported to ``left(url, clicked)``, which may open a
+    clicked link in the user's browser instead."""
+
+    origin: str
+    left: Callable[[str, bool], None]
+
+    def allows(self, url: str) -> bool:
+        return same_origin(url, self.origin)
 
 
 def prepare_environment(engine: str, env: dict[str, str] | None = None) -> dict[str, str]:
@@ -45,13 +60,19 @@ def prepare_environment(engine: str, env: dict[str, str] | None = None) -> dict[
 
 def open_window(url: str, settings: WindowConfig, engine: str, stop: SignalStop, *,
                 on_started: OnStarted | None = None, on_created: OnStarted | None = None,
-                debug: bool = False) -> None:
-    """Show the window and block until it is closed or ``stop`` fires (Ctrl-C, SIGTERM)."""
+                debug: bool = False, navigation: Navigation | None = None) -> None:
+    """Show the window and block until it is closed or ``stop`` fires (Ctrl-C, SIGTERM).
+
+    ``navigation``: keep the window on the app (``pyshell run`` always passes it)."""
     prepare_environment(engine)
     try:
         import webview
     except ImportError as exc:
         raise PyshellError(f"pywebview is not installed ({exc}); pip install pywebview") from None
+    if navigation is not None:
+        # pywebview would hand target=_blank links to the system browser, unchecked.
+        webview.settings["OPEN_EXTERNAL_LINKS_IN_BROWSER"] = False
+        GUARDS.get(engine, lambda nav: None)(navigation)
     window = webview.create_window(
         settings.title, url, width=settings.width, height=settings.height,
         min_size=(settings.min_width, settings.min_height), resizable=settings.resizable,
@@ -67,6 +88,57 @@ def open_window(url: str, settings: WindowConfig, engine: str, stop: SignalStop,
     except Exception as exc:  # the toolkit could not start: name the engine, not a traceback
         raise PyshellError(f"the {engine} webview failed to start: {exc}; "
                            "`pyshell doctor` lists what is missing") from None
+
+
+def _guard_qt(navigation: Navigation) -> None:
+    """QtWebEngine asks the page before every navigation: refuse any off the app's origin.
+
+    pywebview's page classes are patched (not subclassed: their constructors name their
+    own class) before the window exists, so its page and its new-window handler use them.
+    """
+    from webview.platforms import qt
+
+    clicked_type = qt.QWebPage.NavigationType.NavigationTypeLinkClicked
+
+    def accept_navigation(page: Any, url: Any, kind: Any, is_main_frame: bool) -> bool:
+        target = url.toString()
+        if not is_main_frame or navigation.allows(target):
+            return True
+        navigation.left(target, kind == clicked_type)
+        return False
+
+    def accept_new_window(handler: Any, url: Any, kind: Any, is_main_frame: bool) -> bool:
+        navigation.left(url.toString(), True)  # a new window is always the user's doing
+        return False
+
+    qt.BrowserView.WebPage.acceptNavigationRequest = accept_navigation
+    qt.BrowserView.NavigationHandler.acceptNavigationRequest = accept_new_window
+
+
+def _guard_gtk(navigation: Navigation) -> None:
+    """WebKitGTK's decide-policy signal: ignore every navigation off the app's origin and
+    every new window; pywebview's own handler sees the rest."""
+    from webview.platforms import gtk
+
+    webkit = gtk.webkit
+    original = gtk.BrowserView.on_navigation
+
+    def on_navigation(view: Any, webview: Any, decision: Any, decision_type: Any) -> bool:
+        if isinstance(decision, webkit.NavigationPolicyDecision):
+            action = decision.get_navigation_action()
+            target = action.get_request().get_uri()
+            new_window = decision_type == webkit.PolicyDecisionType.NEW_WINDOW_ACTION
+            if new_window or not navigation.allows(target):
+                decision.ignore()
+                clicked = action.get_navigation_type() == webkit.NavigationType.LINK_CLICKED
+                navigation.left(target, clicked or new_window)
+                return True
+        return bool(original(view, webview, decision, decision_type))
+
+    gtk.BrowserView.on_navigation = on_navigation
+
+
+GUARDS: dict[str, Callable[[Navigation], None]] = {"qt": _guard_qt, "gtk": _guard_gtk}
 
 
 class SignalStop:

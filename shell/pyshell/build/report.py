@@ -37,8 +37,12 @@ def text(artifacts: list[Artifact]) -> str:
     return "\n".join(lines)
 
 
-def to_json(artifacts: list[Artifact]) -> str:
-    return json.dumps({"artifacts": [asdict(a) for a in artifacts]}, indent=2)
+def to_json(artifacts: list[Artifact], permissions: list[str] | None = None) -> str:
+    """``permissions``: the app's permissions summary lines (``permissions.summary``)."""
+    report: dict[str, object] = {"artifacts": [asdict(a) for a in artifacts]}
+    if permissions is not None:
+        report["permissions"] = permissions
+    return json.dumps(report, indent=2)
 
 
 def _mb(size: int) -> str:

@@ -9,7 +9,7 @@ import tempfile
 from pathlib import Path
 from typing import TextIO
 
-from .. import runtime
+from .. import permissions, runtime
 from ..deps.service import prepare
 from ..errors import PyshellError
 from . import project as projects
@@ -31,6 +31,8 @@ def build(app_dir: Path | str, targets: list[str] | None = None,
         if name not in TARGETS:
             raise PyshellError(f"unknown target {name!r}; choose from {', '.join(TARGETS)}")
     project = projects.load(app_dir)
+    for line in permissions.warnings(project.app):  # what the installed app will be granted
+        print(line, file=out, flush=True)
     rt = runtime.ensure()
     packages = prepare(project.app, rt, out)
     stage = Path(tempfile.mkdtemp(prefix=".pyshell-build-", dir=project.app.root))

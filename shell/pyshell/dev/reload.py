@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .. import terminal
 from ..config import AppConfig
 
 
@@ -111,5 +112,6 @@ def print_report(report: dict[str, Any]) -> None:
               file=sys.stderr, flush=True)
         return
     state = "done" if report.get("ok") else "failed (the app's error is shown in the window)"
-    print(f"pyshell dev: {report.get('kind', '?')} update {state} in "
+    kind = terminal.safe(str(report.get("kind", "?")))  # the page's word: no escapes
+    print(f"pyshell dev: {kind} update {state} in "
           f"{float(report.get('ms', 0)):.0f} ms", file=sys.stderr, flush=True)

@@ -1,0 +1,82 @@
+"""What an app is allowed, in words: a summary for ``pyshell build``, warnings for grants
+that are far wider than an app's data.
+
+Broad grants stay possible (a file manager needs ``{home}``), but nobody should get one
+without a word: a grant of ``/``, of a folder holding the home folder, of the home folder
+itself or of a system folder is named on the terminal at every launch and build.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from .capabilities import resolve_placeholders, standard_folders
+from .config import AppConfig, FsPermission
+
+# Folders of the operating system (not the user's): granting them, or anything in them,
+# hands the app the system's configuration, programs or devices.
+SYSTEM_FOLDERS = tuple(Path(p) for p in (
+    "/etc", "/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/boot", "/dev", "/proc",
+    "/sys", "/var", "/root", "/opt", "/srv", "/run", "/snap", "/System", "/Library",
+    "/Applications", "C:/Windows", "C:/Program Files", "C:/Program Files (x86)"))
+
+
+def host_path(perm: FsPermission, app: AppConfig, folders: dict[str, Path]) -> Path | None:
+    """The folder a grant names, resolved as the launch will (None if it cannot be)."""
+    try:
+        path = resolve_placeholders(perm.path, folders)
+    except ValueError:
+        return None
+    return (path if path.is_absolute() else app.root / path).resolve()
+
+
+def breadth(path: Path, home: Path) -> str | None:
+    """Why a grant of ``path`` is broad, or None for an ordinary folder."""
+    home = home.resolve()
+    if path == Path(path.anchor):
+        return "the whole file system"
+    if path == home:
+        return "your whole home folder"
+    if home.is_relative_to(path):
+        return "a folder holding your home folder"
+    if path.is_relative_to(home):
+        return None
+    for system in SYSTEM_FOLDERS:
+        if path == system or path.is_relative_to(system):
+            return f"a system folder ({system.as_posix()})"
+    return None
+
+
+def warnings(app: AppConfig, folders: dict[str, Path] | None = None) -> list[str]:
+    """One terminal line per broad grant of ``app``."""
+    folders = folders or standard_folders(app.name)
+    lines = []
+    for perm in app.permissions:
+        path = host_path(perm, app, folders)
+        reason = breadth(path, folders["home"]) if path is not None else None
+        if reason:
+            mode = "read-write" if perm.writable else "read-only"
+            lines.append(f"pyshell: warning: {app.name} is granted {reason}: path = "
+                         f"{perm.path!r} ({path}, {mode} at {perm.mount}) in "
+                         "[[tool.pyshell.permissions.fs]]")
+    return lines
+
+
+def summary(app: AppConfig) -> list[str]:
+    """The app's permissions in a few lines, as declared (placeholders kept)."""
+    if not app.permissions and not app.open_urls:
+        return ["permissions: none (no host files, no web addresses)"]
+    lines = ["permissions:"]
+    for perm in app.permissions:
+        lines.append(f"  files  {perm.mount}  {'rw' if perm.writable else 'ro'}  "
+                     f"<- {perm.path}")
+    for pattern in app.open_urls:
+        lines.append(f"  opens  {pattern}  in the user's browser")
+    lines.append("  plus files the user picks in a dialog (this session only)")
+    return lines
+
+
+def print_warnings(app: AppConfig, folders: dict[str, Path] | None = None) -> None:
+    for line in warnings(app, folders):
+        print(line, file=sys.stderr, flush=True)

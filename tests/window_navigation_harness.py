@@ -1,0 +1,37 @@
+"""Try to send a real window off the app; report where it is afterwards.
+
+Run as ``python window_navigation_harness.py APP_DIR ENGINE``: launches the app the way
+``pyshell run`` does; the app's own Python injects a ``<meta http-equiv=refresh>`` to
+another origin. Once the app is ready (and a few seconds more), prints one JSON line with
+the window's address, then closes the window.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+
+from pyshell import launcher
+
+STATE = "document.documentElement.dataset.pyshell || ''"
+
+
+def drive(window) -> None:
+    findings: dict[str, object] = {}
+    try:
+        deadline = time.monotonic() + 120
+        while window.run_js(STATE) not in ("ready", "error") and time.monotonic() < deadline:
+            time.sleep(0.1)
+        findings["state"] = window.run_js(STATE)
+        time.sleep(4)  # the refresh fires after 1 s; leave it time to land, if it could
+        findings["url"] = window.get_current_url()
+        findings["out"] = window.run_js("document.querySelector('#out')?.textContent ?? null")
+    finally:
+        print("FINDINGS " + json.dumps(findings), flush=True)
+        window.destroy()
+
+
+if __name__ == "__main__":
+    app_dir, engine = sys.argv[1:3]
+    sys.exit(launcher.run(app_dir, gui=engine, on_started=drive))
