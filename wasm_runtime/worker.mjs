@@ -2,7 +2,8 @@
 // packages, runs the entry point and dispatches page events to Python. Python never runs
 // on the page's thread, so the UI stays responsive while it boots or computes.
 import * as msg from "./protocol.mjs";
-import { createGrantFS, sharedTransport, xhrTransport } from "./fs.mjs";
+import { createGrantFS, patchSyscalls } from "./fs.mjs";
+import { sharedTransport, xhrTransport } from "./fs-transport.mjs";
 
 const APP_DIR = "/home/pyodide/app";
 // pyshell's own Python side, imported into start-up snapshots (none of it touches JS
@@ -64,6 +65,7 @@ const bridge = {
     postMessage({ type: msg.ERROR, text }); // an empty text clears the error panel
   },
   dialog: (requestJson) => openDialog(requestJson),
+  openUrl: (url) => openUrl(url),
   grants: () => JSON.stringify(grants),
   refused: () => JSON.stringify(config.refused ?? []),
 };
@@ -116,6 +118,18 @@ async function openDialog(requestJson) {
     mountGrant(answer.picked.grant);
   }
   return JSON.stringify(answer);
+}
+
+/** Ask the host to show a web address in the user's browser (it checks open-urls). */
+async function openUrl(url) {
+  if (!config.openUrl) return JSON.stringify({ error: "no browser to open links in here" });
+  const response = await fetch(config.openUrl, {
+    method: "POST",
+    headers: { "x-pyshell-token": token, "content-type": "application/json" },
+    body: JSON.stringify({ url }),
+  });
+  if (!response.ok) return JSON.stringify({ error: `open-url request failed: HTTP ${response.status}` });
+  return await response.text();
 }
 
 async function fetchOk(url) {
@@ -282,6 +296,7 @@ function moduleFactory(early) {
     const compiled = await early.wasm;
     phase("wasm-compiled");
     if (compiled) settings.instantiateWasm = withCompiled(settings.instantiateWasm, compiled);
+    settings.instantiateWasm = withPatchedSyscalls(settings.instantiateWasm);
     const module = await factory(settings);
     phase("wasm-instantiated");
     const wanted = settings.INITIAL_MEMORY ?? 0;
@@ -307,6 +322,15 @@ function withCompiled(instantiateWasm, compiled) {
       WebAssembly.instantiateStreaming = streaming;
       done(instance, module);
     });
+  };
+}
+
+/** Some of Pyodide's system calls, corrected for host files before the wasm binds them. */
+function withPatchedSyscalls(instantiateWasm) {
+  if (!instantiateWasm) throw new Error("this Pyodide has no instantiateWasm hook to patch");
+  return (imports, done) => {
+    patchSyscalls(imports.env);
+    return instantiateWasm(imports, done);
   };
 }
 

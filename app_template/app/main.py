@@ -6,7 +6,7 @@ import json
 from html import escape
 from pathlib import Path
 
-from pyshell import dom
+from pyshell import dom, files
 from pyshell.dom import Event
 from pyshell.state import keep
 
@@ -41,10 +41,10 @@ def on_reload() -> None:
 
 
 def save() -> None:
-    """Write the whole list; the write is atomic, so a crash never leaves half a file.
+    """Replace the whole list crash-safely (old or new content, never half a file).
     The page gets the new view first: a click never waits for the disk."""
     dom.flush()
-    SAVED.write_text(json.dumps(tasks.to_json(), indent=1), encoding="utf-8")
+    files.atomic_write(SAVED, json.dumps(tasks.to_json(), indent=1))
 
 
 def render() -> None:

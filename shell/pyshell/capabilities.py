@@ -19,7 +19,6 @@ from pathlib import Path, PurePosixPath
 
 MAX_NAME_BYTES = 255
 MAX_PATH_BYTES = 4096
-TEMP_MARK = ".pyshell-tmp"  # in-progress atomic writes; hidden from listings
 _WINDOWS_RESERVED = re.compile(r"^(con|prn|aux|nul|com[0-9¹²³]|lpt[0-9¹²³])(\..*)?$", re.IGNORECASE)
 _WINDOWS_BAD_CHARS = set('<>:"|?*\\') | {chr(c) for c in range(32)}
 # Mount points the app cannot take: they would hide Pyodide's own files or the app's code.
@@ -86,8 +85,6 @@ def check_name(name: str) -> None:
         raise AccessDenied("name is not valid UTF-8") from None
     if len(encoded) > MAX_NAME_BYTES:
         raise OSError(errno.ENAMETOOLONG, "name too long")
-    if TEMP_MARK in name:
-        raise AccessDenied("names containing .pyshell-tmp are reserved")
     if os.name == "nt":
         stem = unicodedata.normalize("NFKC", name)
         if (_WINDOWS_RESERVED.match(stem) or set(name) & _WINDOWS_BAD_CHARS
@@ -122,10 +119,10 @@ class Walk:
         os.close(self.fd)
 
 
-def open_nofollow(name: str, flags: int, dir_fd: int) -> int:
+def open_nofollow(name: str, flags: int, dir_fd: int, mode: int = 0o666) -> int:
     """``os.open`` relative to ``dir_fd`` that refuses a symlink with EACCES, whatever it is."""
     try:
-        return os.open(name, flags | os.O_NOFOLLOW | os.O_CLOEXEC, 0o666, dir_fd=dir_fd)
+        return os.open(name, flags | os.O_NOFOLLOW | os.O_CLOEXEC, mode, dir_fd=dir_fd)
     except OSError as exc:
         if exc.errno in (errno.ELOOP, errno.ENOTDIR, errno.EMLINK) and _is_symlink(name, dir_fd):
             raise AccessDenied("symlinks are not followed") from None

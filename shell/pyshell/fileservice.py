@@ -1,57 +1,83 @@
 """File operations inside grants, as the app server performs them for the app's Python.
 
 Every operation takes a grant id and a path relative to the grant, walks to it with
-``capabilities.Walk`` and works relative to that folder's descriptor. Whole-file writes are
-atomic: opening with truncation (``open(p, "w")``, ``write_text``, ``shutil.copy``) or
-creating a new file writes to a hidden temp file beside the target, and closing fsyncs it
-and renames it over the target, so the file holds either its old or its complete new
-content. Append and read-write opens (``"a"``, ``"r+"``, sqlite) change the file in place,
-as on POSIX, and ``fsync`` reaches the disk.
+``capabilities.Walk`` and works relative to that folder's descriptor, so nothing can leave
+the grant. The semantics are the local disk's, because ordinary Python code relies on
+them: a file exists once ``open`` has created it, every ``write`` reaches the host file
+before it returns (no buffering here or in the worker), ``fsync``/``fdatasync`` call the
+host's own, an unlinked or renamed file stays usable through its open handles, and times
+keep their nanoseconds. Crash-safe replacement is the usual temp-file + fsync +
+``os.replace`` pattern (atomic on the host), not a hidden behaviour of plain writes.
+
+Only regular files and folders are reachable: symlinks are never followed and special
+files (FIFOs, devices, sockets) are refused before anything could block on them.
 """
 
 from __future__ import annotations
 
 import errno
+import fcntl
 import itertools
 import os
-import secrets
 import stat as stat_mod
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
-from .capabilities import TEMP_MARK, AccessDenied, Grant, Walk, open_nofollow, split
+from .capabilities import AccessDenied, Grant, Walk, open_nofollow, split
 
-SMALL_FILE = 64 * 1024  # opened read-only and smaller than this: content comes with the open
-MAX_HANDLES = 1024
-STALE_TEMP_SECONDS = 60  # a temp file this old was left by a killed writer
+SMALL_FILE = 64 * 1024  # read-only and smaller than this: content comes with the open
+MAX_HANDLES = 4096  # as many descriptors as Pyodide itself has
+PERMISSION_BITS = 0o777  # never setuid, setgid or sticky: an app cannot make those
+
+Time = list[int] | str | None  # [seconds, nanoseconds], "now", or None to leave it
+
+
+def handle_cap(fd_limit: int) -> int:
+    """Open files the app may hold: a quarter of the process's descriptor limit (the engine
+    and the server's connections need the rest), and never more than Pyodide's own table."""
+    return max(64, min(MAX_HANDLES, fd_limit // 4))
+
+
+def _pair(ns: int) -> list[int]:
+    return list(divmod(ns, 1_000_000_000))
 
 
 def attrs(st: os.stat_result) -> dict[str, Any]:
-    return {"mode": st.st_mode, "size": st.st_size, "mtime": st.st_mtime_ns // 1_000_000,
-            "atime": st.st_atime_ns // 1_000_000, "ctime": st.st_ctime_ns // 1_000_000,
-            "ino": st.st_ino, "nlink": st.st_nlink}
+    """What the worker needs of a stat, times as exact ``[seconds, nanoseconds]`` pairs."""
+    return {"mode": st.st_mode, "size": st.st_size, "atime": _pair(st.st_atime_ns),
+            "mtime": _pair(st.st_mtime_ns), "ctime": _pair(st.st_ctime_ns),
+            "ino": st.st_ino, "dev": st.st_dev, "nlink": st.st_nlink}
+
+
+def _reachable(st: os.stat_result) -> None:
+    """Refuse what is neither a regular file nor a folder (symlink, FIFO, device, socket)."""
+    if stat_mod.S_ISLNK(st.st_mode):
+        raise AccessDenied("symlinks are not followed")
+    if not (stat_mod.S_ISREG(st.st_mode) or stat_mod.S_ISDIR(st.st_mode)):
+        raise AccessDenied("special files (FIFOs, devices, sockets) are not reachable")
 
 
 @dataclass
 class Handle:
     fd: int
     writable: bool
-    grant: Grant
-    parts: list[str]
-    temp: str | None = None  # name of the temp file (writes), beside the target
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
 class FileService:
     """The grants of one app launch and the files it has open."""
 
-    def __init__(self, grants: list[Grant] | None = None) -> None:
+    def __init__(self, grants: list[Grant] | None = None, max_handles: int = MAX_HANDLES) -> None:
         self._grants: dict[str, Grant] = {g.id: g for g in grants or []}
         self._handles: dict[int, Handle] = {}
         self._ids = itertools.count(1)
         self._lock = threading.Lock()
+        self.max_handles = max_handles
+        # Host file operations run here, never on the server's event loop.
+        self.executor = ThreadPoolExecutor(max_workers=4, thread_name_prefix="pyshell-fs")
 
     # ---- grants -------------------------------------------------------------------------
     def grants(self) -> list[Grant]:
@@ -78,6 +104,8 @@ class FileService:
     def stat(self, grant_id: str, path: str) -> dict[str, Any]:
         grant = self._grant(grant_id)
         parts = split(path)
+        if grant.only is not None and not parts:
+            return _folder_of_one_file()  # the folder around a picked file stays unknown
         with Walk(grant, parts) as w:
             st = os.stat(w.name or ".", dir_fd=w.fd, follow_symlinks=False)
         if stat_mod.S_ISLNK(st.st_mode):
@@ -85,45 +113,43 @@ class FileService:
         return attrs(st)
 
     def listdir(self, grant_id: str, path: str) -> list[list[Any]]:
-        """[name, attrs] of every entry, so listing a folder costs one request."""
+        """[name, attrs] of every file and folder, so listing a folder costs one request.
+
+        Symlinks and special files are left out: they are not reachable through a grant.
+        """
         grant = self._grant(grant_id)
-        parts = split(path)
-        with Walk(grant, parts) as w:
-            fd = self._open_dir(w)
+        with Walk(grant, split(path)) as w:
+            fd = open_nofollow(w.name or ".", os.O_RDONLY | os.O_DIRECTORY, w.fd)
         entries = []
         try:
             with os.scandir(fd) as it:
                 for entry in it:
-                    if TEMP_MARK in entry.name or entry.is_symlink():
-                        continue
                     if grant.only is not None and entry.name != grant.only:
                         continue
                     try:
                         st = entry.stat(follow_symlinks=False)
                     except FileNotFoundError:
                         continue
-                    entries.append([entry.name, attrs(st)])
+                    if stat_mod.S_ISREG(st.st_mode) or stat_mod.S_ISDIR(st.st_mode):
+                        entries.append([entry.name, attrs(st)])
         finally:
             os.close(fd)
         return entries
 
     def mkdir(self, grant_id: str, path: str, mode: int = 0o777) -> dict[str, Any]:
         grant = self._writable(grant_id)
-        parts = self._named(split(path))
-        with Walk(grant, parts) as w:
-            os.mkdir(w.name, mode & 0o777, dir_fd=w.fd)
+        with Walk(grant, _named(split(path))) as w:
+            os.mkdir(w.name, mode & PERMISSION_BITS, dir_fd=w.fd)
             return attrs(os.stat(w.name, dir_fd=w.fd, follow_symlinks=False))
 
     def rmdir(self, grant_id: str, path: str) -> None:
         grant = self._writable(grant_id)
-        parts = self._named(split(path))
-        with Walk(grant, parts) as w:
+        with Walk(grant, _named(split(path))) as w:
             os.rmdir(w.name, dir_fd=w.fd)
 
     def unlink(self, grant_id: str, path: str) -> None:
         grant = self._writable(grant_id)
-        parts = self._named(split(path))
-        with Walk(grant, parts) as w:
+        with Walk(grant, _named(split(path))) as w:
             st = os.stat(w.name, dir_fd=w.fd, follow_symlinks=False)
             if stat_mod.S_ISDIR(st.st_mode):
                 raise IsADirectoryError(errno.EISDIR, "is a directory")
@@ -131,158 +157,149 @@ class FileService:
 
     def rename(self, grant_id: str, path: str, new_grant_id: str, new_path: str) -> None:
         src_grant, dst_grant = self._writable(grant_id), self._writable(new_grant_id)
-        src_parts, dst_parts = self._named(split(path)), self._named(split(new_path))
-        if src_grant.root != dst_grant.root and src_grant.id != dst_grant.id:
+        src_parts, dst_parts = _named(split(path)), _named(split(new_path))
+        if src_grant.id != dst_grant.id:
             raise OSError(errno.EXDEV, "rename across grants")
         with Walk(src_grant, src_parts) as src, Walk(dst_grant, dst_parts) as dst:
             os.rename(src.name, dst.name, src_dir_fd=src.fd, dst_dir_fd=dst.fd)
 
     def setattr(self, grant_id: str, path: str, mode: int | None = None,
-                mtime: int | None = None, atime: int | None = None,
+                atime: Time = None, mtime: Time = None,
                 size: int | None = None) -> dict[str, Any]:
+        """chmod / utime / truncate by path. The grant's root itself is not the app's."""
         grant = self._writable(grant_id)
-        parts = split(path)
-        with Walk(grant, parts) as w:
-            name = w.name or "."
-            if mode is not None:  # through a no-follow descriptor: chmod would follow links
-                fd = self._open_nofollow(w, os.O_RDONLY)
+        with Walk(grant, _named(split(path))) as w:
+            st = os.stat(w.name, dir_fd=w.fd, follow_symlinks=False)
+            _reachable(st)
+            if mode is not None or size is not None:
+                fd = open_nofollow(w.name, os.O_PATH, w.fd)
                 try:
-                    os.fchmod(fd, mode & 0o7777)
+                    _check_same(fd, st)
+                    if mode is not None:
+                        os.chmod(f"/proc/self/fd/{fd}", mode & PERMISSION_BITS)
+                    if size is not None:
+                        _truncate_path(fd, size)
                 finally:
                     os.close(fd)
-            if mtime is not None or atime is not None:
-                st = os.stat(name, dir_fd=w.fd, follow_symlinks=False)
-                times = ((atime or st.st_atime_ns // 1_000_000) * 1_000_000,
-                         (mtime or st.st_mtime_ns // 1_000_000) * 1_000_000)
-                os.utime(name, ns=times, dir_fd=w.fd, follow_symlinks=False)
-            if size is not None:
-                self._truncate(w, size)
-            return attrs(os.stat(name, dir_fd=w.fd, follow_symlinks=False))
+            if atime is not None or mtime is not None:
+                os.utime(w.name, ns=_times(st, atime, mtime), dir_fd=w.fd, follow_symlinks=False)
+            return attrs(os.stat(w.name, dir_fd=w.fd, follow_symlinks=False))
+
+    def fsyncdir(self, grant_id: str, path: str) -> None:
+        """``os.fsync`` of a folder: makes a rename or a new entry in it durable."""
+        grant = self._grant(grant_id)
+        parts = split(path)
+        if grant.only is not None and not parts:
+            return
+        with Walk(grant, parts) as w:
+            fd = open_nofollow(w.name or ".", os.O_RDONLY | os.O_DIRECTORY, w.fd)
+        try:
+            os.fsync(fd)
+        except OSError as exc:
+            if exc.errno != errno.EINVAL:  # some filesystems cannot fsync a folder
+                raise
+        finally:
+            os.close(fd)
 
     # ---- open files ---------------------------------------------------------------------
-    def open(self, grant_id: str, path: str, write: bool = False, create: bool = False,
-             atomic: bool = False) -> dict[str, Any]:
-        """Open for reading (small files come back whole) or for writing.
+    def open(self, grant_id: str, path: str, *, read: bool = True, write: bool = False,
+             create: bool = False, excl: bool = False, trunc: bool = False, mode: int = 0o666,
+             inline: bool = False) -> dict[str, Any]:
+        """Open a regular file as ``open(2)`` would: ``{handle, attrs}``.
 
-        ``atomic`` (whole-file writes: truncating or brand-new files) writes to a hidden temp
-        file that replaces the target on close; otherwise writes go to the file in place,
-        as POSIX does for append and random access.
+        A new file is created on the host here, with ``mode`` under the host's umask. With
+        ``inline`` a small read-only file comes back whole (``data``) and no handle is kept.
         """
-        grant = self._writable(grant_id) if write else self._grant(grant_id)
-        parts = self._named(split(path))
-        if len(self._handles) >= MAX_HANDLES:
+        changes = write or create or trunc
+        grant = self._writable(grant_id) if changes else self._grant(grant_id)
+        if len(self._handles) >= self.max_handles:
             raise OSError(errno.EMFILE, "too many open files")
-        w = Walk(grant, parts)
-        try:
-            if write:
-                return self._open_write(w, grant, parts, create, atomic)
-            return self._open_read(w, grant, parts)
-        finally:
-            os.close(w.fd)
-
-    def _open_read(self, w: Walk, grant: Grant, parts: list[str]) -> dict[str, Any]:
-        fd = self._open_nofollow(w, os.O_RDONLY)
-        st = os.fstat(fd)
-        if stat_mod.S_ISDIR(st.st_mode):
-            os.close(fd)
-            raise IsADirectoryError(errno.EISDIR, "is a directory")
-        if st.st_size < SMALL_FILE:
+        flags = _access(read, write) | os.O_NONBLOCK  # a FIFO must never block the server
+        flags |= (os.O_CREAT if create else 0) | (os.O_EXCL if excl else 0)
+        with Walk(grant, _named(split(path))) as w:
             try:
-                data = os.read(fd, SMALL_FILE)
-            finally:
-                os.close(fd)
-            return {"handle": None, "attrs": attrs(st), "data": data}
-        return {"handle": self._register(Handle(fd, False, grant, parts)), "attrs": attrs(st)}
-
-    def _open_write(self, w: Walk, grant: Grant, parts: list[str], create: bool,
-                    atomic: bool) -> dict[str, Any]:
+                _reachable(os.stat(w.name, dir_fd=w.fd, follow_symlinks=False))
+            except FileNotFoundError:
+                if not create:
+                    raise
+            fd = open_nofollow(w.name, flags, w.fd, mode & PERMISSION_BITS)
         try:
-            old = os.stat(w.name, dir_fd=w.fd, follow_symlinks=False)
-        except FileNotFoundError:
-            if not (create or atomic):
-                raise
-            old = None
-        if old is not None and stat_mod.S_ISDIR(old.st_mode):
-            raise IsADirectoryError(errno.EISDIR, "is a directory")
-        if old is not None and not stat_mod.S_ISREG(old.st_mode):
-            raise AccessDenied("not a regular file")
-        temp = None
-        if atomic:
-            temp = f".{w.name[:180]}.{secrets.token_hex(6)}{TEMP_MARK}"
-            mode = stat_mod.S_IMODE(old.st_mode) if old else 0o666
-            fd = os.open(temp, os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC,
-                         mode, dir_fd=w.fd)
-            if old is not None:
-                os.fchmod(fd, mode)  # the umask must not narrow an existing file's mode
-        else:
-            fd = self._open_nofollow(w, os.O_RDWR | (os.O_CREAT if create else 0))
-        handle = self._register(Handle(fd, True, grant, parts, temp))
-        return {"handle": handle, "attrs": attrs(os.fstat(fd))}
+            st = os.fstat(fd)
+            if stat_mod.S_ISDIR(st.st_mode):
+                raise IsADirectoryError(errno.EISDIR, "is a directory")
+            _reachable(st)
+            fcntl.fcntl(fd, fcntl.F_SETFL, fcntl.fcntl(fd, fcntl.F_GETFL) & ~os.O_NONBLOCK)
+            if trunc and st.st_size:
+                os.ftruncate(fd, 0)
+                st = os.fstat(fd)
+            if inline and not write and st.st_size < SMALL_FILE:
+                data = os.read(fd, SMALL_FILE)
+                os.close(fd)
+                return {"handle": None, "attrs": attrs(st), "data": data}
+        except BaseException:
+            os.close(fd)
+            raise
+        return {"handle": self._register(Handle(fd, write)), "attrs": attrs(st)}
 
     def read(self, handle: int, offset: int, length: int) -> bytes:
         h = self._handle(handle)
         with h.lock:
             return os.pread(h.fd, length, offset)
 
-    def write(self, handle: int, offset: int, data: bytes) -> int:
-        h = self._handle(handle)
-        if not h.writable:
-            raise OSError(errno.EBADF, "not open for writing")
+    def write(self, handle: int, offset: int, data: bytes) -> dict[str, Any]:
+        """Write all of ``data`` at ``offset``; the file's attributes after it."""
+        h = self._writing(handle)
         with h.lock:
             view = memoryview(data)
             while view:
                 written = os.pwrite(h.fd, view, offset)
                 view, offset = view[written:], offset + written
-            return os.fstat(h.fd).st_size
+            return attrs(os.fstat(h.fd))
 
-    def truncate_handle(self, handle: int, size: int) -> int:
-        h = self._handle(handle)
-        if not h.writable:
-            raise OSError(errno.EBADF, "not open for writing")
+    def truncate_handle(self, handle: int, size: int) -> dict[str, Any]:
+        h = self._writing(handle)
         with h.lock:
             os.ftruncate(h.fd, size)
-        return size
+            return attrs(os.fstat(h.fd))
 
-    def fsync(self, handle: int) -> None:
+    def fsync(self, handle: int, data_only: bool = False) -> None:
         h = self._handle(handle)
         with h.lock:
-            os.fsync(h.fd)
+            (os.fdatasync if data_only else os.fsync)(h.fd)
 
     def fstat(self, handle: int) -> dict[str, Any]:
         return attrs(os.fstat(self._handle(handle).fd))
 
-    def close(self, handle: int, commit: bool = True) -> dict[str, Any] | None:
-        """Close; for a write, fsync the temp file and rename it over the target."""
+    def fsetattr(self, handle: int, mode: int | None = None, atime: Time = None,
+                 mtime: Time = None) -> dict[str, Any]:
+        """fchmod / futimens on an open file: works after it was renamed or unlinked."""
+        h = self._handle(handle)
+        with h.lock:
+            if mode is not None:
+                os.fchmod(h.fd, mode & PERMISSION_BITS)
+            if atime is not None or mtime is not None:
+                os.utime(h.fd, ns=_times(os.fstat(h.fd), atime, mtime))
+            return attrs(os.fstat(h.fd))
+
+    def close(self, handle: int) -> None:
         with self._lock:
             h = self._handles.pop(handle, None)
         if h is None:
             raise OSError(errno.EBADF, "bad handle")
         with h.lock:
-            if h.temp is None:
-                st = os.fstat(h.fd)
-                os.close(h.fd)
-                return attrs(st) if h.writable else None
-            try:
-                os.fsync(h.fd)
-                st = os.fstat(h.fd)
-            finally:
-                os.close(h.fd)
-            with Walk(h.grant, h.parts) as w:
-                if commit:
-                    os.rename(h.temp, w.name, src_dir_fd=w.fd, dst_dir_fd=w.fd)
-                    _fsync_dir(w.fd)
-                    self._sweep_stale(w)
-                else:
-                    os.unlink(h.temp, dir_fd=w.fd)
-            return attrs(st)
+            os.close(h.fd)
 
     def close_all(self) -> None:
-        """At shutdown: unfinished writes are dropped, never half-applied."""
+        """At shutdown. Every write already reached the host file: nothing is lost here."""
+        self.executor.shutdown(wait=True, cancel_futures=True)
         for handle in list(self._handles):
             try:
-                self.close(handle, commit=False)
+                self.close(handle)
             except OSError:
                 pass
+
+    def open_handles(self) -> int:
+        return len(self._handles)
 
     # ---- helpers ------------------------------------------------------------------------
     def _register(self, handle: Handle) -> int:
@@ -297,49 +314,62 @@ class FileService:
             raise OSError(errno.EBADF, "bad handle")
         return h
 
-    @staticmethod
-    def _named(parts: list[str]) -> list[str]:
-        if not parts:
-            raise AccessDenied("the grant's root itself cannot be changed")
-        return parts
-
-    @staticmethod
-    def _open_nofollow(w: Walk, flags: int) -> int:
-        return open_nofollow(w.name or ".", flags, w.fd)
-
-    @staticmethod
-    def _open_dir(w: Walk) -> int:
-        return open_nofollow(w.name or ".", os.O_RDONLY | os.O_DIRECTORY, w.fd)
-
-    def _sweep_stale(self, w: Walk) -> None:
-        """Remove temp files of this name left by killed writers (older than a minute)."""
-        prefix = f".{w.name[:180]}."
-        live = {h.temp for h in self._handles.values()}
-        cutoff = time.time() - STALE_TEMP_SECONDS
-        with os.scandir(w.fd) as it:
-            for entry in it:
-                if (entry.name.startswith(prefix) and entry.name.endswith(TEMP_MARK)
-                        and entry.name not in live):
-                    try:
-                        if entry.stat(follow_symlinks=False).st_mtime < cutoff:
-                            os.unlink(entry.name, dir_fd=w.fd)
-                    except OSError:
-                        pass
-
-    def _truncate(self, w: Walk, size: int) -> None:
-        if w.name is None:
-            raise IsADirectoryError(errno.EISDIR, "is a directory")
-        fd = self._open_nofollow(w, os.O_WRONLY)
-        try:
-            if stat_mod.S_ISDIR(os.fstat(fd).st_mode):
-                raise IsADirectoryError(errno.EISDIR, "is a directory")
-            os.ftruncate(fd, size)
-        finally:
-            os.close(fd)
+    def _writing(self, number: int) -> Handle:
+        h = self._handle(number)
+        if not h.writable:
+            raise OSError(errno.EBADF, "not open for writing")
+        return h
 
 
-def _fsync_dir(fd: int) -> None:
+def _named(parts: list[str]) -> list[str]:
+    if not parts:
+        raise OSError(errno.EPERM, "the grant's root itself cannot be changed")
+    return parts
+
+
+def _access(read: bool, write: bool) -> int:
+    if write:
+        return os.O_RDWR if read else os.O_WRONLY
+    return os.O_RDONLY
+
+
+def _folder_of_one_file() -> dict[str, Any]:
+    return {"mode": stat_mod.S_IFDIR | 0o700, "size": 0, "atime": [0, 0], "mtime": [0, 0],
+            "ctime": [0, 0], "ino": 0, "dev": 0, "nlink": 2}
+
+
+def _check_same(fd: int, st: os.stat_result) -> None:
+    """The name still holds what was checked (not swapped for a symlink or FIFO since)."""
+    now = os.fstat(fd)
+    if (now.st_dev, now.st_ino) != (st.st_dev, st.st_ino):
+        raise AccessDenied("the file changed while it was being opened")
+
+
+def _truncate_path(path_fd: int, size: int) -> None:
+    fd = os.open(f"/proc/self/fd/{path_fd}", os.O_WRONLY | os.O_NONBLOCK | os.O_CLOEXEC)
     try:
-        os.fsync(fd)
-    except OSError:
-        pass  # some filesystems cannot fsync a folder; the rename is still atomic
+        if stat_mod.S_ISDIR(os.fstat(fd).st_mode):
+            raise IsADirectoryError(errno.EISDIR, "is a directory")
+        os.ftruncate(fd, size)
+    finally:
+        os.close(fd)
+
+
+def _times(st: os.stat_result, atime: Time, mtime: Time) -> tuple[int, int]:
+    """The ``ns=`` pair for os.utime: exact values, "now", or the current time kept."""
+    now = time.time_ns()
+
+    def one(value: Time, current: int) -> int:
+        if value is None:
+            return current
+        if value == "now":
+            return now
+        if (not isinstance(value, list) or len(value) != 2
+                or not all(isinstance(v, int) for v in value)):
+            raise OSError(errno.EINVAL, "a time is [seconds, nanoseconds]")
+        seconds, nanos = value
+        if not 0 <= nanos < 1_000_000_000:
+            raise OSError(errno.EINVAL, "nanoseconds out of range")
+        return seconds * 1_000_000_000 + nanos
+
+    return one(atime, st.st_atime_ns), one(mtime, st.st_mtime_ns)

@@ -9,6 +9,7 @@ the same errno inside WebAssembly, so app code sees the exception native Python 
 
 from __future__ import annotations
 
+import asyncio
 import errno
 import json
 from collections.abc import Callable
@@ -24,6 +25,7 @@ from .fileservice import FileService
 
 HEADER = "x-pyshell-fs"
 MAX_READ = 16 * 1024 * 1024
+NO_STORE = {"cache-control": "no-store"}
 
 Result = tuple[Any, bytes]
 Operation = Callable[[FileService, dict[str, Any], bytes], Result]
@@ -34,8 +36,10 @@ def _meta(value: Any) -> Result:
 
 
 def _open(fs: FileService, a: dict[str, Any], body: bytes) -> Result:
-    opened = fs.open(a["g"], a["p"], bool(a.get("write")), bool(a.get("create")),
-                     bool(a.get("atomic")))
+    opened = fs.open(a["g"], a["p"], read=bool(a.get("read", True)), write=bool(a.get("write")),
+                     create=bool(a.get("create")), excl=bool(a.get("excl")),
+                     trunc=bool(a.get("trunc")), mode=int(a.get("mode", 0o666)),
+                     inline=bool(a.get("inline")))
     data = opened.pop("data", b"")
     return opened, data
 
@@ -45,6 +49,10 @@ def _read(fs: FileService, a: dict[str, Any], body: bytes) -> Result:
     return None, fs.read(int(a["h"]), int(a["offset"]), length)
 
 
+def _mode(a: dict[str, Any]) -> int | None:
+    return None if a.get("mode") is None else int(a["mode"])
+
+
 OPERATIONS: dict[str, Operation] = {
     "stat": lambda fs, a, b: _meta(fs.stat(a["g"], a["p"])),
     "listdir": lambda fs, a, b: _meta(fs.listdir(a["g"], a["p"])),
@@ -52,14 +60,17 @@ OPERATIONS: dict[str, Operation] = {
     "rmdir": lambda fs, a, b: _meta(fs.rmdir(a["g"], a["p"])),
     "unlink": lambda fs, a, b: _meta(fs.unlink(a["g"], a["p"])),
     "rename": lambda fs, a, b: _meta(fs.rename(a["g"], a["p"], a["g2"], a["p2"])),
-    "setattr": lambda fs, a, b: _meta(fs.setattr(a["g"], a["p"], a.get("mode"), a.get("mtime"),
-                                                 a.get("atime"), a.get("size"))),
+    "setattr": lambda fs, a, b: _meta(fs.setattr(a["g"], a["p"], _mode(a), a.get("atime"),
+                                                 a.get("mtime"), a.get("size"))),
+    "fsyncdir": lambda fs, a, b: _meta(fs.fsyncdir(a["g"], a["p"])),
     "open": _open,
     "read": _read,
     "write": lambda fs, a, b: _meta(fs.write(int(a["h"]), int(a["offset"]), b)),
     "ftruncate": lambda fs, a, b: _meta(fs.truncate_handle(int(a["h"]), int(a["size"]))),
     "fstat": lambda fs, a, b: _meta(fs.fstat(int(a["h"]))),
-    "fsync": lambda fs, a, b: _meta(fs.fsync(int(a["h"]))),
+    "fsetattr": lambda fs, a, b: _meta(fs.fsetattr(int(a["h"]), _mode(a), a.get("atime"),
+                                                   a.get("mtime"))),
+    "fsync": lambda fs, a, b: _meta(fs.fsync(int(a["h"]), bool(a.get("data")))),
     "close": lambda fs, a, b: _meta(fs.close(int(a["h"]))),
 }
 
@@ -79,17 +90,26 @@ def perform(fs: FileService, name: str, args: Any, body: bytes) -> tuple[dict[st
     return {"ok": meta}, data
 
 
+async def perform_off_loop(fs: FileService, name: str, args: Any,
+                           body: bytes) -> tuple[dict[str, Any], bytes]:
+    """``perform`` on the file service's own threads: a slow disk never stalls the server."""
+    return await asyncio.get_running_loop().run_in_executor(fs.executor, perform, fs, name,
+                                                            args, body)
+
+
 async def handle(request: Request, fs: FileService) -> Response:
     try:
         args = json.loads(unquote(request.headers.get(HEADER, "{}")))
-        result, data = perform(fs, request.query_params.get("op", ""), args,
-                               await request.body())
+        result, data = await perform_off_loop(fs, request.query_params.get("op", ""), args,
+                                              await request.body())
     except (ValueError, KeyError, TypeError) as exc:
         return Response(f"bad file request: {exc}", status_code=400)
+    # no-store: an engine must not keep answers (a renderer that cached every read grew
+    # by the size of each one).
     if not data:  # results can be big (a listing): they travel as the JSON body
-        return Response(json.dumps(result), media_type="application/json")
+        return Response(json.dumps(result), media_type="application/json", headers=NO_STORE)
     return Response(data, media_type="application/octet-stream",
-                    headers={HEADER: json.dumps(result, ensure_ascii=True)})
+                    headers={HEADER: json.dumps(result, ensure_ascii=True), **NO_STORE})
 
 
 async def serve_socket(ws: WebSocket, fs: FileService, token: str) -> None:
@@ -109,7 +129,8 @@ async def serve_socket(ws: WebSocket, fs: FileService, token: str) -> None:
             size = int.from_bytes(frame[:4], "little")
             try:
                 args = json.loads(frame[4:4 + size])
-                result, data = perform(fs, args.pop("op"), args, frame[4 + size:])
+                result, data = await perform_off_loop(fs, args.pop("op"), args,
+                                                      frame[4 + size:])
             except (ValueError, KeyError, TypeError, AttributeError):
                 result, data = {"error": "EINVAL"}, b""
             meta = json.dumps(result).encode()

@@ -6,11 +6,18 @@ grants there is only Pyodide's in-memory filesystem; no host file is reachable.
 
 A dialog grant lasts for this session only and covers exactly what the user picked: a
 picked file is reachable, its folder is not.
+
+Files in a grant behave as on a local disk: a plain ``write_text`` truncates and then
+writes, as it does natively. To replace a file so that a crash leaves either the old or
+the new content, use ``atomic_write``.
 """
 
 from __future__ import annotations
 
 import json
+import os
+import stat
+import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -31,6 +38,47 @@ class Refused:
 
 class DialogUnavailable(RuntimeError):
     """No native dialog here (``pyshell run --browser``, or a web build)."""
+
+
+def atomic_write(path: str | os.PathLike[str], data: str | bytes, *,
+                 encoding: str = "utf-8") -> None:
+    """Replace ``path`` with ``data`` so that a crash at any moment leaves the old or the
+    new content, never a mix: a temp file beside it, fsync, ``os.replace``, fsync of the
+    folder. The file keeps its permission bits (a new one gets 0o644).
+    """
+    target = os.fspath(path)
+    folder, name = os.path.split(os.path.abspath(target))
+    raw = data.encode(encoding) if isinstance(data, str) else bytes(data)
+    fd, temp = tempfile.mkstemp(dir=folder, prefix=f".{name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as out:
+            out.write(raw)
+            out.flush()
+            os.fchmod(out.fileno(), _mode_of(target))
+            os.fsync(out.fileno())
+        os.replace(temp, target)
+    except BaseException:
+        try:
+            os.unlink(temp)
+        except OSError:
+            pass
+        raise
+    _fsync_folder(folder)
+
+
+def _mode_of(path: str) -> int:
+    try:
+        return stat.S_IMODE(os.stat(path).st_mode)
+    except FileNotFoundError:
+        return 0o644
+
+
+def _fsync_folder(folder: str) -> None:
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def grants() -> list[GrantInfo]:

@@ -30,7 +30,8 @@ SNIPPET = (
     '<meta name="pyshell-config" content="{config}">\n'
     '<script type="module" src="_pyshell/wasm/loader.mjs"></script>\n'
 )
-WASM_FILES = ("loader.mjs", "worker.mjs", "protocol.mjs", "fs.mjs", "fs-io.mjs")
+WASM_FILES = ("loader.mjs", "worker.mjs", "protocol.mjs", "fs.mjs", "fs-transport.mjs",
+              "fs-io.mjs")
 
 
 class Web:
