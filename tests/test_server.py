@@ -574,7 +574,7 @@ def test_websockets_that_never_send_the_token_are_closed(served) -> None:
 
 
 @pytest.mark.parametrize(("soft", "hard", "expected"), [(1024, 4096, 4096), (1024, 1024, 1024),
-                                                        (256, None, 8192)])
+                                                        (256, None, 16384)])
 def test_descriptor_limit_is_raised_at_start(soft: int, hard: int | None, expected: int) -> None:
     import resource
     import subprocess
