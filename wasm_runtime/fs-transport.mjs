@@ -2,7 +2,7 @@
 // file operation. A transport is a function (op, args, body) -> reply, where a reply is
 // {ok, data} or {error: "ENOENT"}.
 
-const BULK = 256 * 1024; // larger requests and answers skip the shared-memory path
+const BULK = 4 << 20; // larger requests and answers skip the shared-memory path
 
 /**
  * A synchronous request over XMLHttpRequest (allowed in workers, works in every engine).
@@ -33,7 +33,7 @@ export function xhrTransport(url, token) {
  * WebSocket, and this worker blocks in Atomics.wait for the answer. Anything that does not
  * fit the shared buffer, or any failure of the socket, falls back to `slow` (XHR).
  */
-export async function sharedTransport(socketUrl, token, slow, capacity = 1 << 20) {
+export async function sharedTransport(socketUrl, token, slow, capacity = 9 << 20) {
   const buffer = new SharedArrayBuffer(8 + capacity);
   const state = new Int32Array(buffer, 0, 2);
   const bytes = new Uint8Array(buffer, 8);

@@ -2,10 +2,12 @@
 through a grant. Only the standard library; the folder is prepared by ``prepare``."""
 
 import os
+import pathlib
 import time
 
 SMALL_FILES = 200
 LISTDIR_ENTRIES = 1000
+TREE_ENTRIES = 10_000
 BIG_MB = 64
 
 
@@ -17,6 +19,9 @@ def prepare(base):
     os.makedirs(os.path.join(base, "many"), exist_ok=True)
     for i in range(LISTDIR_ENTRIES):
         open(os.path.join(base, "many", f"e{i:05d}"), "wb").close()
+    os.makedirs(os.path.join(base, "tenk"), exist_ok=True)
+    for i in range(TREE_ENTRIES):
+        open(os.path.join(base, "tenk", f"t{i:05d}"), "wb").close()
     with open(os.path.join(base, "big.bin"), "wb") as f:
         chunk = os.urandom(1 << 20)
         for _ in range(BIG_MB):
@@ -44,6 +49,10 @@ def measure(base):
         "stat /s": _rate(lambda i: os.stat(small[i % SMALL_FILES])),
         "listdir 1000 /s": _rate(lambda i: os.listdir(os.path.join(base, "many")), 0.5),
     }
+    start = time.perf_counter()
+    for entry in pathlib.Path(base, "tenk").iterdir():
+        entry.stat()
+    results["iterdir+stat 10k s"] = time.perf_counter() - start
     start = time.perf_counter()
     with open(os.path.join(base, "big.bin"), "rb") as f:
         while f.read(1 << 20):
