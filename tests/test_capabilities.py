@@ -306,3 +306,27 @@ def test_live_server_hostile_requests(live, world, op, args) -> None:
     assert status in (200, 400)
     assert SECRET not in data
     assert snapshot(outside) == before_outside and snapshot(ro) == before_ro
+
+
+def test_read_only_handles_change_nothing(world) -> None:
+    fs, _, ro = world
+    before = snapshot(ro)
+    h = fs.open("g1", "keep.txt")["handle"]  # not inline: a handle, as for a big file
+    for attempt in (lambda: fs.fsetattr(h, mode=0o777), lambda: fs.fsetattr(h, mtime=[0, 0]),
+                    lambda: fs.write(h, 0, b"x"), lambda: fs.truncate_handle(h, 0)):
+        with pytest.raises(OSError):
+            attempt()
+    fs.close(h)
+    assert snapshot(ro) == before
+
+
+def test_appends_land_at_the_host_end(world, tmp_path: Path) -> None:
+    fs, _, _ = world
+    target = tmp_path / "grant" / "inner" / "log"
+    h = fs.open("g0", "inner/log", write=True, create=True, append=True)["handle"]
+    fs.write(h, 0, b"mine 1\n")
+    with open(target, "ab") as other:  # another process appends meanwhile
+        other.write(b"theirs\n")
+    fs.write(h, 7, b"mine 2\n")  # the offset it believes is the end
+    fs.close(h)
+    assert target.read_bytes() == b"mine 1\ntheirs\nmine 2\n"

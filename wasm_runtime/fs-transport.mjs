@@ -3,6 +3,7 @@
 // {ok, data} or {error: "ENOENT"}.
 
 const BULK = 4 << 20; // larger requests and answers skip the shared-memory path
+const QUESTIONS = new Set(["stat", "listdir", "read", "fstat"]); // change nothing on the host
 
 /**
  * A synchronous request over XMLHttpRequest (allowed in workers, works in every engine).
@@ -67,8 +68,13 @@ export async function sharedTransport(socketUrl, token, slow, capacity = 9 << 20
     io.postMessage(frame.buffer, [frame.buffer]);
     Atomics.wait(state, 0, 0);
     if (Atomics.load(state, 0) !== 1) {
-      if (Atomics.load(state, 0) === 3) broken = true;
-      return slow(op, args, body); // only reads and listings are ever too big: safe to repeat
+      // An answer too big for the buffer (only reads and listings): safe to ask again. A
+      // socket that broke mid-request may have done it: only questions are asked again.
+      if (Atomics.load(state, 0) === 3) {
+        broken = true;
+        if (!QUESTIONS.has(op)) return { error: "EIO" };
+      }
+      return slow(op, args, body);
     }
     const length = Atomics.load(state, 1);
     const view = new DataView(buffer, 8);

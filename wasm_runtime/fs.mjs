@@ -20,6 +20,7 @@ const O_WRONLY = 1;
 const O_CREAT = 0o100;
 const O_EXCL = 0o200;
 const O_TRUNC = 0o1000;
+const O_APPEND = 0o2000;
 const WRITE_PIECE = 8 << 20; // one request carries at most this much of a write
 const READ_AHEAD = 8 << 20;  // a read of a large read-only file fetches at least this much
 const UTIME_NOW = 0x3fffffff;
@@ -199,10 +200,19 @@ class GrantFS {
     return this.grantOf(node).writable ? mode : mode & ~0o222;
   }
 
-  /** The app's inode number for a host file: stable, and the same in stat and listings. */
+  hostKey(node, attrs) {
+    return `${this.grantOf(node).id}:${attrs.dev}:${attrs.ino}`;
+  }
+
+  /**
+   * The app's inode number for a host file: stable, and the same in stat, fstat and
+   * listings (hard links share it). A folder keeps its node's own number: Emscripten finds
+   * children by their parent's number, so two nodes may never share one (a folder renamed
+   * on the host and one made under the old name would mix their children).
+   */
   idOf(node, attrs) {
-    if (!attrs.ino) return node.id; // the folder around a single picked file
-    const key = `${this.grantOf(node).id}:${attrs.dev}:${attrs.ino}`;
+    if (!attrs.ino || (attrs.mode & S_IFMT) === S_IFDIR) return node.id;
+    const key = this.hostKey(node, attrs);
     let id = this.ids.get(key);
     if (id === undefined) {
       id = this.FS.nextInode++;
@@ -222,15 +232,16 @@ class GrantFS {
   childFromAttrs(parent, name, attrs) {
     const kind = attrs.mode & S_IFMT;
     if (kind !== S_IFDIR && kind !== S_IFREG) throw new this.FS.ErrnoError(this.ERRNO.EACCES);
-    const id = this.idOf(parent, attrs);
+    const key = this.hostKey(parent, attrs);
     let node = this.cached(parent, name);
-    if (node && node.id !== id) {
+    if (node && node.hostKey !== key) { // replaced on the host since it was seen
       this.FS.hashRemoveNode(node);
       node = null;
     }
     if (!node) {
       node = this.makeNode(parent, name, kind);
-      node.id = id; // before any child is hashed under it
+      node.hostKey = key;
+      if (kind === S_IFREG) node.id = this.idOf(parent, attrs);
     }
     node.mode = this.localMode(parent, attrs.mode);
     return node;
@@ -239,12 +250,12 @@ class GrantFS {
   toStat(node, attrs) {
     const grant = this.grantOf(node);
     if (!this.devices.has(grant.id)) this.devices.set(grant.id, 0x70 + this.devices.size);
-    const root = node.parent === node;
+    const own = node.parent === node || (attrs.mode & S_IFMT) === S_IFDIR;
     // Microseconds: the precision this Python sets times with (it has no utimensat), so
     // stat -> utime -> stat round-trips and a copy's times never come out earlier.
     sys.exact = attrs.ino ? [attrs.atime, attrs.mtime, attrs.ctime].map(toMicros) : null;
     return {
-      dev: this.devices.get(grant.id), ino: root ? node.id : this.idOf(node, attrs),
+      dev: this.devices.get(grant.id), ino: own ? node.id : this.idOf(node, attrs),
       mode: this.localMode(node, attrs.mode), nlink: attrs.nlink ?? 1, uid: 0, gid: 0,
       rdev: 0, size: attrs.size, atime: new Date(msOf(attrs.atime)),
       mtime: new Date(msOf(attrs.mtime)), ctime: new Date(msOf(attrs.ctime)),
@@ -293,6 +304,7 @@ class GrantFS {
     const access = flags & O_ACCMODE;
     return {
       ...this.target(node), read: access !== O_WRONLY, write: access !== 0,
+      append: !!(flags & O_APPEND),
       inline: access === 0 && !this.hasWriter(node.id), ...extra,
     };
   }
@@ -346,6 +358,7 @@ function nodeOps(gfs) {
       const reply = gfs.call("open", {
         ...gfs.target(parent, name), ...gfs.openArgs(parent, flags, { inline: false }),
         p: gfs.relPath(parent, name), create: true, excl: !!(flags & O_EXCL),
+        trunc: !!(flags & O_TRUNC), // another process may have made it meanwhile
         mode: (opening ? opening.mode : mode) & 0o777,
       });
       const node = gfs.childFromAttrs(parent, name, reply.ok.attrs);

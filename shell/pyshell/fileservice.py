@@ -64,6 +64,7 @@ def _reachable(st: os.stat_result) -> None:
 class Handle:
     fd: int
     writable: bool
+    grant: Grant
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
@@ -172,15 +173,7 @@ class FileService:
             st = os.stat(w.name, dir_fd=w.fd, follow_symlinks=False)
             _reachable(st)
             if mode is not None or size is not None:
-                fd = open_nofollow(w.name, os.O_PATH, w.fd)
-                try:
-                    _check_same(fd, st)
-                    if mode is not None:
-                        os.chmod(f"/proc/self/fd/{fd}", mode & PERMISSION_BITS)
-                    if size is not None:
-                        _truncate_path(fd, size)
-                finally:
-                    os.close(fd)
+                _change_in_place(w, st, mode, size)
             if atime is not None or mtime is not None:
                 os.utime(w.name, ns=_times(st, atime, mtime), dir_fd=w.fd, follow_symlinks=False)
             return attrs(os.stat(w.name, dir_fd=w.fd, follow_symlinks=False))
@@ -204,7 +197,7 @@ class FileService:
     # ---- open files ---------------------------------------------------------------------
     def open(self, grant_id: str, path: str, *, read: bool = True, write: bool = False,
              create: bool = False, excl: bool = False, trunc: bool = False, mode: int = 0o666,
-             inline: bool = False) -> dict[str, Any]:
+             inline: bool = False, append: bool = False) -> dict[str, Any]:
         """Open a regular file as ``open(2)`` would: ``{handle, attrs}``.
 
         A new file is created on the host here, with ``mode`` under the host's umask. With
@@ -216,6 +209,7 @@ class FileService:
             raise OSError(errno.EMFILE, "too many open files")
         flags = _access(read, write) | os.O_NONBLOCK  # a FIFO must never block the server
         flags |= (os.O_CREAT if create else 0) | (os.O_EXCL if excl else 0)
+        flags |= os.O_APPEND if append and write else 0  # appends land at the host's end
         with Walk(grant, _named(split(path))) as w:
             try:
                 _reachable(os.stat(w.name, dir_fd=w.fd, follow_symlinks=False))
@@ -239,7 +233,7 @@ class FileService:
         except BaseException:
             os.close(fd)
             raise
-        return {"handle": self._register(Handle(fd, write)), "attrs": attrs(st)}
+        return {"handle": self._register(Handle(fd, write, grant)), "attrs": attrs(st)}
 
     def read(self, handle: int, offset: int, length: int) -> bytes:
         h = self._handle(handle)
@@ -274,6 +268,7 @@ class FileService:
                  mtime: Time = None) -> dict[str, Any]:
         """fchmod / futimens on an open file: works after it was renamed or unlinked."""
         h = self._handle(handle)
+        self._writable(h.grant.id)  # a read-only grant's files keep their mode and times
         with h.lock:
             if mode is not None:
                 os.fchmod(h.fd, mode & PERMISSION_BITS)
@@ -343,6 +338,34 @@ def _check_same(fd: int, st: os.stat_result) -> None:
     now = os.fstat(fd)
     if (now.st_dev, now.st_ino) != (st.st_dev, st.st_ino):
         raise AccessDenied("the file changed while it was being opened")
+
+
+def _change_in_place(w: Walk, st: os.stat_result, mode: int | None, size: int | None) -> None:
+    """chmod / truncate through a descriptor of what was checked, never by name (a name can
+    be swapped for a symlink in between). Linux: an O_PATH descriptor, which needs no read
+    or write permission; elsewhere an ordinary non-blocking one."""
+    o_path = getattr(os, "O_PATH", None)
+    if o_path is None or not os.path.isdir("/proc/self/fd"):
+        access = os.O_WRONLY if size is not None else os.O_RDONLY
+        fd = open_nofollow(w.name, access | os.O_NONBLOCK, w.fd)
+        try:
+            _check_same(fd, st)
+            if mode is not None:
+                os.fchmod(fd, mode & PERMISSION_BITS)
+            if size is not None:
+                os.ftruncate(fd, size)
+        finally:
+            os.close(fd)
+        return
+    fd = open_nofollow(w.name, o_path, w.fd)
+    try:
+        _check_same(fd, st)
+        if mode is not None:
+            os.chmod(f"/proc/self/fd/{fd}", mode & PERMISSION_BITS)
+        if size is not None:
+            _truncate_path(fd, size)
+    finally:
+        os.close(fd)
 
 
 def _truncate_path(path_fd: int, size: int) -> None:

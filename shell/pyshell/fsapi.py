@@ -39,7 +39,7 @@ def _open(fs: FileService, a: dict[str, Any], body: bytes) -> Result:
     opened = fs.open(a["g"], a["p"], read=bool(a.get("read", True)), write=bool(a.get("write")),
                      create=bool(a.get("create")), excl=bool(a.get("excl")),
                      trunc=bool(a.get("trunc")), mode=int(a.get("mode", 0o666)),
-                     inline=bool(a.get("inline")))
+                     inline=bool(a.get("inline")), append=bool(a.get("append")))
     data = opened.pop("data", b"")
     return opened, data
 
