@@ -10,6 +10,7 @@ import json
 import os
 import sqlite3
 import stat
+from pathlib import Path
 
 import pytest
 
@@ -235,3 +236,59 @@ def test_committed_rows_are_on_the_host_while_the_app_runs_and_after_close(probe
     with sqlite3.connect(data / "app.db") as db:
         assert db.execute("pragma integrity_check").fetchone()[0] == "ok"
         assert db.execute("select v from t where v = 'last'").fetchone() == ("last",)
+
+
+RENAMED = r'''
+import asyncio, json, os
+from pyshell import dom
+
+async def main():
+    with open("/data/proj/data.json") as f:  # the app has seen proj and its file
+        seen = f.read()
+    open("/data/ready", "w").close()
+    while not os.path.exists("/data/go"):
+        await asyncio.sleep(0.05)
+    with open("/data/proj-old/data.json") as f:  # renamed on the host meanwhile
+        old = f.read()
+    with open("/data/proj-old/data.json", "w") as f:
+        f.write("edited old")
+    dom.select("#out").text = json.dumps({"seen": seen, "old": old,
+                                          "listing": sorted(os.listdir("/data/proj"))})
+'''
+
+
+def test_folder_renamed_on_the_host_keeps_its_own_files(tmp_path: Path, pyshell_browser) -> None:
+    """A folder renamed outside the app, and a new one made under its old name: the app's
+    paths reach what the host has there now, never the other folder's files."""
+    import time
+
+    from playwright.sync_api import expect
+
+    from pyshell.testing import start_server, wait_until_started
+
+    data = tmp_path / "data"
+    (data / "proj").mkdir(parents=True)
+    (data / "proj" / "data.json").write_text("original")
+    app = write_app(tmp_path / "app", RENAMED, grant_toml(data, "/data", "rw"))
+    server = start_server(app, {"appdata": tmp_path / "appdata"})
+    context = pyshell_browser.new_context()
+    try:
+        page = context.new_page()
+        page.goto(server.launch_url())
+        deadline = time.monotonic() + 120
+        while not (data / "ready").exists():
+            assert time.monotonic() < deadline, "the app never got ready"
+            time.sleep(0.1)
+        (data / "proj").rename(data / "proj-old")
+        (data / "proj").mkdir()
+        (data / "proj" / "new.txt").write_text("new")
+        (data / "go").write_text("")
+        wait_until_started(page, timeout_ms=120_000)
+        expect(page.locator("#out")).not_to_be_empty(timeout=120_000)
+        found = json.loads(page.locator("#out").inner_text())
+    finally:
+        context.close()
+        server.stop()
+    assert found == {"seen": "original", "old": "original", "listing": ["new.txt"]}
+    assert (data / "proj-old" / "data.json").read_text() == "edited old"
+    assert sorted(p.name for p in (data / "proj").iterdir()) == ["new.txt"]
