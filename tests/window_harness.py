@@ -18,13 +18,18 @@ from pyshell import launcher
 STATE = "document.documentElement.dataset.pyshell || ''"
 
 
+def wait_until_ready(window, seconds: float = 120) -> str:
+    """The page's boot state once it is ready or failed (or when ``seconds`` ran out)."""
+    deadline = time.monotonic() + seconds
+    while window.run_js(STATE) not in ("ready", "error") and time.monotonic() < deadline:
+        time.sleep(0.1)
+    return window.run_js(STATE)
+
+
 def drive(window, screenshot: str) -> None:
     findings: dict[str, object] = {}
     try:
-        deadline = time.monotonic() + 120
-        while window.run_js(STATE) not in ("ready", "error") and time.monotonic() < deadline:
-            time.sleep(0.1)
-        findings["state"] = window.run_js(STATE)
+        findings["state"] = wait_until_ready(window)
         findings["tasks_before"] = window.run_js("document.querySelectorAll('#list .task').length")
         findings["shared_array_buffer"] = window.run_js("typeof SharedArrayBuffer")
         findings["isolated"] = window.run_js("self.crossOriginIsolated")

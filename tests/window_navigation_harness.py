@@ -12,18 +12,15 @@ import json
 import sys
 import time
 
-from pyshell import launcher
+from window_harness import wait_until_ready
 
-STATE = "document.documentElement.dataset.pyshell || ''"
+from pyshell import launcher
 
 
 def drive(window) -> None:
     findings: dict[str, object] = {}
     try:
-        deadline = time.monotonic() + 120
-        while window.run_js(STATE) not in ("ready", "error") and time.monotonic() < deadline:
-            time.sleep(0.1)
-        findings["state"] = window.run_js(STATE)
+        findings["state"] = wait_until_ready(window)
         time.sleep(4)  # the refresh fires after 1 s; leave it time to land, if it could
         findings["url"] = window.get_current_url()
         findings["out"] = window.run_js("document.querySelector('#out')?.textContent ?? null")
