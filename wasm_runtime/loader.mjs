@@ -11,6 +11,7 @@ const config = JSON.parse(document.querySelector('meta[name="pyshell-config"]')?
 const handles = new Map();   // handle number -> element created by Python
 const listeners = new Map(); // handler id -> {type, selector, keys, prevent}
 const attachedTypes = new Set();
+let handling = 0;             // events sent to Python and not yet handled
 
 root.dataset.pyshell = "booting";
 performance.mark("pyshell:loader");
@@ -136,6 +137,7 @@ function onDomEvent(e) {
     }
     if (l.prevent) e.preventDefault();
     worker.postMessage({ type: msg.EVENT, handler: id, event: describe(e, matched) });
+    root.dataset.pyshellBusy = String(++handling);
   }
 }
 
@@ -186,6 +188,11 @@ worker.onmessage = ({ data }) => {
       root.dataset.pyshellBoot = data.boot; // "cold" or "snapshot", for tests and benchmarks
       markPhases(data.phases);
       if (config.dev) devReport({ kind: "boot", ok: data.ok, ms: performance.now() });
+      break;
+    case msg.HANDLED:
+      // Python is idle once every event sent has been handled: a quit can wait for that.
+      if (--handling) root.dataset.pyshellBusy = String(handling);
+      else delete root.dataset.pyshellBusy;
       break;
     case msg.SNAPSHOT: root.dataset.pyshellSnapshot = data.saved ? "saved" : "failed"; break;
     case msg.ERROR:

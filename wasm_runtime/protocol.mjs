@@ -16,6 +16,7 @@ export const ERROR = "error";   // {type, text}          an app traceback to sho
 export const FATAL = "fatal";   // {type, text}          pyshell could not start the app
 export const RELOADED = "reloaded"; // {type, ok, ms}     dev mode: a reload was applied
 export const SNAPSHOT = "snapshot"; // {type, saved}      first launch: the start-up snapshot was stored
+export const HANDLED = "handled";   // {type}             one EVENT's handler has finished (writes flushed)
 
 /** host -> page over the dev WebSocket (dev mode only) */
 export const DEV_CONNECTED = "connected";

@@ -410,7 +410,11 @@ self.onmessage = async ({ data }) => {
       break;
     }
     case msg.EVENT:
-      if (bootstrap) await onEvent(data.handler, data.event);
+      try {
+        if (bootstrap) await onEvent(data.handler, data.event);
+      } finally {
+        postMessage({ type: msg.HANDLED });
+      }
       break;
     case msg.REPLY: {
       const waiter = pending.get(data.id);

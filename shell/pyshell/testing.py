@@ -156,6 +156,9 @@ def pyshell_restart(pyshell_browser: Any, pyshell_server: AppServer, pyshell_app
     started: list[tuple[AppServer, Any]] = []
 
     def restart() -> Any:
+        for context in pyshell_browser.contexts:  # quit as the window does: handlers finish
+            for page in context.pages:
+                wait_until_idle(page)
         pyshell_server.stop()
         for server, context in started:
             context.close()
@@ -182,6 +185,11 @@ def open_app(context: Any, server: AppServer, boot: str) -> Any:
         notes = "\n".join(text for _, text in server.logs)  # type: ignore[attr-defined]
         pytest.fail(f"the app booted {booted}, not {boot}:\n{notes}", pytrace=False)
     return page
+
+
+def wait_until_idle(page: Any, timeout_ms: int = BOOT_TIMEOUT_MS) -> None:
+    """Wait until every event the page sent to Python has been handled."""
+    page.locator("html:not([data-pyshell-busy])").wait_for(state="attached", timeout=timeout_ms)
 
 
 def wait_until_started(page: Any, timeout_ms: int = BOOT_TIMEOUT_MS) -> None:
