@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -81,6 +83,31 @@ def run_app_page(browser, app: Path, appdata: Path, dialogs=None,
         wait_until_started(page, timeout_ms=timeout_ms)
         expect(page.locator("#out")).not_to_be_empty(timeout=timeout_ms)
         return page.locator("#out").inner_text()
+    finally:
+        context.close()
+        server.stop()
+
+
+@contextlib.contextmanager
+def app_with_buttons(browser, app: Path, appdata: Path, buttons: list[str],
+                     fast_path: bool = True) -> Iterator[Any]:
+    """The app's page, with a button per id before #out, once main() has said "ready"."""
+    from playwright.sync_api import expect
+
+    from pyshell.testing import start_server, wait_until_started
+
+    index = app / "ui" / "index.html"
+    index.write_text(index.read_text().replace(
+        "<pre id=out>", "".join(f"<button id={b}>{b}</button>" for b in buttons) + "<pre id=out>"))
+    server = start_server(app, {"appdata": appdata})
+    server.fs_fast_path = fast_path
+    context = browser.new_context()
+    try:
+        page = context.new_page()
+        page.goto(server.launch_url())
+        wait_until_started(page)
+        expect(page.locator("#out")).to_have_text("ready")
+        yield page
     finally:
         context.close()
         server.stop()

@@ -56,7 +56,7 @@ def world(tmp_path: Path) -> tuple[FileService, Path, Path]:
 def test_plain_operations_work(world) -> None:
     fs, _, _ = world
     assert fs.stat("g0", "inner/a")["size"] == 6
-    assert [name for name, _ in fs.listdir("g0", "inner")] == ["a"]
+    assert [name for name, _ in fs.listdir("g0", "inner")["entries"]] == ["a"]
     opened = fs.open("g0", "inner/a", inline=True)
     assert opened["data"] == b"inside"
 
@@ -77,7 +77,7 @@ def test_escapes_are_refused(world, path: str) -> None:
 
 def test_symlinks_are_hidden_from_listings(world) -> None:
     fs, _, _ = world
-    assert sorted(name for name, _ in fs.listdir("g0", "")) == ["inner"]
+    assert sorted(name for name, _ in fs.listdir("g0", "")["entries"]) == ["inner"]
 
 
 def test_read_only_grant_refuses_every_change(world) -> None:
@@ -152,7 +152,7 @@ def test_special_files_are_refused_without_blocking(world, tmp_path: Path) -> No
                     lambda: fs.setattr("g0", "inner/pipe", mode=0o600)):
         with pytest.raises(AccessDenied):
             attempt()
-    assert [name for name, _ in fs.listdir("g0", "inner")] == ["a"]
+    assert [name for name, _ in fs.listdir("g0", "inner")["entries"]] == ["a"]
 
 
 def test_single_file_grant_reaches_only_its_file(tmp_path: Path) -> None:
@@ -163,7 +163,7 @@ def test_single_file_grant_reaches_only_its_file(tmp_path: Path) -> None:
     before = folder.stat()
     fs = FileService([Grant("p1", "/picked", folder, True, only="doc.txt")])
     assert fs.stat("p1", "")["ino"] == 0  # the folder around it stays unknown
-    assert [name for name, _ in fs.listdir("p1", "")] == ["doc.txt"]
+    assert [name for name, _ in fs.listdir("p1", "")["entries"]] == ["doc.txt"]
     for attempt in (lambda: fs.setattr("p1", "", mode=0o777),
                     lambda: fs.setattr("p1", "", mtime=[0, 0]),
                     lambda: fs.stat("p1", "other.txt"),

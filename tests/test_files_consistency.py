@@ -10,8 +10,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from conftest import grant_toml, write_app
-from pyshell.testing import start_server, wait_until_started
+from conftest import app_with_buttons, grant_toml, write_app
 
 pytestmark = pytest.mark.page
 
@@ -52,19 +51,8 @@ def page_and_data(tmp_path: Path, pyshell_browser):
     data = tmp_path / "data"
     data.mkdir()
     app = write_app(tmp_path / "app", LOOK, grant_toml(data, "/data", "rw"))
-    index = app / "ui" / "index.html"
-    index.write_text(index.read_text().replace(
-        "<pre id=out>", "<button id=look>look</button><button id=stream>stream</button><pre id=out>"))
-    server = start_server(app, {"appdata": tmp_path / "appdata"})
-    context = pyshell_browser.new_context()
-    page = context.new_page()
-    page.goto(server.launch_url())
-    wait_until_started(page)
-    expect(page.locator("#out")).to_have_text("ready")
-    yield page, data
-    context.close()
-    server.stop()
-
+    with app_with_buttons(pyshell_browser, app, tmp_path / "appdata", ["look", "stream"]) as page:
+        yield page, data
 
 def look(page) -> dict:
     before = page.locator("#out").inner_text()

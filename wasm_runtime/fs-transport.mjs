@@ -36,6 +36,7 @@ export function xhrTransport(url, token) {
  */
 export async function sharedTransport(socketUrl, token, slow, capacity = 9 << 20) {
   const buffer = new SharedArrayBuffer(8 + capacity);
+  const notes = new SharedArrayBuffer(8 + (1 << 20)); // the change log (fs-io.mjs)
   const state = new Int32Array(buffer, 0, 2);
   const bytes = new Uint8Array(buffer, 8);
   const io = new Worker(new URL("./fs-io.mjs", import.meta.url), { type: "module" });
@@ -43,7 +44,7 @@ export async function sharedTransport(socketUrl, token, slow, capacity = 9 << 20
     io.onmessage = ({ data }) => resolve(data.ready);
     io.onerror = () => resolve(false);
     setTimeout(() => resolve(false), 5000);
-    io.postMessage({ init: { buffer, url: socketUrl, token } });
+    io.postMessage({ init: { buffer, notes, url: socketUrl, token } });
   });
   if (!ready) {
     io.terminate();
@@ -53,7 +54,7 @@ export async function sharedTransport(socketUrl, token, slow, capacity = 9 << 20
   io.onmessage = ({ data }) => { if (data.ready === false) broken = true; };
   const encoder = new TextEncoder();
   const decoder = new TextDecoder();
-  return (op, args, body) => {
+  const transport = (op, args, body) => {
     const head = encoder.encode(JSON.stringify({ op, ...args }));
     const size = 4 + head.length + (body ? body.length : 0);
     // Bulk data goes by XHR: there the per-request cost is amortised and no copy is shared.
@@ -83,4 +84,7 @@ export async function sharedTransport(socketUrl, token, slow, capacity = 9 << 20
     reply.data = bytes.slice(4 + metaLength, length).buffer;
     return reply;
   };
+  // What the file cache needs: the host's change log, and whether it is still arriving.
+  transport.changes = { notes, live: () => !broken };
+  return transport;
 }

@@ -8,9 +8,13 @@
 // the window closes; fsync/fdatasync call the host's; every descriptor of the app sees
 // the others' writes at once; unlinked or renamed files stay usable through open
 // descriptors; times keep their microseconds; st_ino is the same number everywhere.
-// Listings and stat() always ask the host, so changes made outside the app show up at
-// the next open, stat or listing. Known names are remembered only to resolve paths
-// (Emscripten's name cache); a stale one is dropped as soon as the host says it is gone.
+// Attributes, listings and small read-only files of folders the host watches are kept
+// in memory (fs-cache.mjs) and forgotten when the host reports a change there, or when
+// the app makes one; elsewhere every stat, listing and open asks the host. Known names
+// resolve paths (Emscripten's name cache); one the host reports as changed is checked
+// again at its next use, and a stale one is dropped as soon as the host says it is gone.
+
+import { ChangeLog, FileCache } from "./fs-cache.mjs";
 
 const S_IFMT = 0o170000;
 const S_IFDIR = 0o040000;
@@ -116,14 +120,122 @@ class GrantFS {
     this.transport = transport;
     sys.module = pyodide._module;
     this.opening = null; // {flags, mode} while FS.open runs: it hides both from filesystems
+    this.making = false; // FS.mkdir is running
     this.created = null; // the node a running FS.open created
     this.ids = new Map(); // "grant:dev:ino" -> the inode number the app sees
     this.versions = new Map(); // inode number -> count of changes made through the app
     this.files = new Map(); // inode number -> Set of OpenFile
     this.devices = new Map(); // grant id -> st_dev the app sees (one per grant, as mounts)
+    this.roots = new Map(); // grant id -> its root node
+    const changes = transport.changes;
+    this.cache = new FileCache(changes ? new ChangeLog(changes.notes) : null,
+                               changes ? changes.live : () => false,
+                               (grant, path) => this.suspect(grant, path));
     this.node_ops = nodeOps(this);
     this.stream_ops = streamOps(this);
     this.watchOpens();
+    this.watchLookups();
+  }
+
+  /**
+   * A name the host reports as created, removed or moved is checked at its next use; with
+   * no reports (no watcher, or the XHR transport) every known name is checked before the
+   * app creates one, so a file deleted on the host can be made again with O_EXCL.
+   */
+  watchLookups() {
+    const FS = this.FS;
+    const original = FS.lookupNode;
+    const self = this;
+    const mkdir = FS.mkdir;
+    FS.mkdir = function (...args) {
+      self.making = true;
+      try {
+        return mkdir.apply(this, args);
+      } finally {
+        self.making = false;
+      }
+    };
+    FS.lookupNode = function (parent, name) {
+      const node = original.call(this, parent, name);
+      if (!node.suspect && !(self.creating() && node.node_ops === self.node_ops)) return node;
+      node.suspect = false;
+      let attrs;
+      try {
+        attrs = self.hostAttrs(parent, name);
+      } catch (err) {
+        FS.hashRemoveNode(node);
+        throw err;
+      }
+      return self.childFromAttrs(parent, name, attrs);
+    };
+  }
+
+  creating() {
+    return !this.cache.enabled && (this.making || (this.opening?.flags & O_CREAT) !== 0);
+  }
+
+  suspect(grant, path) {
+    let node = this.roots.get(grant);
+    for (const name of path ? path.split("/") : []) {
+      node = node && this.cached(node, name);
+    }
+    if (node && node.parent !== node) node.suspect = true;
+  }
+
+  /** The host's attributes of ``name`` in ``node`` (or of ``node``), from the cache when
+   * the host watches its folder. */
+  hostAttrs(node, name) {
+    const { g, p } = this.target(node, name);
+    const known = this.cache.attrs(g, p);
+    if (known) return known;
+    const attrs = this.call("stat", { g, p }).ok;
+    this.cache.keepAttrs(g, p, attrs, !attrs.w || this.cache.update());
+    return attrs;
+  }
+
+  hostListing(node) {
+    const { g, p } = this.target(node);
+    const known = this.cache.listing(g, p);
+    if (known) return known;
+    const reply = this.call("listdir", { g, p }).ok;
+    this.cache.keepListing(g, p, reply.entries, !reply.w || this.cache.update());
+    return reply.entries;
+  }
+
+  /** Open a small read-only file from the cache, or from the host (keeping it). */
+  openInline(node, args) {
+    const known = this.cache.content(args.g, args.p);
+    if (known) return { ok: { handle: null, attrs: known.attrs }, data: known.data.buffer };
+    const reply = this.call("open", args);
+    if (reply.ok.handle === null) {
+      this.cache.keepContent(args.g, args.p, reply.ok.attrs, reply.data,
+                             !reply.ok.w || this.cache.update());
+    }
+    return reply;
+  }
+
+  /** The app changed the content or attributes of ``node``. */
+  touched(node) {
+    const { g, p } = this.target(node);
+    this.cache.forget(g, p);
+  }
+
+  /** The app created, removed or renamed ``name`` in ``parent``. */
+  renamed(parent, name) {
+    const { g, p } = this.target(parent, name);
+    this.cache.forgetName(g, p);
+  }
+
+  /** Before Python acts on something the user did: every change the host made before it
+   * is in the cache's view (one request, only while anything is cached). */
+  settle() {
+    if (!this.cache.enabled || !this.cache.roots.size) return;
+    try {
+      this.call("settle", {});
+    } catch {
+      this.cache.clear();
+    }
+    this.cache.update();
   }
 
   watchOpens() {
@@ -158,7 +270,9 @@ class GrantFS {
 
   mount(mount) {
     const writable = mount.opts.grant.writable;
-    return this.makeNode(null, mount.mountpoint, S_IFDIR | (writable ? 0o777 : 0o555));
+    const root = this.makeNode(null, mount.mountpoint, S_IFDIR | (writable ? 0o777 : 0o555));
+    this.roots.set(mount.opts.grant.id, root);
+    return root;
   }
 
   call(op, args, body) {
@@ -314,15 +428,15 @@ function nodeOps(gfs) {
   const FS = gfs.FS;
   return {
     getattr(node) {
-      let reply;
+      let attrs;
       try {
-        reply = gfs.call("stat", gfs.target(node));
+        attrs = gfs.hostAttrs(node);
       } catch (err) {
         if (err.errno === gfs.ERRNO.ENOENT && node.parent !== node) FS.hashRemoveNode(node);
         throw err;
       }
-      node.mode = gfs.localMode(node, reply.ok.mode);
-      return gfs.toStat(node, reply.ok);
+      node.mode = gfs.localMode(node, attrs.mode);
+      return gfs.toStat(node, attrs);
     },
     setattr(node, attr) {
       if (attr.size === 0 && attr.mode === undefined && gfs.opening?.flags & O_TRUNC) {
@@ -339,15 +453,16 @@ function nodeOps(gfs) {
       if (Object.keys(args).length === 2) return;
       gfs.changed(node.id);
       const reply = gfs.call("setattr", args);
+      gfs.touched(node);
       node.mode = gfs.localMode(node, reply.ok.mode);
     },
     lookup(parent, name) {
-      const reply = gfs.call("stat", gfs.target(parent, name));
-      return gfs.childFromAttrs(parent, name, reply.ok);
+      return gfs.childFromAttrs(parent, name, gfs.hostAttrs(parent, name));
     },
     mknod(parent, name, mode) {
       if (FS.isDir(mode)) {
         const reply = gfs.call("mkdir", { ...gfs.target(parent, name), mode: mode & 0o777 });
+        gfs.renamed(parent, name);
         return gfs.childFromAttrs(parent, name, reply.ok);
       }
       if (!FS.isFile(mode)) throw new FS.ErrnoError(gfs.ERRNO.EPERM);
@@ -361,6 +476,7 @@ function nodeOps(gfs) {
         trunc: !!(flags & O_TRUNC), // another process may have made it meanwhile
         mode: (opening ? opening.mode : mode) & 0o777,
       });
+      gfs.renamed(parent, name);
       const node = gfs.childFromAttrs(parent, name, reply.ok.attrs);
       if (opening) {
         node.justOpened = reply;
@@ -375,20 +491,23 @@ function nodeOps(gfs) {
       const from = gfs.target(oldNode);
       const to = gfs.target(newDir, newName);
       gfs.call("rename", { ...from, g2: to.g, p2: to.p });
+      gfs.renamed(oldNode.parent, oldNode.name);
+      gfs.renamed(newDir, newName);
       const replaced = gfs.cached(newDir, newName);
       if (replaced && replaced !== oldNode) FS.hashRemoveNode(replaced);
       oldNode.name = newName;
     },
     unlink(parent, name) {
       gfs.call("unlink", gfs.target(parent, name));
+      gfs.renamed(parent, name);
     },
     rmdir(parent, name) {
       gfs.call("rmdir", gfs.target(parent, name));
+      gfs.renamed(parent, name);
     },
     readdir(node) {
-      const reply = gfs.call("listdir", gfs.target(node));
       const names = [];
-      for (const [name, attrs] of reply.ok) {
+      for (const [name, attrs] of gfs.hostListing(node)) {
         gfs.childFromAttrs(node, name, attrs); // scandir's is_dir() needs no further request
         names.push(name);
       }
@@ -485,17 +604,20 @@ class OpenFile {
       this.remember(this.gfs.call("write", { h: this.handle, offset: position + done }, body).ok);
       done += size;
     }
+    this.gfs.touched(this.node);
     return length;
   }
 
   truncate(size) {
     this.gfs.changed(this.id, this);
     this.remember(this.gfs.call("ftruncate", { h: this.handle, size }).ok);
+    this.gfs.touched(this.node);
   }
 
   setattr(args) {
     this.gfs.changed(this.id, this);
     this.remember(this.gfs.call("fsetattr", { h: this.handle, ...args }).ok);
+    this.gfs.touched(this.node);
     return this.attrs;
   }
 
@@ -522,8 +644,13 @@ function streamOps(gfs) {
       const trunc = !!(flags & O_TRUNC);
       if (trunc) gfs.changed(node.id);
       const create = !!(flags & O_CREAT); // the host file may be gone since it was seen
-      reply = gfs.call("open", gfs.openArgs(node, flags, { trunc, create,
-                                                          mode: gfs.opening?.mode ?? 0o666 }));
+      const args = gfs.openArgs(node, flags, { trunc, create, mode: gfs.opening?.mode ?? 0o666 });
+      if (trunc || create) {
+        reply = gfs.call("open", args);
+        gfs.renamed(node.parent, node.name);
+      } else {
+        reply = args.inline ? gfs.openInline(node, args) : gfs.call("open", args);
+      }
     }
     stream.file = new OpenFile(gfs, node, reply, flags);
   };

@@ -376,6 +376,7 @@ async function uploadSnapshot(snapshot) {
 }
 
 async function onEvent(handler, event) {
+  grantFS?.settle(); // what the user changed on the host before this event is seen
   const raw = pyodide.toPy(event);
   try {
     await bootstrap.dispatch(handler, raw);

@@ -22,10 +22,12 @@ import os
 import stat as stat_mod
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
+from . import changes
 from .capabilities import AccessDenied, Grant, Walk, open_nofollow, split
 
 SMALL_FILE = 64 * 1024  # read-only and smaller than this: content comes with the open
@@ -79,6 +81,8 @@ class FileService:
         self.max_handles = max_handles
         # Host file operations run here, never on the server's event loop.
         self.executor = ThreadPoolExecutor(max_workers=4, thread_name_prefix="pyshell-fs")
+        # Folders the app reached are watched, so the worker may cache what it read of them.
+        self.changes = changes.start(self._grants.get)
 
     # ---- grants -------------------------------------------------------------------------
     def grants(self) -> list[Grant]:
@@ -106,36 +110,59 @@ class FileService:
         grant = self._grant(grant_id)
         parts = split(path)
         if grant.only is not None and not parts:
-            return _folder_of_one_file()  # the folder around a picked file stays unknown
+            return {**_folder_of_one_file(), "w": True}  # never changes: always cacheable
         with Walk(grant, parts) as w:
+            watched = self._watch(grant, parts, w.fd)
             st = os.stat(w.name or ".", dir_fd=w.fd, follow_symlinks=False)
         if stat_mod.S_ISLNK(st.st_mode):
             raise AccessDenied("symlinks are not followed")
-        return attrs(st)
+        return {**attrs(st), "w": watched(st)}
 
-    def listdir(self, grant_id: str, path: str) -> list[list[Any]]:
-        """[name, attrs] of every file and folder, so listing a folder costs one request.
+    def _watch(self, grant: Grant, parts: list[str],
+               dir_fd: int) -> Callable[[os.stat_result], bool]:
+        """Watch ``parts`` (a name in the folder ``dir_fd``, or that folder when empty)
+        before reading it; the answer's stat then says whether it may be cached."""
+        feed = self.changes
+        if feed is None or not feed.watch(grant, parts[:-1], dir_fd):
+            return lambda st: False
+        if not parts or feed.watch_file(grant, parts, dir_fd):
+            return lambda st: True
+        return lambda st: stat_mod.S_ISDIR(st.st_mode)  # folders need only their folder's
+
+    def settle(self) -> None:
+        """Every change made on the host so far has gone out to the app (see changes.py)."""
+        if self.changes is not None:
+            self.changes.settle()
+
+    def listdir(self, grant_id: str, path: str) -> dict[str, Any]:
+        """``entries``: [name, attrs] of every file and folder, so listing a folder costs one
+        request; ``w``: the folder is watched (the answer may be cached).
 
         Symlinks and special files are left out: they are not reachable through a grant.
         """
         grant = self._grant(grant_id)
-        with Walk(grant, split(path)) as w:
+        parts = split(path)
+        with Walk(grant, parts) as w:
             fd = open_nofollow(w.name or ".", os.O_RDONLY | os.O_DIRECTORY, w.fd)
         entries = []
         try:
+            watched = self.changes is not None and self.changes.watch(grant, parts, fd)
             with os.scandir(fd) as it:
                 for entry in it:
                     if grant.only is not None and entry.name != grant.only:
                         continue
+                    # Each file's own watch, before its stat (see changes.py).
+                    mine = watched and (entry.is_dir(follow_symlinks=False)
+                                        or self.changes.watch_file(grant, [*parts, entry.name], fd))
                     try:
                         st = entry.stat(follow_symlinks=False)
                     except FileNotFoundError:
                         continue
                     if stat_mod.S_ISREG(st.st_mode) or stat_mod.S_ISDIR(st.st_mode):
-                        entries.append([entry.name, attrs(st)])
+                        entries.append([entry.name, {**attrs(st), "w": mine}])
         finally:
             os.close(fd)
-        return entries
+        return {"entries": entries, "w": watched}
 
     def mkdir(self, grant_id: str, path: str, mode: int = 0o777) -> dict[str, Any]:
         grant = self._writable(grant_id)
@@ -210,7 +237,9 @@ class FileService:
         flags = _access(read, write) | os.O_NONBLOCK  # a FIFO must never block the server
         flags |= (os.O_CREAT if create else 0) | (os.O_EXCL if excl else 0)
         flags |= os.O_APPEND if append and write else 0  # appends land at the host's end
-        with Walk(grant, _named(split(path))) as w:
+        parts = _named(split(path))
+        with Walk(grant, parts) as w:
+            watched = self._watch(grant, parts, w.fd) if inline else (lambda st: False)
             try:
                 _reachable(os.stat(w.name, dir_fd=w.fd, follow_symlinks=False))
             except FileNotFoundError:
@@ -229,7 +258,7 @@ class FileService:
             if inline and not write and st.st_size < SMALL_FILE:
                 data = os.read(fd, SMALL_FILE)
                 os.close(fd)
-                return {"handle": None, "attrs": attrs(st), "data": data}
+                return {"handle": None, "attrs": attrs(st), "data": data, "w": watched(st)}
         except BaseException:
             os.close(fd)
             raise
@@ -287,6 +316,8 @@ class FileService:
     def close_all(self) -> None:
         """At shutdown. Every write already reached the host file: nothing is lost here."""
         self.executor.shutdown(wait=True, cancel_futures=True)
+        if self.changes is not None:
+            self.changes.close()
         for handle in list(self._handles):
             try:
                 self.close(handle)

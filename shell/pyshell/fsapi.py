@@ -72,6 +72,7 @@ OPERATIONS: dict[str, Operation] = {
                                                    a.get("mtime"))),
     "fsync": lambda fs, a, b: _meta(fs.fsync(int(a["h"]), bool(a.get("data")))),
     "close": lambda fs, a, b: _meta(fs.close(int(a["h"]))),
+    "settle": lambda fs, a, b: _meta(fs.settle()),
 }
 
 
@@ -117,12 +118,16 @@ async def serve_socket(ws: WebSocket, fs: FileService, token: str) -> None:
     ``[u32 JSON length][JSON {"op", ...args}][body]`` both ways (little-endian).
 
     The first message must be the launch token (a browser cannot set headers on a
-    WebSocket, and the token must never be in a URL).
+    WebSocket, and the token must never be in a URL). Changes to watched folders come
+    between answers as ``[u32 0xFFFFFFFF][JSON records]`` (changes.py); any the feed had
+    sent before an answer was ready go out before it.
     """
     await ws.accept()
     if not security.token_valid(await ws.receive_text(), token):
         await ws.close(code=4401)
         return
+    pusher = _ChangePusher(ws)
+    unsubscribe = fs.changes.subscribe(pusher.heard) if fs.changes else (lambda: None)
     try:
         while True:
             frame = await ws.receive_bytes()
@@ -134,6 +139,50 @@ async def serve_socket(ws: WebSocket, fs: FileService, token: str) -> None:
             except (ValueError, KeyError, TypeError, AttributeError):
                 result, data = {"error": "EINVAL"}, b""
             meta = json.dumps(result).encode()
-            await ws.send_bytes(len(meta).to_bytes(4, "little") + meta + data)
+            await pusher.send(len(meta).to_bytes(4, "little") + meta + data)
     except WebSocketDisconnect:
         return
+    finally:
+        unsubscribe()
+        pusher.stop()
+
+
+CHANGES = (0xFFFFFFFF).to_bytes(4, "little")
+
+
+class _ChangePusher:
+    """Change records for one socket, in order with its answers."""
+
+    def __init__(self, ws: WebSocket) -> None:
+        self._ws = ws
+        self._loop = asyncio.get_running_loop()
+        self._pending: list[Any] = []
+        self._lock = asyncio.Lock()
+        self._task: asyncio.Task[None] | None = None
+
+    def heard(self, records: list[Any]) -> None:
+        """From the feed's thread: queued on the loop in the order the feed heard them."""
+        self._loop.call_soon_threadsafe(self._queue, records)
+
+    def _queue(self, records: list[Any]) -> None:
+        self._pending += records
+        if self._task is None or self._task.done():
+            self._task = self._loop.create_task(self._push())
+
+    async def _push(self) -> None:
+        async with self._lock:
+            await self._flush()
+
+    async def _flush(self) -> None:
+        if self._pending:
+            records, self._pending = self._pending, []
+            await self._ws.send_bytes(CHANGES + json.dumps(records).encode())
+
+    async def send(self, frame: bytes) -> None:
+        async with self._lock:
+            await self._flush()
+            await self._ws.send_bytes(frame)
+
+    def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()

@@ -177,6 +177,9 @@ class AppServer:
         config = uvicorn.Config(self.asgi(), log_level="warning", access_log=False,
                                 lifespan="off", timeout_keep_alive=60, ws="websockets-sansio",
                                 ws_max_size=32 * 1024 * 1024,
+                                # Loopback only: compressing file data (engines offer
+                                # permessage-deflate) cost more than everything else on it.
+                                ws_per_message_deflate=False,
                                 http=connections.protocol_for(limits),
                                 backlog=connections.accept_backlog(limits.max_connections))
         self._server = _Server(config, limits.log)
