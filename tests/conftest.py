@@ -90,8 +90,9 @@ def run_app_page(browser, app: Path, appdata: Path, dialogs=None,
 
 @contextlib.contextmanager
 def app_with_buttons(browser, app: Path, appdata: Path, buttons: list[str],
-                     fast_path: bool = True) -> Iterator[Any]:
-    """The app's page, with a button per id before #out, once main() has said "ready"."""
+                     fast_path: bool = True) -> Iterator[tuple[Any, Any]]:
+    """The app's page and server, with a button per id before #out, once main() has said
+    "ready"."""
     from playwright.sync_api import expect
 
     from pyshell.testing import start_server, wait_until_started
@@ -107,7 +108,7 @@ def app_with_buttons(browser, app: Path, appdata: Path, buttons: list[str],
         page.goto(server.launch_url())
         wait_until_started(page)
         expect(page.locator("#out")).to_have_text("ready")
-        yield page
+        yield page, server
     finally:
         context.close()
         server.stop()

@@ -115,7 +115,7 @@ def app_page(request, tmp_path: Path, pyshell_browser):
     (data / "gone-dir").mkdir()
     app = write_app(tmp_path / "app", APP, grant_toml(data, "/data", "rw"))
     with app_with_buttons(pyshell_browser, app, tmp_path / "appdata", ["look", "excl", "mine"],
-                          fast_path=request.param == "shared-memory") as page:
+                          fast_path=request.param == "shared-memory") as (page, _):
         yield page, data
 
 def click(page, button: str) -> str:

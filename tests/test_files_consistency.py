@@ -51,7 +51,8 @@ def page_and_data(tmp_path: Path, pyshell_browser):
     data = tmp_path / "data"
     data.mkdir()
     app = write_app(tmp_path / "app", LOOK, grant_toml(data, "/data", "rw"))
-    with app_with_buttons(pyshell_browser, app, tmp_path / "appdata", ["look", "stream"]) as page:
+    buttons = ["look", "stream"]
+    with app_with_buttons(pyshell_browser, app, tmp_path / "appdata", buttons) as (page, _):
         yield page, data
 
 def look(page) -> dict:

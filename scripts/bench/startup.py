@@ -233,12 +233,14 @@ def nicegui_runs(engine: str, runs: int, display: str) -> list[float]:
         if subprocess.run([str(py), "-m", "pip", "install", "-q", "nicegui"],
                           capture_output=True).returncode != 0:
             return []
+    from pyshell.engines import get as engine_named
     from pyshell.window import prepare_environment
 
     times = []
     env = dict(os.environ, DISPLAY=display)
     env.pop("PYSHELL_CACHE_DIR", None)
-    prepare_environment(engine, env)  # the same engine settings our windows get (root: no sandbox)
+    # the same engine settings our windows get (root: no sandbox)
+    prepare_environment(engine_named(engine), env)
     for _ in range(runs):
         t0 = time.time()
         proc = subprocess.run([str(py), str(HERE / "nicegui_probe.py"), engine], env=env,

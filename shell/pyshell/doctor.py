@@ -41,5 +41,5 @@ def check() -> Report:
         runtime_path=str(runtime.runtime_dir()),
         runtime_cached=runtime.cached() is not None,
         npm=shutil.which("npm"),
-        engines=tuple(engines.probe(name) for name in engines.ENGINES),
+        engines=tuple(engine.probe() for engine in engines.ENGINES.values()),
     )

@@ -128,14 +128,16 @@ async def serve_socket(ws: WebSocket, fs: FileService, token: str) -> None:
         return
     pusher = _ChangePusher(ws)
     unsubscribe = fs.changes.subscribe(pusher.heard) if fs.changes else (lambda: None)
+    opened: set[int] = set()  # host handles this page holds: closed when it goes away
     try:
         while True:
             frame = await ws.receive_bytes()
             size = int.from_bytes(frame[:4], "little")
             try:
                 args = json.loads(frame[4:4 + size])
-                result, data = await perform_off_loop(fs, args.pop("op"), args,
-                                                      frame[4 + size:])
+                op = args.pop("op")
+                result, data = await perform_off_loop(fs, op, args, frame[4 + size:])
+                _follow_handles(opened, op, args, result)
             except (ValueError, KeyError, TypeError, AttributeError):
                 result, data = {"error": "EINVAL"}, b""
             meta = json.dumps(result).encode()
@@ -145,6 +147,27 @@ async def serve_socket(ws: WebSocket, fs: FileService, token: str) -> None:
     finally:
         unsubscribe()
         pusher.stop()
+        try:
+            await asyncio.get_running_loop().run_in_executor(fs.executor, _close_all, fs, opened)
+        except RuntimeError:  # the server is stopping: close_all() closes every handle
+            pass
+
+
+def _follow_handles(opened: set[int], op: str, args: dict[str, Any],
+                    result: dict[str, Any]) -> None:
+    if op == "open" and "ok" in result and result["ok"]["handle"] is not None:
+        opened.add(result["ok"]["handle"])
+    elif op == "close":
+        opened.discard(int(args["h"]))
+
+
+def _close_all(fs: FileService, handles: set[int]) -> None:
+    """A page reloaded or closed: its worker's open files go with it (a lock it held too)."""
+    for handle in handles:
+        try:
+            fs.close(handle)
+        except OSError:
+            pass
 
 
 CHANGES = (0xFFFFFFFF).to_bytes(4, "little")

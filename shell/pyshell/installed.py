@@ -15,12 +15,9 @@ from . import config, launcher
 from .deps import lock as lockfile
 from .deps import wheels
 from .deps.service import Packages
+from .engines.gtk import Gtk
 from .errors import PyshellError
 from .runtime import PYODIDE_VERSION, Runtime
-
-# What the GTK engine needs from the system, by distribution family.
-SYSTEM_PACKAGES = ("python3-gi gir1.2-webkit2-4.1 (Debian, Ubuntu); python3-gobject "
-                   "webkit2gtk4.1 (Fedora); python-gobject webkit2gtk-4.1 (Arch)")
 
 
 def main(bundle: str | Path, argv: list[str] | None = None) -> int:
@@ -32,7 +29,7 @@ def main(bundle: str | Path, argv: list[str] | None = None) -> int:
     root = Path(bundle)
     try:
         if args.gui == "gtk":
-            check_gtk()
+            Gtk().check_system()
         packages = bundled_packages(root)
         rt = Runtime(PYODIDE_VERSION, root / "runtime")
         return launcher.run(root, gui=args.gui, debug=args.debug, rt=rt, packages=packages)
@@ -41,17 +38,6 @@ def main(bundle: str | Path, argv: list[str] | None = None) -> int:
     except PyshellError as exc:
         print(f"{app_name(root)}: error: {exc}", file=sys.stderr)
         return 1
-
-
-def check_gtk() -> None:
-    """One line naming the system packages to install when GTK/WebKit is missing."""
-    try:
-        import gi
-
-        gi.require_version("Gtk", "3.0")
-        gi.require_version("WebKit2", "4.1")
-    except (ImportError, ValueError):
-        raise PyshellError(f"missing system packages: {SYSTEM_PACKAGES}") from None
 
 
 def bundled_packages(root: Path) -> Packages:

@@ -11,8 +11,9 @@ from . import config, engines, permissions, runtime
 from .deps.service import Packages
 from .dev.reload import Hub, forward, print_report
 from .dialogs import pywebview_dialogs
+from .engines import Engine, Navigation
 from .server import AppServer, LogSink
-from .window import Navigation, OnStarted, SignalStop, open_window
+from .window import OnStarted, SignalStop, open_window
 
 if TYPE_CHECKING:
     from .dev.watcher import Watcher
@@ -52,15 +53,16 @@ def _watcher(app: config.AppConfig, hub: Hub) -> Watcher:
     return Watcher(app.root, forward(app, hub))
 
 
-def _serve(server: AppServer, app: config.AppConfig, engine: str | None, stop: SignalStop,
+def _serve(server: AppServer, app: config.AppConfig, engine: Engine | None, stop: SignalStop,
            browser: bool, debug: bool, on_started: OnStarted | None) -> int:
     with server:
         if browser:
             _open_in_browser(server, app.name)
             stop.wait()
             return 0
-        print(f"pyshell: {app.name} on {engine} at 127.0.0.1:{server.port}", file=sys.stderr)
         assert engine is not None
+        print(f"pyshell: {app.name} on {engine.name} at 127.0.0.1:{server.port}",
+              file=sys.stderr)
         open_window(server.launch_url(), app.window, engine, stop, on_started=on_started,
                     debug=debug, navigation=Navigation(server.url[:-1], server.window_left),
                     on_created=lambda window: server.use_dialogs(pywebview_dialogs(window)))

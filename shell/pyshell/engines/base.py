@@ -1,0 +1,95 @@
+"""What pyshell needs of a webview engine, and the pywebview plumbing they share.
+
+An engine is the toolkit that draws the app's window (QtWebEngine, WebKitGTK, the
+system's WebView2 or WKWebView). Everything pyshell knows about one lives in its own
+module of this package; the window, the launcher and the doctor only talk to `Engine`.
+Menus, tray icons and notifications will be methods here, each engine answering for its
+toolkit.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import subprocess
+import sys
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from ..urls import same_origin
+
+
+@dataclass(frozen=True)
+class Navigation:
+    """Where the window may go: only ``origin`` (the app server). Any other destination
+    is refused in the engine and reported to ``left(url, clicked)``, which may open a
+    clicked link in the user's browser instead."""
+
+    origin: str
+    left: Callable[[str, bool], None]
+
+    def allows(self, url: str) -> bool:
+        return same_origin(url, self.origin)
+
+
+@dataclass(frozen=True)
+class EngineStatus:
+    """What `pyshell doctor` reports of an engine on this machine."""
+
+    name: str
+    usable: bool
+    version: str = ""
+    missing: tuple[str, ...] = ()
+
+
+class Engine:
+    """One webview engine, driven through pywebview (``name`` is pywebview's ``gui``).
+
+    Subclasses say what their toolkit needs; the defaults suit an engine with nothing
+    to set up (the system webviews of Windows and macOS).
+    """
+
+    name: str = ""
+    modules: tuple[str, ...] = ()  # importable when the engine is installed
+    probe_code: str = ""  # Python that imports the engine and prints its version
+    install_hint: str = ""
+
+    def environment(self, env: Mapping[str, str]) -> dict[str, str]:
+        """Process settings the toolkit reads when it loads, given the current ``env``."""
+        return {}
+
+    def installed(self) -> bool:
+        """A cheap check with no imports, used to pick the default engine at launch."""
+        return all(importlib.util.find_spec(m) for m in self.modules)
+
+    def missing(self) -> list[str]:
+        """What the system lacks beyond the Python modules (shared libraries...)."""
+        return []
+
+    def probe(self) -> EngineStatus:
+        """Import the engine in a child process (Qt and GTK must not meet in one process)."""
+        proc = subprocess.run([sys.executable, "-c", self.probe_code], capture_output=True,
+                              text=True, timeout=60)
+        missing: list[str] = []
+        if proc.returncode != 0:
+            reason = (proc.stderr.strip().splitlines() or ["import failed"])[-1]
+            missing.append(f"{self.install_hint} ({reason})")
+        missing += self.missing()
+        return EngineStatus(self.name, not missing, proc.stdout.strip(), tuple(missing))
+
+    def guard_navigation(self, navigation: Navigation) -> None:
+        """Make the engine refuse every navigation ``navigation`` does not allow. Called
+        before the window exists."""
+
+    def create_window(self, title: str, url: str, **options: Any) -> Any:
+        import webview
+
+        return webview.create_window(title, url, **options)
+
+    def start(self, on_started: Callable[[Any], None] | None, window: Any, *,
+              debug: bool) -> None:
+        """Run the toolkit's loop until the last window closes; ``debug``: devtools."""
+        import webview
+
+        webview.start(on_started, (window,) if on_started else None, gui=self.name,
+                      debug=debug, private_mode=True)

@@ -1,0 +1,75 @@
+"""QtWebEngine through PySide6 (Chromium inside): pip-installable, the fastest Pyodide boot."""
+
+from __future__ import annotations
+
+import ctypes
+import os
+from collections.abc import Mapping
+from typing import Any
+
+from .base import Engine, Navigation
+
+# Shared libraries QtWebEngine's xcb platform loads lazily, with their Debian packages.
+LIBRARIES = {
+    "libxcb-cursor.so.0": "libxcb-cursor0",
+    "libxkbcommon-x11.so.0": "libxkbcommon-x11-0",
+    "libnss3.so": "libnss3",
+    "libEGL.so.1": "libegl1",
+    "libGL.so.1": "libgl1",
+    "libxcb-icccm.so.4": "libxcb-icccm4",
+    "libxcb-keysyms.so.1": "libxcb-keysyms1",
+}
+
+
+class Qt(Engine):
+    name = "qt"
+    modules = ("PySide6", "qtpy")
+    probe_code = ("import qtpy, PySide6.QtWebEngineWidgets; import PySide6; "
+                  "print(PySide6.__version__)")
+    install_hint = "pip install 'pyshell[qt]' (PySide6 + qtpy)"
+
+    def environment(self, env: Mapping[str, str]) -> dict[str, str]:
+        wanted = {"QT_API": "pyside6",
+                  # No phoning home (an installed app works offline), no Chromium log spam.
+                  "QTWEBENGINE_CHROMIUM_FLAGS": "--disable-background-networking --log-level=3"}
+        if env.get("DISPLAY") and not env.get("WAYLAND_DISPLAY"):
+            wanted["QT_QPA_PLATFORM"] = "xcb"
+        if hasattr(os, "geteuid") and os.geteuid() == 0:
+            # Chromium's sandbox refuses to run as root; a root session has no sandbox to lose.
+            wanted["QTWEBENGINE_DISABLE_SANDBOX"] = "1"
+        return wanted
+
+    def missing(self) -> list[str]:
+        return [f"Debian package {pkg} ({lib})" for lib, pkg in LIBRARIES.items()
+                if not _loadable(lib)]
+
+    def guard_navigation(self, navigation: Navigation) -> None:
+        """QtWebEngine asks the page before every navigation: refuse any off the app's
+        origin. pywebview's page classes are patched (not subclassed: their constructors
+        name their own class) before the window exists, so its page and its new-window
+        handler use them."""
+        from webview.platforms import qt
+
+        clicked_type = qt.QWebPage.NavigationType.NavigationTypeLinkClicked
+
+        def accept_navigation(page: Any, url: Any, kind: Any, is_main_frame: bool) -> bool:
+            target = url.toString()
+            if not is_main_frame or navigation.allows(target):
+                return True
+            navigation.left(target, kind == clicked_type)
+            return False
+
+        def accept_new_window(handler: Any, url: Any, kind: Any, is_main_frame: bool) -> bool:
+            navigation.left(url.toString(), True)  # a new window is always the user's doing
+            return False
+
+        qt.BrowserView.WebPage.acceptNavigationRequest = accept_navigation
+        qt.BrowserView.NavigationHandler.acceptNavigationRequest = accept_new_window
+
+
+def _loadable(lib: str) -> bool:
+    try:
+        ctypes.CDLL(lib)
+    except OSError:
+        return False
+    return True
