@@ -298,3 +298,25 @@ def test_windows_target_on_linux_points_to_the_workflow(tmp_path: Path) -> None:
     proc = run_cli("build", str(app), "--target", "msi", timeout=300)
     assert_one_line_error(proc, "msi", "Windows", "workflow", progress=True)
     assert not (app / "dist").exists()
+
+
+@pytest.mark.parametrize(("description", "problem"), [
+    ("Journal: notes in Markdown.", "starts with the app's name"),
+    ("journal keeps notes", "starts with the app's name"),
+    ("Keep a journal in Markdown.", None),
+])
+def test_deb_warns_before_lintian_rejects_the_synopsis(tmp_path: Path, description: str,
+                                                       problem: str | None) -> None:
+    from pyshell.build import project as project_mod
+    from pyshell.build.targets.deb import description_problems
+
+    app = scaffold.create("journal", target=tmp_path / "journal")
+    toml = app / "pyproject.toml"
+    text = toml.read_text()
+    current = tomllib.loads(text)["project"]["description"]
+    toml.write_text(text.replace(f'description = "{current}"', f'description = "{description}"'))
+    found = description_problems(project_mod.load(app))
+    if problem is None:
+        assert found == []
+    else:
+        assert len(found) == 1 and problem in found[0] and "lintian" in found[0]

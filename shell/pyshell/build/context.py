@@ -49,3 +49,8 @@ class Context:
     def say(self, text: str) -> None:
         self.out.write(f"pyshell: {text}…\n")
         self.out.flush()
+
+    def warn(self, text: str) -> None:
+        """Something the build survives but a store or a checker will not."""
+        self.out.write(f"pyshell: warning: {text}\n")
+        self.out.flush()

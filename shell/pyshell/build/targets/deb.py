@@ -46,6 +46,8 @@ class Deb:
         if shutil.which("dpkg-deb") is None:
             raise PyshellError("dpkg-deb not found; install dpkg (Debian: apt-get install dpkg)")
         project = ctx.project
+        for problem in description_problems(project):
+            ctx.warn(problem)
         root = ctx.stage / "deb-root"
         lib = root / "usr/lib" / project.package
         shutil.copytree(ctx.host(), lib / "lib")
@@ -62,7 +64,8 @@ class Deb:
         proc = subprocess.run(["dpkg-deb", "--root-owner-group", "-Zxz", "--build", str(root),
                                str(staged)], capture_output=True, text=True, env=env)
         if proc.returncode != 0:
-            raise PyshellError("dpkg-deb failed: " + proc.stderr.strip().splitlines()[-1])
+            last = (proc.stderr.strip().splitlines() or [f"exit code {proc.returncode}"])[-1]
+            raise PyshellError(f"dpkg-deb failed: {last}")
         final = ctx.dist / name
         return [ctx.emit(staged, final, describe(self.name, staged, root, final=final))]
 
@@ -80,6 +83,20 @@ class Deb:
         _write(share / "lintian/overrides" / project.package,
                "".join(f"# {why}\n{project.package}: {tag} [usr/lib/{project.package}/lib/*]\n"
                        for tag, why in LINTIAN_OVERRIDES.items()))
+
+
+def description_problems(project: Project) -> list[str]:
+    """What lintian would reject in the synopsis, said before the package is built."""
+    summary = project.description.split(". ", 1)[0].strip()
+    problems = []
+    if summary.lower().startswith((project.package.lower(), project.title.lower())):
+        problems.append(f"[project] description {summary!r} starts with the app's name; "
+                        "lintian rejects that (description-starts-with-package-name): "
+                        "say what the app does, e.g. \"Keep a journal in Markdown.\"")
+    if not summary:
+        problems.append("[project] description is empty; the package needs a one-line "
+                        "summary of what the app does")
+    return problems
 
 
 def _control(root: Path, project: Project) -> None:
