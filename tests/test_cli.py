@@ -1,5 +1,7 @@
 from pathlib import Path
 
+import pytest
+
 from conftest import assert_one_line_error, run_cli
 
 
@@ -31,3 +33,31 @@ def test_doctor_reports_runtime_and_engines() -> None:
     assert "Pyodide 314.0.7: cached" in proc.stdout
     assert "engine    qt: usable" in proc.stdout
     assert "engine    gtk: usable" in proc.stdout
+
+
+@pytest.mark.parametrize(("old", "new", "needles"), [
+    ('entry = "app.main:main"', 'entry = "app.main:mian"', ("app/main.py defines no 'mian'",)),
+    ('entry = "app.main:main"', 'entry = "app.mane:main"', ("module 'app.mane' not found",)),
+    ('snapshot-imports = ["app.tasks"]', 'snapshot-imports = ["app.taks"]',
+     ("snapshot-imports", "'app.taks' not found")),
+    ('snapshot-imports = ["app.tasks"]', 'snapshot-imports = ["markdwon"]',
+     ("snapshot-imports", "no module 'markdwon'")),
+])
+@pytest.mark.parametrize("verb", ["run", "build"])
+def test_missing_entry_or_snapshot_module_is_one_line_before_anything_starts(
+        app_dir: Path, verb: str, old: str, new: str, needles: tuple[str, ...]) -> None:
+    toml = app_dir / "pyproject.toml"
+    assert old in toml.read_text()
+    toml.write_text(toml.read_text().replace(old, new))
+    proc = run_cli(verb, str(app_dir), timeout=120)
+    assert_one_line_error(proc, *needles, progress=verb == "build")
+    assert not (app_dir / "dist").exists()
+
+
+def test_entry_defined_under_a_condition_or_imported_is_found(app_dir: Path) -> None:
+    from pyshell import appcode, config
+
+    main = app_dir / "app" / "main.py"
+    main.write_text(main.read_text().replace("def main() -> None:", "def _main() -> None:")
+                    + "\ntry:\n    main = _main\nexcept NameError:\n    pass\n")
+    appcode.check(config.load(app_dir))  # no error: `main` is assigned at the top level

@@ -7,7 +7,7 @@ import webbrowser
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from . import config, engines, permissions, runtime
+from . import appcode, config, engines, permissions, runtime
 from .deps.service import Packages
 from .dev.reload import Hub, forward, print_report
 from .dialogs import pywebview_dialogs
@@ -33,6 +33,7 @@ def run(app_dir: Path | str, *, gui: str | None = None, browser: bool = False,
     permissions.print_warnings(app)
     engine = None if browser else engines.choose(gui)
     rt = rt or runtime.ensure()
+    appcode.check(app, rt.file("python_stdlib.zip"))
     stop = SignalStop()
     hub = Hub() if dev else None
     server = AppServer(app, rt, log=log, dev=hub, on_dev_report=print_report,

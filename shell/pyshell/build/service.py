@@ -9,7 +9,7 @@ import tempfile
 from pathlib import Path
 from typing import TextIO
 
-from .. import permissions, runtime
+from .. import appcode, permissions, runtime
 from ..deps.service import prepare
 from ..errors import PyshellError
 from . import project as projects
@@ -34,6 +34,7 @@ def build(app_dir: Path | str, targets: list[str] | None = None,
     for line in permissions.warnings(project.app):  # what the installed app will be granted
         print(line, file=out, flush=True)
     rt = runtime.ensure()
+    appcode.check(project.app, rt.file("python_stdlib.zip"))
     packages = prepare(project.app, rt, out)
     stage = Path(tempfile.mkdtemp(prefix=".pyshell-build-", dir=project.app.root))
     try:
