@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import subprocess
 import threading
 import time
 from pathlib import Path
@@ -148,6 +149,10 @@ SAVES = {
                                    os.replace(p.with_name(".x.tmp"), p)),
     "delete then create": lambda p: (p.unlink(), p.write_text("recreated")),
     "burst of 20": lambda p: [p.write_text(f"burst {i}") for i in range(20)],
+    "sed -i (temp file with no telling name)": lambda p: (
+        p.with_name("sedAb12Cd").write_text("sed"), os.replace(p.with_name("sedAb12Cd"), p)),
+    "subprocess sed -i": lambda p: subprocess.run(["sed", "-i", "s/start/sed/", str(p)],
+                                                  check=True),
 }
 
 
@@ -168,7 +173,7 @@ def test_each_save_pattern_gives_one_update(tmp_path: Path, pattern: str) -> Non
         time.sleep(0.5)
     finally:
         watcher.stop()
-    assert len(batches) == 1 and target.resolve() in batches[0], batches
+    assert len(batches) == 1 and batches[0] == {target.resolve()}, batches
 
 
 def test_a_hundred_random_edits_end_live(dev_page) -> None:
@@ -212,3 +217,44 @@ def test_module_can_ask_for_a_restart(dev_page) -> None:
     main.write_text(text.replace(marker, 'f"{left} second"'))
     expect(page.locator("#count")).to_have_text("2 second", timeout=90_000)
     assert page.evaluate("window.__marker") is None  # the page started again
+
+
+def test_one_terminal_line_per_update(app_dir: Path, capsys) -> None:
+    """What changed, what was done and how long it took: one line, printed when the page
+    has applied it; a failed start says so instead of "Python ready"."""
+    import asyncio
+
+    from pyshell.dev.reload import Hub, forward
+
+    hub = Hub()
+    app = config.load(app_dir)
+
+    async def connected() -> None:
+        hub.subscribe()
+
+    loop = asyncio.new_event_loop()  # kept open: the hub queues its messages on it
+    # On a thread of its own: a test before this one may have left a loop running here.
+    subscriber = threading.Thread(target=loop.run_until_complete, args=(connected(),))
+    subscriber.start()
+    subscriber.join()
+    forward(app, hub)({app_dir / "app" / "main.py"})
+    assert capsys.readouterr().err == ""  # nothing until the page has applied it
+    hub.report({"kind": "python", "ok": True, "ms": 12.4})
+    forward(app, hub)({app_dir / "ui" / "index.html"})
+    hub.report({"kind": "boot", "ok": False, "ms": 900})
+    hub.report({"kind": "boot", "ok": True, "ms": 800})
+    assert capsys.readouterr().err.splitlines() == [
+        "pyshell dev: app/main.py changed -> python update done in 12 ms",
+        "pyshell dev: index.html changed -> page loaded; the app's entry point failed "
+        "(its error is in the window)",
+        "pyshell dev: page loaded, Python ready at 800 ms",
+    ]
+    loop.close()
+
+
+def test_a_change_with_no_window_open_is_still_said(app_dir: Path, capsys) -> None:
+    from pyshell.dev.reload import Hub, forward
+
+    forward(config.load(app_dir), Hub())({app_dir / "ui" / "style.css"})
+    assert capsys.readouterr().err == (
+        "pyshell dev: style.css changed -> css-update (no window is open to update)\n")

@@ -642,9 +642,9 @@ def test_log_route_output_is_escaped_on_the_real_terminal(app_dir: Path, pyshell
 
 
 def test_dev_reports_cannot_smuggle_escapes(capsys) -> None:
-    from pyshell.dev.reload import print_report
+    from pyshell.dev.reload import Hub
 
-    print_report({"kind": "css\x1b[2J", "ok": True, "ms": 3})
+    Hub().report({"kind": "css\x1b[2J", "ok": True, "ms": 3})
     assert capsys.readouterr().err == "pyshell dev: css\\x1b[2J update done in 3 ms\n"
 
 

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 from . import appcode, config, engines, permissions, runtime
 from .deps.service import Packages
-from .dev.reload import Hub, forward, print_report
+from .dev.reload import Hub, forward
 from .dialogs import pywebview_dialogs
 from .engines import Engine, Navigation
 from .server import AppServer, LogSink
@@ -36,7 +36,7 @@ def run(app_dir: Path | str, *, gui: str | None = None, browser: bool = False,
     appcode.check(app, rt.file("python_stdlib.zip"))
     stop = SignalStop()
     hub = Hub() if dev else None
-    server = AppServer(app, rt, log=log, dev=hub, on_dev_report=print_report,
+    server = AppServer(app, rt, log=log, dev=hub, on_dev_report=hub.report if hub else None,
                        packages=packages)
     watcher = _watcher(app, hub) if hub else None
     if watcher:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import json
 import sys
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -64,11 +65,16 @@ def module_name(rel: Path) -> str:
 
 
 class Hub:
-    """Connected dev clients; ``broadcast`` is safe to call from the watcher's thread."""
+    """Connected dev clients; ``broadcast`` is safe to call from the watcher's thread.
+
+    The terminal gets one line per update: what changed, what was done and how long it
+    took, printed when the page reports back (``report``).
+    """
 
     def __init__(self) -> None:
         self._queues: set[asyncio.Queue[str]] = set()
         self._loop: asyncio.AbstractEventLoop | None = None
+        self._sent: deque[str] = deque(maxlen=16)  # summaries of updates not yet reported
 
     def subscribe(self) -> asyncio.Queue[str]:
         self._loop = asyncio.get_running_loop()
@@ -90,28 +96,38 @@ class Hub:
         for queue in list(self._queues):
             loop.call_soon_threadsafe(queue.put_nowait, message)
 
+    def announce(self, update: Update) -> None:
+        """Send ``update`` to the page; its line is printed when the page has applied it."""
+        if not self.clients:
+            _say(f"{update.summary} changed -> {update.kind} (no window is open to update)")
+            return
+        self._sent.append(update.summary)
+        self.broadcast(update.message())
+
+    def report(self, report: dict[str, Any]) -> None:
+        """The page's answer to an update (or its start), as the update's one line."""
+        what = f"{self._sent.popleft()} changed -> " if self._sent else ""
+        ms = f"{float(report.get('ms', 0)):.0f} ms"
+        if report.get("kind") == "boot":
+            self._sent.clear()  # a new page: nothing sent to the old one will be reported
+            _say(f"{what}page loaded, Python ready at {ms}" if report.get("ok") else
+                 f"{what}page loaded; the app's entry point failed (its error is in the window)")
+            return
+        state = "done" if report.get("ok") else "failed (the app's error is shown in the window)"
+        kind = terminal.safe(str(report.get("kind", "?")))  # the page's word: no escapes
+        _say(f"{what}{kind} update {state} in {ms}")
+
+
+def _say(line: str) -> None:
+    print(f"pyshell dev: {line}", file=sys.stderr, flush=True)
+
 
 def forward(app: AppConfig, hub: Hub) -> Callable[[set[Path]], None]:
     """The watcher's callback: classify a batch, say it in the terminal, tell the page."""
 
     def on_change(changed: set[Path]) -> None:
         update = classify(app, changed)
-        if update is None:
-            return
-        print(f"pyshell dev: {update.summary} changed -> {update.kind}", file=sys.stderr,
-              flush=True)
-        hub.broadcast(update.message())
+        if update is not None:
+            hub.announce(update)
 
     return on_change
-
-
-def print_report(report: dict[str, Any]) -> None:
-    """The page's answer to an update, as one terminal line."""
-    if report.get("kind") == "boot":
-        print(f"pyshell dev: page loaded, Python ready at {float(report.get('ms', 0)):.0f} ms",
-              file=sys.stderr, flush=True)
-        return
-    state = "done" if report.get("ok") else "failed (the app's error is shown in the window)"
-    kind = terminal.safe(str(report.get("kind", "?")))  # the page's word: no escapes
-    print(f"pyshell dev: {kind} update {state} in "
-          f"{float(report.get('ms', 0)):.0f} ms", file=sys.stderr, flush=True)

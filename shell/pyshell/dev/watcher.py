@@ -6,6 +6,9 @@ a few milliseconds, so events are collected until the folder has been quiet for
 ``DEBOUNCE`` seconds and delivered as one set of changed paths: one save, one update.
 25 ms covers every pattern above (tests/test_dev.py checks each, including 20 writes in a
 row) and is most of a CSS swap's latency, so it is kept as short as that allows.
+
+A file created and then renamed over another (or deleted) within one batch is a temporary
+file, whatever its name (``sed -i`` writes ``sedXXXXXX``): only its destination changed.
 """
 
 from __future__ import annotations
@@ -44,6 +47,7 @@ class Watcher(FileSystemEventHandler):
         self.root = root.resolve()
         self._on_change = on_change
         self._pending: set[Path] = set()
+        self._fresh: set[Path] = set()  # created in this batch
         self._lock = threading.Lock()
         self._timer: threading.Timer | None = None
         self._observer = Observer()
@@ -62,13 +66,20 @@ class Watcher(FileSystemEventHandler):
     def on_any_event(self, event: FileSystemEvent) -> None:
         if event.event_type in ("opened", "closed_no_write") or event.is_directory:
             return
-        paths = [Path(str(event.src_path))]
+        source = Path(str(event.src_path))
+        paths = [source]
         if getattr(event, "dest_path", ""):
             paths.append(Path(str(event.dest_path)))
-        paths = [p for p in paths if interesting(p, self.root)]
-        if not paths:
-            return
         with self._lock:
+            if event.event_type == "created":
+                self._fresh.add(source)
+            elif event.event_type in ("moved", "deleted") and source in self._fresh:
+                self._fresh.discard(source)  # a temporary file: it never was the app's
+                self._pending.discard(source)
+                paths.remove(source)
+            paths = [p for p in paths if interesting(p, self.root)]
+            if not paths:
+                return
             self._pending.update(paths)
             if self._timer:
                 self._timer.cancel()
@@ -79,6 +90,7 @@ class Watcher(FileSystemEventHandler):
     def _flush(self) -> None:
         with self._lock:
             changed, self._pending = self._pending, set()
+            self._fresh.clear()
             self._timer = None
         if changed:
             self._on_change(changed)
