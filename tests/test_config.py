@@ -10,6 +10,7 @@ def write(root: Path, text: str) -> Path:
     (root / "ui").mkdir(exist_ok=True)
     (root / "ui" / "index.html").write_text("<html></html>")
     (root / "app").mkdir(exist_ok=True)
+    (root / "app" / "main.py").write_text("def main():\n    pass\n")
     (root / "pyproject.toml").write_text(text)
     return root
 

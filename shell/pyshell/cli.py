@@ -105,9 +105,9 @@ def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "doctor":
         from .doctor import check
 
-        report = check()
-        print("\n".join(report.lines()))
-        return 0 if report.ok else 1
+        health = check()
+        print("\n".join(health.lines()))
+        return 0 if health.ok else 1
     if args.command == "runtime":
         from . import runtime
 

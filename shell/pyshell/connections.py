@@ -123,6 +123,8 @@ class LimitedH11Protocol(H11Protocol):
         self._deadline: asyncio.TimerHandle | None = None
         self._head_started = False
 
+    # asyncio declares BaseTransport; a TCP server always passes a Transport, and uvicorn's
+    # own method narrows it the same way.
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         reason = self._refusal(transport)
         if reason is not None:

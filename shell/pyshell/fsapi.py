@@ -35,6 +35,16 @@ def _meta(value: Any) -> Result:
     return value, b""
 
 
+def _done(run: Callable[[FileService, dict[str, Any], bytes], None]) -> Operation:
+    """An operation whose only answer is that it ran: result ``None``, no data."""
+
+    def operation(fs: FileService, a: dict[str, Any], body: bytes) -> Result:
+        run(fs, a, body)
+        return None, b""
+
+    return operation
+
+
 def _open(fs: FileService, a: dict[str, Any], body: bytes) -> Result:
     opened = fs.open(a["g"], a["p"], read=bool(a.get("read", True)), write=bool(a.get("write")),
                      create=bool(a.get("create")), excl=bool(a.get("excl")),
@@ -57,12 +67,12 @@ OPERATIONS: dict[str, Operation] = {
     "stat": lambda fs, a, b: _meta(fs.stat(a["g"], a["p"])),
     "listdir": lambda fs, a, b: _meta(fs.listdir(a["g"], a["p"])),
     "mkdir": lambda fs, a, b: _meta(fs.mkdir(a["g"], a["p"], int(a.get("mode", 0o777)))),
-    "rmdir": lambda fs, a, b: _meta(fs.rmdir(a["g"], a["p"])),
-    "unlink": lambda fs, a, b: _meta(fs.unlink(a["g"], a["p"])),
-    "rename": lambda fs, a, b: _meta(fs.rename(a["g"], a["p"], a["g2"], a["p2"])),
+    "rmdir": _done(lambda fs, a, b: fs.rmdir(a["g"], a["p"])),
+    "unlink": _done(lambda fs, a, b: fs.unlink(a["g"], a["p"])),
+    "rename": _done(lambda fs, a, b: fs.rename(a["g"], a["p"], a["g2"], a["p2"])),
     "setattr": lambda fs, a, b: _meta(fs.setattr(a["g"], a["p"], _mode(a), a.get("atime"),
                                                  a.get("mtime"), a.get("size"))),
-    "fsyncdir": lambda fs, a, b: _meta(fs.fsyncdir(a["g"], a["p"])),
+    "fsyncdir": _done(lambda fs, a, b: fs.fsyncdir(a["g"], a["p"])),
     "open": _open,
     "read": _read,
     "write": lambda fs, a, b: _meta(fs.write(int(a["h"]), int(a["offset"]), b)),
@@ -70,9 +80,9 @@ OPERATIONS: dict[str, Operation] = {
     "fstat": lambda fs, a, b: _meta(fs.fstat(int(a["h"]))),
     "fsetattr": lambda fs, a, b: _meta(fs.fsetattr(int(a["h"]), _mode(a), a.get("atime"),
                                                    a.get("mtime"))),
-    "fsync": lambda fs, a, b: _meta(fs.fsync(int(a["h"]), bool(a.get("data")))),
-    "close": lambda fs, a, b: _meta(fs.close(int(a["h"]))),
-    "settle": lambda fs, a, b: _meta(fs.settle()),
+    "fsync": _done(lambda fs, a, b: fs.fsync(int(a["h"]), bool(a.get("data")))),
+    "close": _done(lambda fs, a, b: fs.close(int(a["h"]))),
+    "settle": _done(lambda fs, a, b: fs.settle()),
 }
 
 

@@ -16,6 +16,7 @@ import tarfile
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import platformdirs
 
@@ -47,12 +48,15 @@ class Runtime:
     def file(self, name: str) -> Path:
         return self.path / name
 
-    def lock(self) -> dict:
-        return json.loads(self.file("pyodide-lock.json").read_text(encoding="utf-8"))
+    def lock(self) -> dict[str, Any]:
+        text = self.file("pyodide-lock.json").read_text(encoding="utf-8")
+        lock: dict[str, Any] = json.loads(text)
+        return lock
 
     @property
     def python_version(self) -> str:
-        return self.lock()["info"]["python"]
+        version: str = self.lock()["info"]["python"]
+        return version
 
 
 def cache_root() -> Path:

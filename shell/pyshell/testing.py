@@ -55,7 +55,8 @@ BOOTS = ("cold", "snapshot")
 @pytest.fixture(params=BOOTS)
 def pyshell_boot(request: pytest.FixtureRequest) -> str:
     """How the app starts in this test: cold, or restored from its start-up snapshot."""
-    return request.param
+    boot: str = request.param
+    return boot
 
 
 @pytest.fixture(scope="session")
@@ -77,16 +78,27 @@ def pyshell_folders(tmp_path: Path) -> dict[str, Path]:
     return make_folders(tmp_path / "folders")
 
 
+class LoggedServer(AppServer):
+    """An app server that keeps what the app printed, ``(stream, text)`` in ``logs``, so a
+    failing test can show it."""
+
+    def __init__(self, app: config.AppConfig, folders: dict[str, Path],
+                 snapshot_dir: Path | None) -> None:
+        self.logs: list[tuple[str, str]] = []
+        super().__init__(app, runtime.ensure(), log=self._record, folders=folders,
+                         snapshot_dir=snapshot_dir)
+
+    def _record(self, stream: str, text: str) -> None:
+        self.logs.append((stream, text))
+
+
 def start_server(app_dir: Path, folders: dict[str, Path], cold: bool = False,
-                 snapshot_dir: Path | None = None) -> AppServer:
+                 snapshot_dir: Path | None = None) -> LoggedServer:
     """A started app server; its ``logs`` list collects the app's print() output.
     ``cold``: start-up snapshots off, whatever the app says."""
-    logs: list[tuple[str, str]] = []
     app = config.load(app_dir)
-    server = AppServer(dataclasses.replace(app, snapshot=False) if cold else app,
-                       runtime.ensure(), log=lambda stream, text: logs.append((stream, text)),
-                       folders=folders, snapshot_dir=snapshot_dir)
-    server.logs = logs  # type: ignore[attr-defined]
+    server = LoggedServer(dataclasses.replace(app, snapshot=False) if cold else app, folders,
+                          snapshot_dir)
     server.start()
     return server
 
@@ -109,7 +121,7 @@ def ensure_snapshot(browser: Any, app_dir: Path, snapshot_dir: Path, scratch: Pa
         saved = stored.get_attribute("data-pyshell-snapshot") == "saved"
         context.close()
         if not saved:
-            notes = [text for _, text in server.logs if "snapshot" in text]  # type: ignore[attr-defined]
+            notes = [text for _, text in server.logs if "snapshot" in text]
             pytest.skip(f"no start-up snapshot for this app: {notes[-1] if notes else '?'}")
     finally:
         server.stop()
@@ -118,7 +130,7 @@ def ensure_snapshot(browser: Any, app_dir: Path, snapshot_dir: Path, scratch: Pa
 @pytest.fixture
 def pyshell_server(pyshell_app_dir: Path, pyshell_folders: dict[str, Path], pyshell_boot: str,
                    pyshell_browser: Any, pyshell_snapshot_dir: Path, tmp_path: Path
-                   ) -> Iterator[AppServer]:
+                   ) -> Iterator[LoggedServer]:
     """The real app server for the app, with the app's print() collected in ``.logs``."""
     if pyshell_boot == "snapshot":
         ensure_snapshot(pyshell_browser, pyshell_app_dir, pyshell_snapshot_dir,
@@ -140,7 +152,7 @@ def pyshell_browser() -> Iterator[Any]:
 
 
 @pytest.fixture
-def pyshell_page(pyshell_browser: Any, pyshell_server: AppServer, pyshell_boot: str
+def pyshell_page(pyshell_browser: Any, pyshell_server: LoggedServer, pyshell_boot: str
                  ) -> Iterator[Any]:
     """A page with the app booted; fails with the app's own error if Python did not start."""
     context = pyshell_browser.new_context()
@@ -149,11 +161,11 @@ def pyshell_page(pyshell_browser: Any, pyshell_server: AppServer, pyshell_boot: 
 
 
 @pytest.fixture
-def pyshell_restart(pyshell_browser: Any, pyshell_server: AppServer, pyshell_app_dir: Path,
+def pyshell_restart(pyshell_browser: Any, pyshell_server: LoggedServer, pyshell_app_dir: Path,
                     pyshell_folders: dict[str, Path], pyshell_boot: str,
                     pyshell_snapshot_dir: Path) -> Iterator[Any]:
     """Call it to quit the app and start it again (same data folders); returns the new page."""
-    started: list[tuple[AppServer, Any]] = []
+    started: list[tuple[LoggedServer, Any]] = []
 
     def restart() -> Any:
         for context in pyshell_browser.contexts:  # quit as the window does: handlers finish
@@ -175,14 +187,14 @@ def pyshell_restart(pyshell_browser: Any, pyshell_server: AppServer, pyshell_app
         server.stop()
 
 
-def open_app(context: Any, server: AppServer, boot: str) -> Any:
+def open_app(context: Any, server: LoggedServer, boot: str) -> Any:
     """A new page showing the app once it has started, the way ``boot`` says."""
     page = context.new_page()
     page.goto(server.launch_url())
     wait_until_started(page)
     booted = page.locator("html").get_attribute("data-pyshell-boot")
     if booted != boot:
-        notes = "\n".join(text for _, text in server.logs)  # type: ignore[attr-defined]
+        notes = "\n".join(text for _, text in server.logs)
         pytest.fail(f"the app booted {booted}, not {boot}:\n{notes}", pytrace=False)
     return page
 

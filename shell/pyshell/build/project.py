@@ -7,6 +7,7 @@ import re
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from packaging.version import InvalidVersion, Version
 
@@ -58,25 +59,25 @@ def load(app_dir: Path | str) -> Project:
                    _homepage(project), _icon(tool, app.root), _epoch())
 
 
-def _description(project: dict, app: AppConfig) -> str:
+def _description(project: dict[str, Any], app: AppConfig) -> str:
     text = project.get("description")
     return text.strip() if isinstance(text, str) and text.strip() else f"{app.name} desktop app"
 
 
-def _maintainer(project: dict) -> str:
+def _maintainer(project: dict[str, Any]) -> str:
     for person in project.get("maintainers", []) + project.get("authors", []):
         if isinstance(person, dict) and person.get("email"):
             return f"{person.get('name', person['email'])} <{person['email']}>"
     return "Unknown <unknown@localhost>"
 
 
-def _homepage(project: dict) -> str | None:
+def _homepage(project: dict[str, Any]) -> str | None:
     urls = project.get("urls", {})
     return next((v for k, v in urls.items() if k.lower() in ("homepage", "home")), None) \
         if isinstance(urls, dict) else None
 
 
-def _icon(tool: dict, root: Path) -> Path:
+def _icon(tool: dict[str, Any], root: Path) -> Path:
     value = tool.get("icon")
     if value is None:
         return DEFAULT_ICON

@@ -55,7 +55,9 @@ class Distribution:
 
     def closure(self, name: str) -> list[str]:
         """The package and everything its lock entry depends on, transitively."""
-        packages, seen, todo = self.packages(), [], [canonicalize_name(name)]
+        packages = self.packages()
+        seen: list[str] = []
+        todo = [canonicalize_name(name)]
         while todo:
             current = todo.pop()
             if current in seen or current not in packages:
@@ -93,7 +95,8 @@ class Distribution:
         try:
             if self._remote:
                 with urllib.request.urlopen(where, timeout=120) as response:  # noqa: S310
-                    return response.read()
+                    body: bytes = response.read()
+                    return body
             return Path(where).read_bytes()
         except (OSError, URLError, ValueError) as exc:
             raise PyshellError(f"{SETTING}: cannot read {where} ({exc}); point it at a "

@@ -12,14 +12,15 @@ import sys
 
 
 def main() -> int:
-    target_env = json.loads(sys.argv[1])
     from pip._vendor.packaging import markers
 
+    target_env: markers.Environment = json.loads(sys.argv[1])  # WasmTarget.markers()
     if not callable(getattr(markers, "default_environment", None)):
         print("pyshell: this pip has no packaging.markers.default_environment; "
               "upgrade pip", file=sys.stderr)
         return 2
-    markers.default_environment = lambda: dict(target_env)
+    # A fresh copy each call, as pip's own: Marker.evaluate adds keys to the one it gets.
+    markers.default_environment = lambda: target_env.copy()
     from pip._internal.cli.main import main as pip_main
 
     return pip_main(sys.argv[2:])

@@ -60,10 +60,10 @@ class Resolver:
 
     def resolve(self, requirements: list[str]) -> list[LockedPackage]:
         for _ in range(_MAX_ROUNDS):
-            report, stderr = self._report(requirements)
+            report, missing = self._report(requirements)
             if report is not None:
                 return self._lock(report)
-            self._supply(stderr)
+            self._supply(missing)
         raise PyshellError("dependency resolution did not settle; check [project].dependencies")
 
     # -- pip --------------------------------------------------------------------------
@@ -71,22 +71,25 @@ class Resolver:
     def _pip(self, args: list[str], marker_env: bool) -> subprocess.CompletedProcess[str]:
         return pip([*args, "--find-links", str(self.links)], self.target, marker_env)
 
-    def _report(self, requirements: list[str]) -> tuple[dict | None, str]:
+    def _report(self, requirements: list[str]) -> tuple[dict[str, Any] | None, str]:
+        """pip's installation report, or None and the requirement pip found no wheel for."""
         report = self.work / "report.json"
         proc = self._pip(["install", "--dry-run", "--ignore-installed", "--quiet",
                           "--report", str(report), *self.target.pip_args(), *requirements],
                          marker_env=True)
         if proc.returncode == 0:
-            return json.loads(report.read_text(encoding="utf-8")), ""
-        if not _MISSING.search(proc.stderr):
+            answer: dict[str, Any] = json.loads(report.read_text(encoding="utf-8"))
+            return answer, ""
+        missing = _MISSING.search(proc.stderr)
+        if missing is None:
             raise PyshellError("pip could not resolve [project].dependencies for WebAssembly: "
                                + _first_error(proc.stderr))
-        return None, proc.stderr
+        return None, missing.group(1)
 
     # -- when pip finds no wheel --------------------------------------------------------
 
-    def _supply(self, stderr: str) -> None:
-        text = _MISSING.search(stderr).group(1)  # type: ignore[union-attr]
+    def _supply(self, text: str) -> None:
+        """Put a wheel for requirement ``text`` in the links folder, or say why none can be."""
         try:
             name = canonicalize_name(Requirement(text).name)
         except InvalidRequirement:
@@ -132,10 +135,11 @@ class Resolver:
 
     # -- report -> lock -----------------------------------------------------------------
 
-    def _lock(self, report: dict) -> list[LockedPackage]:
+    def _lock(self, report: dict[str, Any]) -> list[LockedPackage]:
         found = [_candidate(item) for item in report.get("install", [])]
         names = {c.name for c in found}
-        local, remote = {}, []
+        local: dict[str, Path] = {}
+        remote: list[_Candidate] = []
         for cand in found:
             path = _local_path(cand.url)
             (remote.append(cand) if path is None else local.setdefault(cand.name, path))
@@ -158,7 +162,7 @@ class Resolver:
             return {}
         dest = self.work / "download"
         download(cands_to_lines(cands), dest, self.target, self.out, links=self.links)
-        by_name = {}
+        by_name: dict[str, Path] = {}
         for path in dest.glob("*.whl"):
             by_name[canonicalize_name(parse_wheel_filename(path.name)[0])] = path
         return by_name
@@ -193,7 +197,7 @@ def download(lines: list[str], dest: Path, target: WasmTarget, out: TextIO,
                            + "; check the network, or run `pyshell lock` again")
 
 
-def _candidate(item: dict) -> _Candidate:
+def _candidate(item: dict[str, Any]) -> _Candidate:
     meta, info = item["metadata"], item["download_info"]
     hashes = info.get("archive_info", {}).get("hashes", {})
     return _Candidate(canonicalize_name(meta["name"]), meta["version"], info["url"],

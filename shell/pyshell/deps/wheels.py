@@ -83,7 +83,7 @@ def imports(path: Path) -> tuple[str, ...]:
 
 def requirement_names(requires_dist: list[str], markers: dict[str, str]) -> set[str]:
     """Names a package needs on the target, markers evaluated there (no extras)."""
-    names = set()
+    names: set[str] = set()
     for text in requires_dist:
         try:
             req = Requirement(text)

@@ -32,11 +32,14 @@ class Update:
 
 def classify(app: AppConfig, changed: set[Path]) -> Update | None:
     """One update for one batch of changes; the strongest kind wins (reload > python > css)."""
-    css, modules, files, other = [], [], {}, []
+    css: list[str] = []  # stylesheets to swap, relative to ui/
+    modules: list[str] = []  # Python modules to re-run, with their new ``files`` by path
+    files: dict[str, str] = {}
+    other: list[str] = []  # anything else: the page reloads
     for path in sorted(changed):
         if path.is_relative_to(app.ui_dir):
-            rel = path.relative_to(app.ui_dir).as_posix()
-            (css if path.suffix == ".css" and path.exists() else other).append(rel)
+            name = path.relative_to(app.ui_dir).as_posix()
+            (css if path.suffix == ".css" and path.exists() else other).append(name)
             continue
         package = next((p for p in app.packages if path.is_relative_to(app.root / p)), None)
         if package and path.suffix == ".py":

@@ -14,9 +14,12 @@ import subprocess
 import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..urls import same_origin
+
+if TYPE_CHECKING:
+    from webview.guilib import GUIType
 
 
 @dataclass(frozen=True)
@@ -49,7 +52,7 @@ class Engine:
     to set up (the system webviews of Windows and macOS).
     """
 
-    name: str = ""
+    name: GUIType  # set by each engine: pywebview loads the toolkit by this name
     modules: tuple[str, ...] = ()  # importable when the engine is installed
     probe_code: str = ""  # Python that imports the engine and prints its version
     install_hint: str = ""
