@@ -303,6 +303,7 @@ def test_windows_target_on_linux_points_to_the_workflow(tmp_path: Path) -> None:
 @pytest.mark.parametrize(("description", "problem"), [
     ("Journal: notes in Markdown.", "starts with the app's name"),
     ("journal keeps notes", "starts with the app's name"),
+    ("A journal in Markdown.", "starts with an article"),
     ("Keep a journal in Markdown.", None),
 ])
 def test_deb_warns_before_lintian_rejects_the_synopsis(tmp_path: Path, description: str,

@@ -114,3 +114,24 @@ def test_handler_errors_show_the_app_traceback(page: RecordingTransport) -> None
     text = page.errors[0]
     assert "ValueError: no such task" in text and "in broken" in text
     assert "bootstrap.py" not in text and "dom.py" not in text
+
+
+def test_dropped_elements_release_their_handles_after_their_ops(page: RecordingTransport) -> None:
+    kept = dom.create("li", text="kept")
+    dom.select("#list").append(dom.create("li", text="dropped"), kept)
+    numbers = [op[1]["h"] for op in dom._pending if op[0] == "create"]
+    dom.flush()
+    assert page.batches[-1][-1] == ["release", [numbers[1]]]  # last: after the append
+    kept.remove()
+    del kept
+    dom.flush()
+    assert page.batches[-1] == [["remove", {"h": numbers[0]}], ["release", [numbers[0]]]]
+    dom.flush()
+    assert len(page.batches) == 2  # nothing left to send
+
+
+def test_a_new_page_gets_no_releases_of_the_old_ones(page: RecordingTransport) -> None:
+    dom.create("li")
+    dom.use_transport(page)
+    dom.flush()
+    assert page.batches == []

@@ -7,8 +7,9 @@ const root = document.documentElement;
 const tokenMeta = document.querySelector('meta[name="pyshell-token"]');
 const token = tokenMeta?.content ?? "";
 tokenMeta?.remove(); // the worker keeps it; nothing else in the page needs to see it
-const config = JSON.parse(document.querySelector('meta[name="pyshell-config"]')?.content ?? "{}");
-const handles = new Map();   // handle number -> element created by Python
+/** @type {import("./protocol.mjs").BootConfig} */
+const config = JSON.parse(document.querySelector('meta[name="pyshell-config"]').content);
+const handles = new Map();   // handle number -> element created by Python, until it drops it
 const listeners = new Map(); // handler id -> {type, selector, keys, prevent}
 const attachedTypes = new Set();
 let handling = 0;             // events sent to Python and not yet handled
@@ -43,11 +44,11 @@ const OPS = {
   },
   append(ref, children) { for (const el of resolve(ref)) el.append(...children.flatMap(resolve)); },
   prepend(ref, children) { for (const el of resolve(ref)) el.prepend(...children.flatMap(resolve)); },
-  remove(ref) { for (const el of resolve(ref)) el.remove(); if (ref.h !== undefined) handles.delete(ref.h); },
+  remove(ref) { for (const el of resolve(ref)) el.remove(); }, // Python may put it back
   focus(ref, select) { const [el] = resolve(ref); el?.focus(); if (select) el?.select?.(); },
   blur(ref) { for (const el of resolve(ref)) el.blur(); },
   scroll(ref) { resolve(ref)[0]?.scrollIntoView({ block: "nearest" }); },
-  release(ref) { handles.delete(ref.h); },
+  release(numbers) { for (const h of numbers) handles.delete(h); }, // Python dropped them
   listen(id, type, selector, keys, prevent) {
     listeners.set(id, { type, selector, keys: keys.map(parseKey), prevent });
     if (!attachedTypes.has(type)) {
@@ -57,6 +58,9 @@ const OPS = {
   },
   unlisten(id) { listeners.delete(id); },
 };
+
+// For tests and diagnostics: how many elements Python holds handles to (read-only).
+Object.defineProperty(globalThis, "pyshellHandles", { get: () => handles.size });
 
 function applyBatch(ops) {
   for (const [name, ...args] of ops) {
@@ -172,7 +176,7 @@ function showError(text, title = "Python error") {
 
 /** The worker's boot phases as `pyshell:NAME` marks on the page's performance timeline. */
 function markPhases(phases) {
-  for (const [name, at] of Object.entries(phases ?? {})) {
+  for (const [name, at] of Object.entries(phases)) {
     performance.mark(`pyshell:${name}`, { startTime: Math.max(0, at - performance.timeOrigin) });
   }
 }
@@ -248,7 +252,7 @@ let devSocket = null;
 const unsentReports = [];
 
 function devReport(report) {
-  if (report) unsentReports.push(JSON.stringify({ type: msg.RELOADED, ...report }));
+  if (report) unsentReports.push(JSON.stringify({ type: msg.DEV_RELOADED, ...report }));
   if (devSocket?.readyState === WebSocket.OPEN) {
     while (unsentReports.length) devSocket.send(unsentReports.shift());
   }

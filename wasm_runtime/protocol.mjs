@@ -1,5 +1,6 @@
-// Messages between the page (loader.mjs) and the worker (worker.mjs).
-// The table in docs/protocol.md describes each; keep the two in step.
+// The contract between the host, the page (loader.mjs) and the worker (worker.mjs): the
+// boot config and every message type. Python defines both once (shell/pyshell/contract.py)
+// and docs/protocol.md describes them; tests/test_contract.py fails when the three differ.
 
 /** page -> worker */
 export const INIT = "init";     // {type, token, config}
@@ -9,17 +10,74 @@ export const RELOAD = "reload"; // {type, modules, files}   dev mode: re-run cha
 
 /** worker -> page */
 export const STATUS = "status"; // {type, text}          boot progress for the loading state
-export const READY = "ready";   // {type, ok}            the entry point has run
+export const READY = "ready";   // {type, ok, boot, phases}  the entry point has run
 export const DOM = "dom";       // {type, ops}           one batch of DOM writes
 export const QUERY = "query";   // {type, id, op}        a read of the live DOM
 export const ERROR = "error";   // {type, text}          an app traceback to show
 export const FATAL = "fatal";   // {type, text}          pyshell could not start the app
-export const RELOADED = "reloaded"; // {type, ok, ms}     dev mode: a reload was applied
+export const RELOADED = "reloaded"; // {type, ok, restart, ms}  dev mode: a reload was applied
 export const SNAPSHOT = "snapshot"; // {type, saved}      first launch: the start-up snapshot was stored
 export const HANDLED = "handled";   // {type}             one EVENT's handler has finished (writes flushed)
 
 /** host -> page over the dev WebSocket (dev mode only) */
-export const DEV_CONNECTED = "connected";
-export const CSS_UPDATE = "css-update";       // {paths}
-export const PYTHON_UPDATE = "python-update"; // {modules, files}
-export const FULL_RELOAD = "full-reload";     // {reason}
+export const DEV_CONNECTED = "connected";     // {type}
+export const CSS_UPDATE = "css-update";       // {type, paths}
+export const PYTHON_UPDATE = "python-update"; // {type, modules, files}
+export const FULL_RELOAD = "full-reload";     // {type, reason}
+
+/** page -> host over the dev WebSocket */
+export const DEV_RELOADED = "reloaded";       // {type, kind, ok, ms}  an update was applied
+
+/**
+ * What the page needs to start the app: the JSON in `<meta name="pyshell-config">`.
+ * Every key is always present; `null` means the host has none of it (the web build has
+ * no log, file service, dialogs or dev channel). URLs may be relative to the page.
+ * @typedef {object} BootConfig
+ * @property {string} entry
+ * @property {string} bundle
+ * @property {string} runtime
+ * @property {?string} log
+ * @property {?string} fs
+ * @property {?string} fsSocket
+ * @property {boolean} fsFastPath
+ * @property {?string} dialog
+ * @property {?string} openUrl
+ * @property {?string} dev
+ * @property {?string} snapshot
+ * @property {string[]} snapshotImports
+ * @property {Grant[]} grants
+ * @property {BrowserGrant[]} browserGrants
+ * @property {RefusedGrant[]} refused
+ * @property {?PackageSet} packages
+ */
+
+/**
+ * A host folder (or one file) mounted in the worker through the file service.
+ * @typedef {object} Grant
+ * @property {string} id
+ * @property {string} mount
+ * @property {boolean} writable
+ * @property {?string} file
+ */
+
+/**
+ * Web build: an {appdata} grant kept in the browser's own storage.
+ * @typedef {object} BrowserGrant
+ * @property {string} mount
+ * @property {boolean} writable
+ */
+
+/**
+ * A declared grant this host cannot mount, and why.
+ * @typedef {object} RefusedGrant
+ * @property {string} mount
+ * @property {string} reason
+ */
+
+/**
+ * The app's locked wheels.
+ * @typedef {object} PackageSet
+ * @property {string} lock
+ * @property {string[]} names
+ * @property {string[]} imports
+ */

@@ -5,10 +5,7 @@ import * as msg from "./protocol.mjs";
 import { createGrantFS, patchSyscalls } from "./fs.mjs";
 import { sharedTransport, xhrTransport } from "./fs-transport.mjs";
 
-const APP_DIR = "/home/pyodide/app";
-// pyshell's own Python side, imported into start-up snapshots (none of it touches JS
-// at import time).
-const PYSHELL_MODULES = ["pyshell.bootstrap", "pyshell.files", "pyshell.state"];
+const APP_DIR = "/home/pyodide/app"; // where the bundle goes (pyshell.bootstrap.APP_ROOT)
 let pyodide;
 let bootstrap;
 let grantFS = null;
@@ -17,7 +14,8 @@ let fileTransportReady = null; // made on first need: apps without grants never 
 const grants = []; // public descriptions of what is mounted: {id, mount, writable, file}
 const browserStores = []; // web build: OPFS-backed mounts to flush after each handler
 let token = "";
-let config = {};
+/** @type {import("./protocol.mjs").BootConfig} */
+let config;
 let snapshotURL = null;
 const pending = new Map(); // query id -> {resolve, reject}
 let nextQuery = 1;
@@ -67,7 +65,7 @@ const bridge = {
   dialog: (requestJson) => openDialog(requestJson),
   openUrl: (url) => openUrl(url),
   grants: () => JSON.stringify(grants),
-  refused: () => JSON.stringify(config.refused ?? []),
+  refused: () => JSON.stringify(config.refused),
 };
 
 /** Web build: an {appdata} grant lives in the origin-private file system, same mount. */
@@ -141,7 +139,7 @@ async function fetchOk(url) {
 async function boot() {
   postMessage({ type: msg.STATUS, text: "Starting Python…" });
   const bundle = fetchOk(config.bundle).then((r) => r.arrayBuffer());
-  const transport = config.grants?.length ? needFileTransport() : null;
+  const transport = config.grants.length ? needFileTransport() : null;
   const indexURL = new URL(config.runtime, location.href).href;
   const early = startFetching(indexURL);
   const { loadPyodide } = await early.loader;
@@ -156,24 +154,20 @@ async function boot() {
   const started = await startPyodide(loadPyodide, options, early);
   pyodide = started.pyodide;
   phase("python-started");
+  pyodide.unpackArchive(await bundle, "zip", { extractDir: APP_DIR });
+  bootstrap = importBootstrap();
   // The app's locked wheels, installed before the app imports anything (integrity-checked).
   // After a restore their modules are already imported, but their files are not there.
   if (packages) await installWheels(options.lockFileURL, packages.names);
   phase("packages");
-  pyodide.unpackArchive(await bundle, "zip", { extractDir: APP_DIR });
-  // New files under a folder a restored interpreter may have listed before: drop its caches.
-  pyodide.runPython(`import importlib, sys
-if ${JSON.stringify(APP_DIR)} not in sys.path: sys.path.insert(0, ${JSON.stringify(APP_DIR)})
-importlib.invalidate_caches()`);
+  bootstrap.prepare();
   const snapshot = started.makeSnapshot
-    ? makeSnapshot([...PYSHELL_MODULES, ...(packages?.imports ?? []),
-                    ...(config.snapshotImports ?? [])]) : null;
+    ? makeSnapshot([...(packages ? packages.imports : []), ...config.snapshotImports]) : null;
   phase("bundle");
   await transport;
-  for (const grant of config.grants ?? []) mountGrant(grant);
-  for (const grant of config.browserGrants ?? []) await mountBrowserGrant(grant);
+  for (const grant of config.grants) mountGrant(grant);
+  for (const grant of config.browserGrants) await mountBrowserGrant(grant);
   pyodide.registerJsModule("_pyshell_js", bridge);
-  bootstrap = pyodide.pyimport("pyshell.bootstrap");
   phase("grants");
   postMessage({ type: msg.STATUS, text: "" });
   const ok = await bootstrap.start(config.entry);
@@ -183,6 +177,20 @@ importlib.invalidate_caches()`);
   if (started.makeSnapshot) {
     postMessage({ type: msg.SNAPSHOT, saved: !!snapshot && await uploadSnapshot(snapshot) });
   }
+}
+
+/**
+ * pyshell.bootstrap, from the unpacked bundle (a restored interpreter has it imported
+ * already). Putting the bundle's folder on sys.path is the one step Python cannot take
+ * for itself: nothing of pyshell is importable before it.
+ */
+function importBootstrap() {
+  const sys = pyodide.pyimport("sys");
+  const path = sys.path;
+  if (!path.has(APP_DIR)) path.insert(0, APP_DIR);
+  path.destroy();
+  sys.destroy();
+  return pyodide.pyimport("pyshell.bootstrap");
 }
 
 /**
@@ -196,7 +204,7 @@ async function installWheels(lockURL, names) {
   const entries = names.map((name) => lock.packages[name]);
   const pure = entries.filter((e) => e.file_name.endsWith("-none-any.whl"));
   const compiled = entries.filter((e) => !pure.includes(e));
-  const site = pyodide.runPython("import sysconfig; sysconfig.get_paths()['purelib']");
+  const site = bootstrap.wheel_folder();
   await Promise.all(pure.map(async (entry) => {
     const data = await (await fetchOk(new URL(entry.file_name, lockURL))).arrayBuffer();
     const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", data));
@@ -211,7 +219,6 @@ async function installWheels(lockURL, names) {
       checkIntegrity: true,
     });
   }
-  pyodide.runPython("import importlib; importlib.invalidate_caches()");
 }
 
 // ---- start-up snapshots (host side: snapshots.py) ---------------------------------------
@@ -275,7 +282,6 @@ async function startPyodide(loadPyodide, options, early) {
   if (snapshot) {
     try {
       const restored = await start({ _loadSnapshot: snapshot });
-      restored.runPython("import importlib, random; random.seed(); importlib.invalidate_caches()");
       if (restored._api?.config) restored._api.config._loadSnapshot = null;
       return { pyodide: restored, boot: "snapshot" };
     } catch (err) {
@@ -334,25 +340,20 @@ function withPatchedSyscalls(instantiateWasm) {
   };
 }
 
-/** The snapshot of this interpreter, taken before the app's entry point runs. */
+/**
+ * The snapshot of this interpreter, taken before the app's entry point runs, with the
+ * modules named imported and the app's code compiled ahead (pyshell.bootstrap.warm).
+ */
 function makeSnapshot(imports) {
+  const names = pyodide.toPy(imports);
   try {
-    // The packages' modules go into the snapshot, and the app modules it lists in
-    // [tool.pyshell] snapshot-imports; the rest of the app loads after, every time.
-    pyodide.runPython(`import importlib, sys
-for name in ${JSON.stringify(imports)}:
-    try:
-        importlib.import_module(name)
-    except Exception as exc:  # standard-library modules Pyodide lacks are no news
-        if name.partition(".")[0] not in sys.stdlib_module_names:
-            print(f"pyshell: not in the start-up snapshot: {name} ({exc!r})", file=sys.stderr)
-import pyshell.precompiled, sysconfig
-for folder in (${JSON.stringify(APP_DIR)}, sysconfig.get_paths()["purelib"]):
-    pyshell.precompiled.compile_tree(folder)`);
+    bootstrap.warm(names);
     return pyodide.makeMemorySnapshot();
   } catch (err) {
     log("stderr", `pyshell: no start-up snapshot this time (${firstLine(err)})`);
     return null;
+  } finally {
+    names.destroy();
   }
 }
 

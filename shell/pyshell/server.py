@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import html
 import json
 import mimetypes
 import secrets
@@ -43,6 +42,7 @@ from . import (
     bundle,
     capabilities,
     connections,
+    contract,
     fileservice,
     fsapi,
     security,
@@ -51,6 +51,7 @@ from . import (
     urls,
 )
 from .config import AppConfig
+from .contract import inject_head
 from .deps.service import Packages, prepare
 from .dev.reload import Hub
 from .dialogs import DialogProvider, Picker
@@ -67,11 +68,7 @@ mimetypes.add_type("text/javascript", ".js")
 mimetypes.add_type("application/wasm", ".wasm")
 
 LogSink = Callable[[str, str], None]
-_BOOT_SNIPPET = (
-    '<meta name="pyshell-token" content="{token}">\n'
-    '<meta name="pyshell-config" content="{config}">\n'
-    '<script type="module" src="/_pyshell/wasm/loader.mjs"></script>\n'
-)
+_API = "/_pyshell/api/"
 
 
 def print_sink(stdout: TextIO | None = None, stderr: TextIO | None = None) -> LogSink:
@@ -209,24 +206,27 @@ class AppServer:
 
     async def _index(self, request: Request) -> Response:
         page = (self.app.ui_dir / "index.html").read_text(encoding="utf-8")
-        config = {"entry": self.app.entry, "bundle": "/_pyshell/api/bundle.zip",
-                  "runtime": "/_pyshell/runtime/", "log": "/_pyshell/api/log",
-                  "fs": "/_pyshell/api/fs", "dialog": "/_pyshell/api/dialog",
-                  "openUrl": "/_pyshell/api/open-url",
-                  "fsSocket": f"ws://127.0.0.1:{self.port}/_pyshell/api/fs-socket",
-                  "fsFastPath": self.fs_fast_path,
-                  "dev": f"ws://127.0.0.1:{self.port}/_pyshell/api/dev" if self.dev else None,
-                  "grants": [g.public() for g in self.files.grants()],
-                  "packages": {"lock": "/_pyshell/packages/pyodide-lock.json",
-                               "names": self.packages.names,
-                               "imports": self._package_imports()} if self.packages.names
-                  else None,
-                  "snapshot": "/_pyshell/api/snapshot/" if self.snapshots else None,
-                  "snapshotImports": snapshots.imports(self.app, self.packages)
-                  if self.snapshots else []}
-        snippet = _BOOT_SNIPPET.format(token=self.token,
-                                       config=html.escape(json.dumps(config), quote=True))
-        return HTMLResponse(inject_head(page, snippet))
+        tags = contract.head_tags(self.boot_config(), "/_pyshell/wasm/loader.mjs",
+                                  token=self.token)
+        return HTMLResponse(inject_head(page, tags))
+
+    def boot_config(self) -> contract.BootConfig:
+        """What this server offers the page: every API route, read fresh per page load (the
+        grants grow with dialogs; a test may turn the file fast path off)."""
+        sockets = f"ws://127.0.0.1:{self.port}{_API}"
+        lock = self.packages.lock
+        return contract.BootConfig(
+            entry=self.app.entry, bundle=_API + "bundle.zip", runtime="/_pyshell/runtime/",
+            log=_API + "log", fs=_API + "fs", fs_socket=sockets + "fs-socket",
+            fs_fast_path=self.fs_fast_path, dialog=_API + "dialog", open_url=_API + "open-url",
+            dev=sockets + "dev" if self.dev else None,
+            snapshot=_API + "snapshot/" if self.snapshots else None,
+            snapshot_imports=tuple(snapshots.imports(self.app, self.packages))
+            if self.snapshots else (),
+            grants=tuple(contract.Grant(g.id, g.mount, g.writable, g.only)
+                         for g in self.files.grants()),
+            packages=contract.PackageSet.of("/_pyshell/packages/pyodide-lock.json",
+                                            lock.packages if lock else ()))
 
     async def _bundle(self, request: Request) -> Response:
         return Response(bundle.build_zip(self.app), media_type="application/zip")
@@ -320,7 +320,7 @@ class AppServer:
             await ws.close(code=4401)
             return
         queue = self.dev.subscribe()
-        await ws.send_text(json.dumps({"type": "connected"}))
+        await ws.send_text(contract.DEV_CONNECTED.encode())
 
         async def forward() -> None:
             while True:
@@ -343,11 +343,6 @@ class AppServer:
         if name not in RUNTIME_FILES:
             raise HTTPException(404)
         return FileResponse(self.runtime.file(name))
-
-
-    def _package_imports(self) -> list[str]:
-        lock = self.packages.lock
-        return sorted({name for p in lock.packages for name in p.imports}) if lock else []
 
     async def _snapshot_route(self, request: Request) -> Response:
         """GET: this engine's snapshot or 404; PUT: store a new one; DELETE: drop it."""
@@ -436,16 +431,6 @@ def _grants(app: AppConfig, folders: dict[str, Path] | None) -> list[capabilitie
         reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
         raise PyshellError(f"pyproject.toml: [[tool.pyshell.permissions.fs]] {reason}{where}"
                            ) from None
-
-
-def inject_head(page: str, snippet: str) -> str:
-    """Put pyshell's boot tags at the start of <head> (or of the page when it has none)."""
-    lower = page.lower()
-    at = lower.find("<head")
-    if at >= 0:
-        close = lower.find(">", at)
-        return page[: close + 1] + "\n" + snippet + page[close + 1:]
-    return snippet + page
 
 
 async def _not_found(request: Request) -> Response:

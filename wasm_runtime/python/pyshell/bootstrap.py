@@ -1,4 +1,8 @@
-"""What the worker calls: start the app's entry point, dispatch events, report errors.
+"""What the worker calls, by name: ready the interpreter, start the app's entry point,
+dispatch events, reload changed modules, report errors.
+
+worker.mjs holds no Python source: every step it needs from Python is a function here,
+where it is linted, typed and tested like the rest.
 
 Errors are shown as the app's traceback: frames from pyshell and Pyodide internals are
 dropped, because the author can only act on their own code.
@@ -9,19 +13,62 @@ from __future__ import annotations
 import importlib
 import inspect
 import sys
+import sysconfig
 import traceback
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from . import dom
 from .transport import Transport, WorkerTransport
 
 APP_ROOT = "/home/pyodide/app/"  # where worker.mjs unpacks the app; shown as relative paths
+# pyshell's own modules that a start-up snapshot holds (none of them touches JS on import).
+OWN_MODULES = ("pyshell.bootstrap", "pyshell.files", "pyshell.state")
 _INTERNAL_MARKERS = ("/pyshell/bootstrap.py", "/pyshell/dom.py", "/pyshell/transport.py",
                      "<exec>", "<frozen ", "/lib/python3")
 
 
 _entry = ""
+
+
+def wheel_folder() -> str:
+    """Where the worker unpacks the app's pure-Python wheels: site-packages."""
+    return sysconfig.get_paths()["purelib"]
+
+
+def prepare() -> None:
+    """Ready the interpreter for the app, once the bundle and the wheels are unpacked.
+
+    The import system caches folder listings, and a restored interpreter listed these
+    folders before its snapshot was taken (when other files were there): the caches are
+    dropped. A restored ``random`` would repeat the snapshot's sequence on every launch:
+    it is seeded afresh (from the OS, as a new interpreter is).
+    """
+    importlib.invalidate_caches()
+    restored_random = sys.modules.get("random")
+    if restored_random is not None:
+        restored_random.seed()
+
+
+def warm(imports: Iterable[str]) -> None:
+    """What a new start-up snapshot holds besides a booted interpreter: pyshell's own
+    modules, the modules named (the locked packages', the app's ``snapshot-imports``),
+    and the app's and the wheels' code compiled ahead (see ``precompiled``).
+
+    A module that fails to import is left out with one line on stderr, unless it is a
+    standard-library module Pyodide lacks (no news).
+    """
+    for name in [*OWN_MODULES, *imports]:
+        try:
+            importlib.import_module(name)
+        except Exception as exc:  # noqa: BLE001 - the snapshot is made without it
+            if name.partition(".")[0] not in sys.stdlib_module_names:
+                print(f"pyshell: not in the start-up snapshot: {name} ({exc!r})",
+                      file=sys.stderr)
+    from . import precompiled  # here: an interpreter that makes no snapshot never needs it
+
+    for folder in (APP_ROOT, wheel_folder()):
+        precompiled.compile_tree(folder)
 
 
 async def start(entry: str, transport: Transport | None = None) -> bool:

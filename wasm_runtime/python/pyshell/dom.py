@@ -5,6 +5,10 @@ Writes are queued and sent as one batch when the current Python code yields (or 
 the live DOM, so they are awaitable. Event handlers are delegated: ``on("click", ".x")``
 also fires for matching elements created later, and the event a handler receives
 already carries what most handlers need (value, checked, key, form fields, data-*).
+
+An element made with ``create()`` is kept by the page under a handle for as long as
+Python holds its ``Element``; once Python drops it, the handle is released with the next
+batch (the element itself stays in the page if it was put there).
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ Handler: TypeAlias = Callable[["Event"], Awaitable[None] | None]
 
 _handles = itertools.count(1)
 _pending: list[list[Any]] = []
+_released: list[int] = []  # handles of created elements Python dropped, not yet sent
 _handlers: dict[str, Handler] = {}
 _transport: Transport | None = None
 _flush_scheduled = False
@@ -79,6 +84,13 @@ class Element:
     def __repr__(self) -> str:
         return f"Element({self._ref})"
 
+    def __del__(self) -> None:
+        # A quarter of the cost of a weakref.finalize per created element. Only records:
+        # it can run during any allocation, in the middle of queueing another op.
+        handle = getattr(self, "_ref", {}).get("h")
+        if handle is not None:
+            _released.append(handle)
+
     def __setattr__(self, name: str, value: Any) -> None:
         prop = _PROPERTIES.get(name)
         if prop is None:
@@ -116,6 +128,7 @@ class Element:
         return self._op("prepend", [_child(c) for c in children])
 
     def remove(self) -> None:
+        """Take it out of the page; a created element can be put back (``append``)."""
         self._op("remove")
 
     def clear(self) -> Element:
@@ -237,13 +250,28 @@ async def request(op: list[Any]) -> Any:
 
 
 def flush() -> None:
-    """Send every queued write now (normally done when the current code yields)."""
+    """Send every queued write now (normally done when the current code yields), and the
+    release of every handle Python dropped since, after the writes that use them."""
     global _flush_scheduled
     _flush_scheduled = False
-    if _pending and _transport is not None:
-        batch = _pending[:]
-        _pending.clear()
+    if _transport is None:
+        return
+    batch = _pending[:]
+    _pending.clear()
+    released = _take_released()
+    if released:
+        batch.append(["release", released])
+    if batch:
         _transport.send(batch)
+
+
+def _take_released() -> list[int]:
+    """The dropped handles so far; ones dropped meanwhile (a collection can run during
+    any allocation) stay for the next batch."""
+    count = len(_released)
+    taken = _released[:count]
+    del _released[:count]
+    return taken
 
 
 def use_transport(transport: Transport | None) -> None:
@@ -251,6 +279,7 @@ def use_transport(transport: Transport | None) -> None:
     global _transport
     _transport = transport
     _pending.clear()
+    _released.clear()
     _handlers.clear()
 
 
@@ -274,6 +303,7 @@ def _queue(op: list[Any]) -> None:
     _pending.append(op)
     if _flush_scheduled:
         return
+    loop: asyncio.AbstractEventLoop | None
     try:
         loop = asyncio.get_running_loop()
     except RuntimeError:

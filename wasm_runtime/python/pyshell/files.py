@@ -20,6 +20,7 @@ import stat
 import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
+from types import ModuleType
 
 
 @dataclass(frozen=True)
@@ -120,9 +121,9 @@ async def _dialog(kind: str, write: bool, name: str, types: Sequence[str]) -> st
     return picked["path"] if picked else None
 
 
-def _js():
+def _js() -> ModuleType:
     try:
-        import _pyshell_js  # type: ignore[import-not-found]
+        import _pyshell_js  # registered by worker.mjs (see _pyshell_js.pyi)
     except ImportError:
         raise DialogUnavailable("pyshell.files works inside a pyshell app") from None
     return _pyshell_js

@@ -35,7 +35,8 @@ def compile_tree(root: str) -> int:
         except (SyntaxError, ValueError):
             continue  # the app reports it when it imports the module
         _code[name] = (hashlib.sha256(data).digest(), code)
-    SourceFileLoader.source_to_code = _source_to_code  # type: ignore[method-assign]
+    # typeshed's signature is narrower than ours, which passes every argument on as it came.
+    SourceFileLoader.source_to_code = _source_to_code  # type: ignore[method-assign, assignment]
     return len(_code)
 
 

@@ -18,6 +18,7 @@ Clicked links to other origins go the same way, without any code.
 from __future__ import annotations
 
 import json
+from types import ModuleType
 
 
 async def open_url(url: str) -> None:
@@ -29,9 +30,9 @@ async def open_url(url: str) -> None:
         raise PermissionError(answer["error"])
 
 
-def _js():
+def _js() -> ModuleType:
     try:
-        import _pyshell_js  # type: ignore[import-not-found]
+        import _pyshell_js  # registered by worker.mjs (see _pyshell_js.pyi)
     except ImportError:
         raise RuntimeError("pyshell.shell works inside a pyshell app") from None
     return _pyshell_js

@@ -8,7 +8,7 @@ while its code changes. pyshell's own modules are never reloaded.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 T = TypeVar("T")
 _kept: dict[str, Any] = {}
@@ -18,7 +18,7 @@ def keep(name: str, factory: Callable[[], T]) -> T:
     """The object stored under ``name``, made with ``factory()`` the first time only."""
     if name not in _kept:
         _kept[name] = factory()
-    return _kept[name]
+    return cast(T, _kept[name])  # stored by the first call, from a factory of T
 
 
 def forget(name: str) -> None:

@@ -26,7 +26,7 @@ class WorkerTransport:
     """The real bridge: JSON strings through the module that worker.mjs registers."""
 
     def __init__(self) -> None:
-        import _pyshell_js  # type: ignore[import-not-found]  # registered by worker.mjs
+        import _pyshell_js  # registered by worker.mjs (see _pyshell_js.pyi)
 
         self._js = _pyshell_js
 

@@ -93,6 +93,9 @@ def description_problems(project: Project) -> list[str]:
         problems.append(f"[project] description {summary!r} starts with the app's name; "
                         "lintian rejects that (description-starts-with-package-name): "
                         "say what the app does, e.g. \"Keep a journal in Markdown.\"")
+    if summary.split(" ", 1)[0].lower() in ("a", "an", "the"):
+        problems.append(f"[project] description {summary!r} starts with an article; lintian "
+                        "flags that (description-synopsis-starts-with-article): drop it")
     if not summary:
         problems.append("[project] description is empty; the package needs a one-line "
                         "summary of what the app does")

@@ -13,25 +13,16 @@ Differences from the desktop app, all decided here and in the worker's web mode:
 
 from __future__ import annotations
 
-import html
 import json
 import shutil
 
 from ... import bundle
+from ...contract import BootConfig, BrowserGrant, PackageSet, RefusedGrant, head_tags, inject_head
 from ...resources import WASM_RUNTIME_DIR
 from ...security import WEB_CSP
-from ...server import inject_head
 from ..context import Context
 from ..files import copy_tree, gzip_bytes, walk
 from ..report import Artifact, describe
-
-SNIPPET = (
-    '<meta http-equiv="Content-Security-Policy" content="{csp}">\n'
-    '<meta name="pyshell-config" content="{config}">\n'
-    '<script type="module" src="_pyshell/wasm/loader.mjs"></script>\n'
-)
-WASM_FILES = ("loader.mjs", "worker.mjs", "protocol.mjs", "fs.mjs", "fs-transport.mjs",
-              "fs-io.mjs")
 
 
 class Web:
@@ -45,8 +36,9 @@ class Web:
         copy_tree(app.ui_dir, site)
         own = site / "_pyshell"
         (own / "wasm").mkdir(parents=True)
-        for name in WASM_FILES:
-            shutil.copyfile(WASM_RUNTIME_DIR / name, own / "wasm" / name)
+        # All of them: the page's and the worker's modules import one another.
+        for module in sorted(WASM_RUNTIME_DIR.glob("*.mjs")):
+            shutil.copyfile(module, own / "wasm" / module.name)
         shutil.copytree(ctx.bundle() / "runtime", own / "runtime")
         (own / "bundle.zip").write_bytes(bundle.build_zip(app))
         if ctx.packages.lock is not None and ctx.packages.names:
@@ -61,26 +53,24 @@ class Web:
                                                extra={"gzip-transferred": transferred}))]
 
 
-def web_config(ctx: Context) -> dict:
+def web_config(ctx: Context) -> BootConfig:
     """The page's boot config in the web build (see the module docstring)."""
     app = ctx.project.app
-    kept, refused = [], []
+    kept: list[BrowserGrant] = []
+    refused: list[RefusedGrant] = []
     for perm in app.permissions:
         if perm.path.startswith("{appdata}"):
-            kept.append({"mount": perm.mount, "writable": perm.writable})
+            kept.append(BrowserGrant(perm.mount, perm.writable))
         else:
-            refused.append({"mount": perm.mount, "reason": (
+            refused.append(RefusedGrant(perm.mount, (
                 f"the web build cannot reach host folders ({perm.path}); only {{appdata}} "
-                "grants are kept, in the browser's own storage")})
-    names = ctx.packages.names
-    return {"entry": app.entry, "bundle": "_pyshell/bundle.zip", "runtime": "_pyshell/runtime/",
-            "log": None, "fs": None, "dialog": None, "fsSocket": None, "fsFastPath": False,
-            "dev": None, "grants": [], "browserGrants": kept, "refused": refused,
-            "packages": {"lock": "_pyshell/packages/pyodide-lock.json", "names": names}
-            if names else None}
+                "grants are kept, in the browser's own storage")))
+    lock = ctx.packages.lock
+    return BootConfig(entry=app.entry, bundle="_pyshell/bundle.zip", runtime="_pyshell/runtime/",
+                      browser_grants=tuple(kept), refused=tuple(refused),
+                      packages=PackageSet.of("_pyshell/packages/pyodide-lock.json",
+                                             lock.packages if lock else ()))
 
 
 def _snippet(ctx: Context) -> str:
-    return SNIPPET.format(csp=WEB_CSP, config=html.escape(json.dumps(web_config(ctx)),
-                                                          quote=True))
-
+    return head_tags(web_config(ctx), "_pyshell/wasm/loader.mjs", csp=WEB_CSP)
