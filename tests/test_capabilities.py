@@ -1,5 +1,9 @@
 """Grants hold: hostile paths and operation sequences never reach outside, on the host
-service directly and through the live server. Read-only grants are never written."""
+service directly and through the live server. Read-only grants are never written.
+
+Every test that reaches files runs twice: with the descriptor containment (openat-style,
+what this host uses) and the portable one (checked paths, what Windows uses), forced here
+with ``PYSHELL_CONTAINMENT``."""
 
 from __future__ import annotations
 
@@ -16,9 +20,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from conftest import grant_toml, write_app
-from pyshell import capabilities
+from pyshell import capabilities, containment
 from pyshell.capabilities import AccessDenied, Grant
 from pyshell.fileservice import FileService
+
+STRATEGIES = ["descriptor", "portable"]
 
 SECRET = b"TOPSECRET-outside-the-grant"
 SEGMENTS = ["..", ".", "", "link_out", "link_file", "link_in", "secret.txt", "outside", "inner",
@@ -35,8 +41,15 @@ def snapshot(folder: Path) -> dict[str, tuple]:
     return out
 
 
+@pytest.fixture(params=STRATEGIES)
+def strategy(request, monkeypatch: pytest.MonkeyPatch) -> str:
+    """The containment every FileService made in the test uses."""
+    monkeypatch.setenv(containment.ENV, request.param)
+    return request.param
+
+
 @pytest.fixture
-def world(tmp_path: Path) -> tuple[FileService, Path, Path]:
+def world(tmp_path: Path, strategy: str) -> tuple[FileService, Path, Path]:
     outside = tmp_path / "outside"
     outside.mkdir()
     (outside / "secret.txt").write_bytes(SECRET)
@@ -155,7 +168,7 @@ def test_special_files_are_refused_without_blocking(world, tmp_path: Path) -> No
     assert [name for name, _ in fs.listdir("g0", "inner")["entries"]] == ["a"]
 
 
-def test_single_file_grant_reaches_only_its_file(tmp_path: Path) -> None:
+def test_single_file_grant_reaches_only_its_file(tmp_path: Path, strategy: str) -> None:
     folder = tmp_path / "picked"
     folder.mkdir()
     (folder / "doc.txt").write_text("doc")
@@ -330,3 +343,262 @@ def test_appends_land_at_the_host_end(world, tmp_path: Path) -> None:
     fs.write(h, 7, b"mine 2\n")  # the offset it believes is the end
     fs.close(h)
     assert target.read_bytes() == b"mine 1\ntheirs\nmine 2\n"
+
+
+# ---- the two containments ------------------------------------------------------------------
+def test_each_strategy_is_the_one_asked_for(world, strategy: str) -> None:
+    """The parametrization really tests two implementations, not one twice."""
+    fs, _, _ = world
+    assert fs.containment == strategy
+    expected = containment.PathPlace if strategy == "portable" else containment.DescriptorPlace
+    assert fs.place is expected
+    portable = strategy == "portable"
+    assert (fs.changes is None) == portable  # paths: nothing is watched, nothing cached
+    assert fs.stat("g0", "inner/a")["w"] is not portable
+    assert fs.listdir("g0", "inner")["w"] is not portable
+
+
+def test_auto_uses_descriptors_on_this_linux_host(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv(containment.ENV, raising=False)
+    assert containment.descriptors_work()
+    assert containment.choose() is containment.DescriptorPlace
+    assert FileService([]).containment == "descriptor"
+    for value in ("auto", " Auto ", ""):
+        monkeypatch.setenv(containment.ENV, value)
+        assert containment.choose() is containment.DescriptorPlace
+    monkeypatch.setenv(containment.ENV, "windows")
+    with pytest.raises(ValueError, match=containment.ENV):
+        FileService([])
+
+
+def test_a_host_without_openat_gets_the_portable_one(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Chosen by what the host offers (as on Windows), never by the system's name."""
+    monkeypatch.delattr(os, "O_NOFOLLOW")
+    monkeypatch.setattr(os, "supports_dir_fd", set())
+    assert not containment.descriptors_work()
+    assert containment.choose("auto") is containment.PathPlace
+    with pytest.raises(ValueError):
+        containment.choose("descriptor")
+
+
+FORBIDDEN = ("dir_fd", "src_dir_fd", "dst_dir_fd")
+
+
+def _no_descriptor_calls(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Make every openat-style use fail, as it would on Windows; returns the calls made."""
+    calls: list[str] = []
+
+    def guarded(name: str, real):
+        def call(*args, **kwargs):
+            calls.append(name)
+            assert not any(kwargs.get(k) is not None for k in FORBIDDEN), (name, kwargs)
+            assert kwargs.get("follow_symlinks", True), (name, kwargs)
+            assert not (args and isinstance(args[0], str) and args[0].startswith("/proc/")), args
+            if name == "open":
+                assert not args[1] & os.O_NOFOLLOW, args
+            if name == "scandir":
+                assert isinstance(args[0], str), args  # Windows lists folders by path only
+            return real(*args, **kwargs)
+        return call
+
+    for name in ("open", "stat", "lstat", "mkdir", "rmdir", "unlink", "rename", "replace",
+                 "utime", "chmod", "scandir"):
+        monkeypatch.setattr(os, name, guarded(name, getattr(os, name)))
+    return calls
+
+
+def test_portable_works_without_any_descriptor_relative_call(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(containment.ENV, "portable")
+    root = tmp_path / "grant"
+    root.mkdir()
+    fs = FileService([Grant("g0", "/data", root, True)])
+    calls = _no_descriptor_calls(monkeypatch)
+    fs.mkdir("g0", "d", 0o755)
+    h = fs.open("g0", "d/f", write=True, create=True, excl=True, mode=0o600)["handle"]
+    fs.write(h, 0, b"hello")
+    fs.close(h)
+    assert fs.open("g0", "d/f", inline=True)["data"] == b"hello"
+    assert [n for n, _ in fs.listdir("g0", "d")["entries"]] == ["f"]
+    fs.setattr("g0", "d/f", mode=0o640, mtime=[5, 6], size=2)
+    fs.fsyncdir("g0", "d")
+    fs.rename("g0", "d/f", "g0", "d/g")
+    assert fs.stat("g0", "d/g")["size"] == 2 and fs.stat("g0", "d/g")["mtime"] == [5, 6]
+    assert stat.S_IMODE(fs.stat("g0", "d/g")["mode"]) == 0o640
+    fs.setattr("g0", "d", mode=0o700, mtime=[7, 8])
+    assert fs.stat("g0", "d")["mtime"] == [7, 8]
+    fs.unlink("g0", "d/g")
+    fs.rmdir("g0", "d")
+    assert {"open", "lstat", "scandir", "replace"} <= set(calls)
+    monkeypatch.undo()
+    assert list(root.iterdir()) == []
+
+
+def test_windows_links_are_recognised() -> None:
+    """Junctions and symlinks (name surrogates) are links; a cloud placeholder is not."""
+    from types import SimpleNamespace
+
+    reparse = stat.FILE_ATTRIBUTE_REPARSE_POINT | stat.FILE_ATTRIBUTE_DIRECTORY
+
+    def entry(attributes: int, tag: int) -> os.stat_result:
+        return SimpleNamespace(st_mode=stat.S_IFDIR | 0o755, st_file_attributes=attributes,
+                               st_reparse_tag=tag)  # type: ignore[return-value]
+
+    assert containment.is_link(entry(reparse, 0xA0000003))  # junction (mount point)
+    assert containment.is_link(entry(reparse, 0xA000000C))  # symbolic link
+    assert containment.is_link(entry(reparse, 0))  # a reparse point of unknown kind
+    assert not containment.is_link(entry(reparse, 0x9000001A))  # OneDrive placeholder
+    assert not containment.is_link(entry(stat.FILE_ATTRIBUTE_DIRECTORY, 0))
+    assert not containment.listable(entry(reparse, 0xA0000003))
+    with pytest.raises(AccessDenied):
+        containment.check_plain(entry(reparse, 0xA0000003))
+
+
+# A folder (or file) of the path swapped for a link out by another process, at any moment
+# of a call. Content is never read from or written to outside with either containment. By
+# name, the portable one can act outside (see containment.PathPlace): then the call must
+# at least fail with EACCES; the descriptor one never does.
+BY_NAME = {"mkdir", "unlink", "rename", "create"}
+RACED = ("stat", "listdir", "read", "write", "chmod", "truncate", "utime", *sorted(BY_NAME))
+HOOKED = ("open", "stat", "lstat", "scandir", "mkdir", "unlink", "rename", "replace", "utime",
+          "chmod", "rmdir")
+
+
+def _raced_op(fs: FileService, op: str) -> bytes:
+    calls = {
+        "stat": lambda: json.dumps(fs.stat("g0", "inner/a")).encode(),
+        "listdir": lambda: json.dumps(fs.listdir("g0", "inner")).encode(),
+        "read": lambda: run_op(fs, "read", "g0", "inner/a", ""),
+        "write": lambda: run_op(fs, "append", "g0", "inner/a", ""),
+        "chmod": lambda: run_op(fs, "chmod", "g0", "inner/a", ""),
+        "truncate": lambda: run_op(fs, "truncate", "g0", "inner/a", ""),
+        "utime": lambda: json.dumps(fs.setattr("g0", "inner/a", mtime=[1, 0])).encode(),
+        "mkdir": lambda: run_op(fs, "mkdir", "g0", "inner/new", ""),
+        "unlink": lambda: run_op(fs, "unlink", "g0", "inner/a", ""),
+        "rename": lambda: run_op(fs, "rename", "g0", "inner/a", "inner/c"),
+        "create": lambda: run_op(fs, "write", "g0", "inner/new.txt", ""),
+    }
+    return calls[op]()
+
+
+# What is swapped, and for a link to what outside: a folder on the way, the file itself,
+# the file for a dangling link, a dangling link at a name being created (an open with
+# O_CREAT through either would make a file outside).
+SWAPS = [("inner", ""), ("inner/a", "a"), ("inner/a", "ghost"), ("inner/new.txt", "ghost")]
+
+
+class Swapper:
+    """Replaces ``os`` calls so that the ``at``-th one first swaps ``target`` (under the
+    grant) for a symlink to ``link_to`` (under ``outside``)."""
+
+    def __init__(self, root: Path, outside: Path, swap: tuple[str, str], at: int) -> None:
+        self.real = {name: getattr(os, name) for name in HOOKED}
+        self.root, self.outside, self.at, self.count = root, outside, at, 0
+        self.target, self.link_to = swap
+
+    def swap(self) -> None:
+        here = self.root / self.target
+        if here.exists():
+            self.real["rename"](here, here.with_name(here.name + "-real"))
+        os.symlink(self.outside / self.link_to, here)
+
+    def __enter__(self) -> Swapper:
+        for name in HOOKED:
+            setattr(os, name, self._hook(self.real[name]))
+        return self
+
+    def _hook(self, real):
+        def call(*args, **kwargs):
+            self.count += 1
+            if self.count == self.at:
+                self.swap()
+            return real(*args, **kwargs)
+        return call
+
+    def __exit__(self, *exc: object) -> None:
+        for name, real in self.real.items():
+            setattr(os, name, real)
+
+
+def _race(base: Path, op: str, swap: tuple[str, str],
+          at: int) -> tuple[OSError | None, bool, int]:
+    """One call of ``op`` with a swap before the ``at``-th os call (0: none): the error,
+    whether anything outside changed, and how many os calls it made."""
+    outside, root = base / "outside", base / "grant"
+    (root / "inner").mkdir(parents=True)
+    outside.mkdir()
+    (root / "inner" / "a").write_bytes(b"inside")
+    (outside / "a").write_bytes(SECRET)
+    (outside / "secret.txt").write_bytes(SECRET)
+    fs = FileService([Grant("g0", "/data", root, True)])
+    before = snapshot(outside)
+    error = None
+    try:
+        with Swapper(root, outside, swap, at) as swapper:
+            data = _raced_op(fs, op)
+        assert SECRET not in data and b"secret.txt" not in data, (op, swap, at)
+    except OSError as exc:
+        error = exc
+    finally:
+        fs.close_all()
+    return error, snapshot(outside) != before, swapper.count
+
+
+def test_a_swap_before_any_os_call_gives_nothing_away(tmp_path: Path, strategy: str) -> None:
+    """Every operation, with the swap placed before each of its os calls in turn."""
+    runs = 0
+    for op in RACED:
+        for number, swap in enumerate(SWAPS):
+            error, _, calls = _race(tmp_path / f"{op}-{number}-0", op, swap, 0)
+            assert error is None, (op, error)
+            for at in range(1, calls + 1):
+                error, changed, _ = _race(tmp_path / f"{op}-{number}-{at}", op, swap, at)
+                runs += 1
+                if changed:  # only the portable one, by name, and never silently
+                    assert strategy == "portable" and op in BY_NAME and swap == SWAPS[0], (
+                        op, swap, at)
+                    assert error is not None and error.errno == errno.EACCES, (op, at, error)
+    assert runs >= 100  # a swap before each os call of every operation
+
+
+def test_both_containments_give_the_same_errors(world, tmp_path: Path) -> None:
+    """What the app's Python sees (its errno) does not depend on the containment."""
+    fs, _, _ = world
+    os.mkfifo(tmp_path / "grant" / "inner" / "pipe")
+    fs2 = FileService([*fs.grants(), Grant("g2", "/other", tmp_path / "outside", True)])
+    cases = [
+        (errno.EACCES, lambda: fs.stat("g0", "link_out/secret.txt")),
+        (errno.EACCES, lambda: fs.stat("g0", "link_file")),
+        (errno.EACCES, lambda: fs.open("g0", "link_file")),
+        (errno.EACCES, lambda: fs.open("g0", "link_file", write=True, create=True, excl=True)),
+        (errno.EACCES, lambda: fs.listdir("g0", "link_out")),
+        (errno.EACCES, lambda: fs.mkdir("g0", "link_out/x")),
+        (errno.EACCES, lambda: fs.setattr("g0", "link_file", mode=0o600)),
+        (errno.EACCES, lambda: fs.open("g0", "inner/pipe")),
+        (errno.EACCES, lambda: fs.open("g0", "inner/pipe", write=True)),
+        (errno.ENOENT, lambda: fs.stat("g0", "missing")),
+        (errno.ENOENT, lambda: fs.open("g0", "missing/x", write=True, create=True)),
+        (errno.ENOENT, lambda: fs.open("g0", "inner/missing")),
+        (errno.ENOENT, lambda: fs.unlink("g0", "inner/missing")),
+        (errno.ENOTDIR, lambda: fs.stat("g0", "inner/a/x")),
+        (errno.ENOTDIR, lambda: fs.listdir("g0", "inner/a")),
+        (errno.ENOTDIR, lambda: fs.listdir("g0", "inner/pipe")),
+        (errno.ENOTDIR, lambda: fs.fsyncdir("g0", "inner/a")),
+        (errno.ENOTDIR, lambda: fs.open("g0", "inner/a/b", write=True, create=True)),
+        (errno.EISDIR, lambda: fs.open("g0", "inner")),
+        (errno.EISDIR, lambda: fs.open("g0", "inner", write=True)),
+        (errno.EISDIR, lambda: fs.unlink("g0", "inner")),
+        (errno.EISDIR, lambda: fs.setattr("g0", "inner", size=0)),
+        (errno.EEXIST, lambda: fs.mkdir("g0", "inner")),
+        (errno.EEXIST, lambda: fs.open("g0", "inner/a", write=True, create=True, excl=True)),
+        (errno.ENOTEMPTY, lambda: fs.rmdir("g0", "inner")),
+        (errno.EPERM, lambda: fs.rmdir("g0", "")),
+        (errno.EPERM, lambda: fs.setattr("g0", "", mode=0o777)),
+        (errno.EXDEV, lambda: fs2.rename("g0", "inner/a", "g2", "a")),
+        (errno.EINVAL, lambda: fs.rename("g0", "inner", "g0", "inner/deeper")),
+    ]
+    for expected, call in cases:
+        with pytest.raises(OSError) as info:
+            call()
+        assert info.value.errno == expected, (expected, info.value)
+    fs2.close_all()

@@ -2,9 +2,10 @@
 
 Containment never relies on comparing path strings. A path inside a grant arrives as a
 list of names; each name is checked on its own, and the host path is walked one folder at
-a time with ``O_NOFOLLOW`` relative to the previous folder's descriptor, so a symlink
-(placed by anyone, at any time) cannot lead outside. Symlinks inside grants are not
-followed at all. The WebAssembly side is never trusted: every check happens here.
+a time with ``O_NOFOLLOW`` relative to the previous folder's descriptor (``Walk``), so a
+symlink (placed by anyone, at any time) cannot lead outside. Hosts without openat-style
+calls (Windows) walk checked paths instead: see ``containment.py``. Symlinks inside grants
+are not followed at all. The WebAssembly side is never trusted: every check happens here.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import stat as stat_mod
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
+from typing import Self
 
 MAX_NAME_BYTES = 255
 MAX_PATH_BYTES = 4096
@@ -96,8 +98,7 @@ class Walk:
     """An open descriptor of the folder that holds the target name, found without symlinks."""
 
     def __init__(self, grant: Grant, parts: list[str]) -> None:
-        if grant.only is not None and parts not in ([], [grant.only]):
-            raise AccessDenied("outside a single-file grant")
+        check_single_file(grant, parts)
         self.name = parts[-1] if parts else None
         self.fd = os.open(grant.root, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
         try:
@@ -112,11 +113,17 @@ class Walk:
         os.close(self.fd)
         self.fd = fd
 
-    def __enter__(self) -> Walk:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:
         os.close(self.fd)
+
+
+def check_single_file(grant: Grant, parts: list[str]) -> None:
+    """A single-file grant reaches its file and the (made-up) folder around it, nothing else."""
+    if grant.only is not None and parts not in ([], [grant.only]):
+        raise AccessDenied("outside a single-file grant")
 
 
 def open_nofollow(name: str, flags: int, dir_fd: int, mode: int = 0o666) -> int:

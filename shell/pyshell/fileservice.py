@@ -1,13 +1,15 @@
 """File operations inside grants, as the app server performs them for the app's Python.
 
-Every operation takes a grant id and a path relative to the grant, walks to it with
-``capabilities.Walk`` and works relative to that folder's descriptor, so nothing can leave
-the grant. The semantics are the local disk's, because ordinary Python code relies on
-them: a file exists once ``open`` has created it, every ``write`` reaches the host file
-before it returns (no buffering here or in the worker), ``fsync``/``fdatasync`` call the
-host's own, an unlinked or renamed file stays usable through its open handles, and times
-keep their nanoseconds. Crash-safe replacement is the usual temp-file + fsync +
-``os.replace`` pattern (atomic on the host), not a hidden behaviour of plain writes.
+Every operation takes a grant id and a path relative to the grant and reaches it through a
+``containment.Place``: relative to the descriptor of its folder (``capabilities.Walk``)
+where the host has openat-style calls, by checked paths where it does not (Windows), so
+nothing can leave the grant. Each operation is written once, for both. The semantics are
+the local disk's, because ordinary Python code relies on them: a file exists once ``open``
+has created it, every ``write`` reaches the host file before it returns (no buffering here
+or in the worker), ``fsync``/``fdatasync`` call the host's own, an unlinked or renamed file
+stays usable through its open handles, and times keep their nanoseconds. Crash-safe
+replacement is the usual temp-file + fsync + ``os.replace`` pattern (atomic on the host),
+not a hidden behaviour of plain writes.
 
 Only regular files and folders are reachable: symlinks are never followed and special
 files (FIFOs, devices, sockets) are refused before anything could block on them.
@@ -16,7 +18,6 @@ files (FIFOs, devices, sockets) are refused before anything could block on them.
 from __future__ import annotations
 
 import errno
-import fcntl
 import itertools
 import os
 import stat as stat_mod
@@ -27,8 +28,9 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
-from . import changes
-from .capabilities import AccessDenied, Grant, Walk, open_nofollow, split
+from . import changes, containment
+from .capabilities import AccessDenied, Grant, split
+from .containment import NONBLOCK, Listing, Place, check_plain, is_link, listable
 
 SMALL_FILE = 64 * 1024  # read-only and smaller than this: content comes with the open
 MAX_HANDLES = 4096  # as many descriptors as Pyodide itself has
@@ -54,12 +56,8 @@ def attrs(st: os.stat_result) -> dict[str, Any]:
             "ino": st.st_ino, "dev": st.st_dev, "nlink": st.st_nlink}
 
 
-def _reachable(st: os.stat_result) -> None:
-    """Refuse what is neither a regular file nor a folder (symlink, FIFO, device, socket)."""
-    if stat_mod.S_ISLNK(st.st_mode):
-        raise AccessDenied("symlinks are not followed")
-    if not (stat_mod.S_ISREG(st.st_mode) or stat_mod.S_ISDIR(st.st_mode)):
-        raise AccessDenied("special files (FIFOs, devices, sockets) are not reachable")
+def _never(st: os.stat_result) -> bool:
+    return False
 
 
 @dataclass
@@ -79,10 +77,18 @@ class FileService:
         self._ids = itertools.count(1)
         self._lock = threading.Lock()
         self.max_handles = max_handles
+        # How operations stay inside grants: PYSHELL_CONTAINMENT, or what this host allows.
+        self.place: type[Place] = containment.choose()
         # Host file operations run here, never on the server's event loop.
         self.executor = ThreadPoolExecutor(max_workers=4, thread_name_prefix="pyshell-fs")
         # Folders the app reached are watched, so the worker may cache what it read of them.
-        self.changes = changes.start(self._grants.get)
+        # Paths (the portable containment) give the feed nothing to watch: nothing is cached.
+        self.changes = changes.start(self._grants.get) if self.place.watchable else None
+
+    @property
+    def containment(self) -> str:
+        """``"descriptor"`` or ``"portable"``: the containment these operations use."""
+        return self.place.kind
 
     # ---- grants -------------------------------------------------------------------------
     def grants(self) -> list[Grant]:
@@ -111,20 +117,21 @@ class FileService:
         parts = split(path)
         if grant.only is not None and not parts:
             return {**_folder_of_one_file(), "w": True}  # never changes: always cacheable
-        with Walk(grant, parts) as w:
-            watched = self._watch(grant, parts, w.fd)
-            st = os.stat(w.name or ".", dir_fd=w.fd, follow_symlinks=False)
-        if stat_mod.S_ISLNK(st.st_mode):
+        with self.place(grant, parts) as p:
+            watched = self._watch(grant, parts, p.folder_fd)
+            st = p.lstat()
+        if is_link(st):
             raise AccessDenied("symlinks are not followed")
         return {**attrs(st), "w": watched(st)}
 
     def _watch(self, grant: Grant, parts: list[str],
-               dir_fd: int) -> Callable[[os.stat_result], bool]:
+               dir_fd: int | None) -> Callable[[os.stat_result], bool]:
         """Watch ``parts`` (a name in the folder ``dir_fd``, or that folder when empty)
-        before reading it; the answer's stat then says whether it may be cached."""
+        before reading it; the answer's stat then says whether it may be cached. Without
+        a descriptor (the portable containment) nothing is watched, so nothing cached."""
         feed = self.changes
-        if feed is None or not feed.watch(grant, parts[:-1], dir_fd):
-            return lambda st: False
+        if feed is None or dir_fd is None or not feed.watch(grant, parts[:-1], dir_fd):
+            return _never
         if not parts or feed.watch_file(grant, parts, dir_fd):
             return lambda st: True
         return lambda st: stat_mod.S_ISDIR(st.st_mode)  # folders need only their folder's
@@ -142,68 +149,76 @@ class FileService:
         """
         grant = self._grant(grant_id)
         parts = split(path)
-        with Walk(grant, parts) as w:
-            fd = open_nofollow(w.name or ".", os.O_RDONLY | os.O_DIRECTORY, w.fd)
-        entries = []
-        try:
-            watched = self.changes is not None and self.changes.watch(grant, parts, fd)
-            with os.scandir(fd) as it:
-                for entry in it:
-                    if grant.only is not None and entry.name != grant.only:
-                        continue
-                    # Each file's own watch, before its stat (see changes.py).
-                    mine = watched and (entry.is_dir(follow_symlinks=False)
-                                        or self.changes.watch_file(grant, [*parts, entry.name], fd))
-                    try:
-                        st = entry.stat(follow_symlinks=False)
-                    except FileNotFoundError:
-                        continue
-                    if stat_mod.S_ISREG(st.st_mode) or stat_mod.S_ISDIR(st.st_mode):
-                        entries.append([entry.name, {**attrs(st), "w": mine}])
-        finally:
-            os.close(fd)
+        with self.place(grant, parts) as p, p.folder() as folder:
+            feed = self.changes
+            watched = feed is not None and folder.fd is not None and feed.watch(
+                grant, parts, folder.fd)
+            entries = self._entries(grant, parts, folder, watched)
+            folder.check()  # portable: still the folder that was checked, or refused
         return {"entries": entries, "w": watched}
+
+    def _entries(self, grant: Grant, parts: list[str], folder: Listing,
+                 watched: bool) -> list[list[Any]]:
+        """[name, attrs] of the listable entries; each file's own watch comes before its
+        stat (see changes.py)."""
+        entries = []
+        with folder.scandir() as it:
+            for entry in it:
+                if grant.only is not None and entry.name != grant.only:
+                    continue
+                mine = watched and (entry.is_dir(follow_symlinks=False) or self._watch_file(
+                    grant, [*parts, entry.name], folder.fd))
+                try:
+                    st = entry.stat(follow_symlinks=False)
+                except FileNotFoundError:
+                    continue
+                if listable(st):
+                    entries.append([entry.name, {**attrs(st), "w": mine}])
+        return entries
+
+    def _watch_file(self, grant: Grant, parts: list[str], dir_fd: int | None) -> bool:
+        feed = self.changes
+        return feed is not None and dir_fd is not None and feed.watch_file(grant, parts, dir_fd)
 
     def mkdir(self, grant_id: str, path: str, mode: int = 0o777) -> dict[str, Any]:
         grant = self._writable(grant_id)
-        with Walk(grant, _named(split(path))) as w:
-            os.mkdir(w.name, mode & PERMISSION_BITS, dir_fd=w.fd)
-            return attrs(os.stat(w.name, dir_fd=w.fd, follow_symlinks=False))
+        with self.place(grant, _named(split(path))) as p:
+            p.mkdir(mode & PERMISSION_BITS)
+            return attrs(p.lstat())
 
     def rmdir(self, grant_id: str, path: str) -> None:
         grant = self._writable(grant_id)
-        with Walk(grant, _named(split(path))) as w:
-            os.rmdir(w.name, dir_fd=w.fd)
+        with self.place(grant, _named(split(path))) as p:
+            p.rmdir()
 
     def unlink(self, grant_id: str, path: str) -> None:
         grant = self._writable(grant_id)
-        with Walk(grant, _named(split(path))) as w:
-            st = os.stat(w.name, dir_fd=w.fd, follow_symlinks=False)
-            if stat_mod.S_ISDIR(st.st_mode):
+        with self.place(grant, _named(split(path))) as p:
+            if stat_mod.S_ISDIR(p.lstat().st_mode):
                 raise IsADirectoryError(errno.EISDIR, "is a directory")
-            os.unlink(w.name, dir_fd=w.fd)
+            p.unlink()
 
     def rename(self, grant_id: str, path: str, new_grant_id: str, new_path: str) -> None:
         src_grant, dst_grant = self._writable(grant_id), self._writable(new_grant_id)
         src_parts, dst_parts = _named(split(path)), _named(split(new_path))
         if src_grant.id != dst_grant.id:
             raise OSError(errno.EXDEV, "rename across grants")
-        with Walk(src_grant, src_parts) as src, Walk(dst_grant, dst_parts) as dst:
-            os.rename(src.name, dst.name, src_dir_fd=src.fd, dst_dir_fd=dst.fd)
+        with self.place(src_grant, src_parts) as src, self.place(dst_grant, dst_parts) as dst:
+            src.rename_to(dst)
 
     def setattr(self, grant_id: str, path: str, mode: int | None = None,
                 atime: Time = None, mtime: Time = None,
                 size: int | None = None) -> dict[str, Any]:
         """chmod / utime / truncate by path. The grant's root itself is not the app's."""
         grant = self._writable(grant_id)
-        with Walk(grant, _named(split(path))) as w:
-            st = os.stat(w.name, dir_fd=w.fd, follow_symlinks=False)
-            _reachable(st)
+        with self.place(grant, _named(split(path))) as p:
+            st = p.lstat()
+            check_plain(st)
             if mode is not None or size is not None:
-                _change_in_place(w, st, mode, size)
+                p.change_in_place(st, mode if mode is None else mode & PERMISSION_BITS, size)
             if atime is not None or mtime is not None:
-                os.utime(w.name, ns=_times(st, atime, mtime), dir_fd=w.fd, follow_symlinks=False)
-            return attrs(os.stat(w.name, dir_fd=w.fd, follow_symlinks=False))
+                p.utime(st, _times(st, atime, mtime))
+            return attrs(p.lstat())
 
     def fsyncdir(self, grant_id: str, path: str) -> None:
         """``os.fsync`` of a folder: makes a rename or a new entry in it durable."""
@@ -211,15 +226,8 @@ class FileService:
         parts = split(path)
         if grant.only is not None and not parts:
             return
-        with Walk(grant, parts) as w:
-            fd = open_nofollow(w.name or ".", os.O_RDONLY | os.O_DIRECTORY, w.fd)
-        try:
-            os.fsync(fd)
-        except OSError as exc:
-            if exc.errno != errno.EINVAL:  # some filesystems cannot fsync a folder
-                raise
-        finally:
-            os.close(fd)
+        with self.place(grant, parts) as p:
+            p.fsync_folder()
 
     # ---- open files ---------------------------------------------------------------------
     def open(self, grant_id: str, path: str, *, read: bool = True, write: bool = False,
@@ -234,24 +242,25 @@ class FileService:
         grant = self._writable(grant_id) if changes else self._grant(grant_id)
         if len(self._handles) >= self.max_handles:
             raise OSError(errno.EMFILE, "too many open files")
-        flags = _access(read, write) | os.O_NONBLOCK  # a FIFO must never block the server
+        flags = _access(read, write) | NONBLOCK  # a FIFO must never block the server
         flags |= (os.O_CREAT if create else 0) | (os.O_EXCL if excl else 0)
         flags |= os.O_APPEND if append and write else 0  # appends land at the host's end
         parts = _named(split(path))
-        with Walk(grant, parts) as w:
-            watched = self._watch(grant, parts, w.fd) if inline else (lambda st: False)
+        with self.place(grant, parts) as p:
+            watched = self._watch(grant, parts, p.folder_fd) if inline else _never
             try:
-                _reachable(os.stat(w.name, dir_fd=w.fd, follow_symlinks=False))
+                check_plain(p.lstat())
             except FileNotFoundError:
                 if not create:
                     raise
-            fd = open_nofollow(w.name, flags, w.fd, mode & PERMISSION_BITS)
+            fd = p.open(flags, mode & PERMISSION_BITS)
         try:
             st = os.fstat(fd)
             if stat_mod.S_ISDIR(st.st_mode):
                 raise IsADirectoryError(errno.EISDIR, "is a directory")
-            _reachable(st)
-            fcntl.fcntl(fd, fcntl.F_SETFL, fcntl.fcntl(fd, fcntl.F_GETFL) & ~os.O_NONBLOCK)
+            check_plain(st)
+            if NONBLOCK:
+                os.set_blocking(fd, True)
             if trunc and st.st_size:
                 os.ftruncate(fd, 0)
                 st = os.fstat(fd)
@@ -362,51 +371,6 @@ def _access(read: bool, write: bool) -> int:
 def _folder_of_one_file() -> dict[str, Any]:
     return {"mode": stat_mod.S_IFDIR | 0o700, "size": 0, "atime": [0, 0], "mtime": [0, 0],
             "ctime": [0, 0], "ino": 0, "dev": 0, "nlink": 2}
-
-
-def _check_same(fd: int, st: os.stat_result) -> None:
-    """The name still holds what was checked (not swapped for a symlink or FIFO since)."""
-    now = os.fstat(fd)
-    if (now.st_dev, now.st_ino) != (st.st_dev, st.st_ino):
-        raise AccessDenied("the file changed while it was being opened")
-
-
-def _change_in_place(w: Walk, st: os.stat_result, mode: int | None, size: int | None) -> None:
-    """chmod / truncate through a descriptor of what was checked, never by name (a name can
-    be swapped for a symlink in between). Linux: an O_PATH descriptor, which needs no read
-    or write permission; elsewhere an ordinary non-blocking one."""
-    o_path = getattr(os, "O_PATH", None)
-    if o_path is None or not os.path.isdir("/proc/self/fd"):
-        access = os.O_WRONLY if size is not None else os.O_RDONLY
-        fd = open_nofollow(w.name, access | os.O_NONBLOCK, w.fd)
-        try:
-            _check_same(fd, st)
-            if mode is not None:
-                os.fchmod(fd, mode & PERMISSION_BITS)
-            if size is not None:
-                os.ftruncate(fd, size)
-        finally:
-            os.close(fd)
-        return
-    fd = open_nofollow(w.name, o_path, w.fd)
-    try:
-        _check_same(fd, st)
-        if mode is not None:
-            os.chmod(f"/proc/self/fd/{fd}", mode & PERMISSION_BITS)
-        if size is not None:
-            _truncate_path(fd, size)
-    finally:
-        os.close(fd)
-
-
-def _truncate_path(path_fd: int, size: int) -> None:
-    fd = os.open(f"/proc/self/fd/{path_fd}", os.O_WRONLY | os.O_NONBLOCK | os.O_CLOEXEC)
-    try:
-        if stat_mod.S_ISDIR(os.fstat(fd).st_mode):
-            raise IsADirectoryError(errno.EISDIR, "is a directory")
-        os.ftruncate(fd, size)
-    finally:
-        os.close(fd)
 
 
 def _times(st: os.stat_result, atime: Time, mtime: Time) -> tuple[int, int]:

@@ -136,9 +136,13 @@ def main():
 '''
 
 
-def test_the_apps_python_cannot_reach_past_its_grants(pyshell_browser, tmp_path: Path) -> None:
+@pytest.mark.parametrize("containment", ["descriptor", "portable"])
+def test_the_apps_python_cannot_reach_past_its_grants(pyshell_browser, tmp_path: Path,
+                                                      monkeypatch, containment: str) -> None:
+    """With either containment (the portable one is what Windows hosts use)."""
     import os
 
+    monkeypatch.setenv("PYSHELL_CONTAINMENT", containment)
     secret = tmp_path / "outside.txt"
     secret.write_text("host secret")
     data, ro = tmp_path / "data", tmp_path / "ro"
@@ -150,6 +154,7 @@ def test_the_apps_python_cannot_reach_past_its_grants(pyshell_browser, tmp_path:
                     + grant_toml(data, "/data", "rw") + grant_toml(ro, "/ro", "ro"))
     server = serve(app, tmp_path / "appdata", [], [])
     try:
+        assert server.files.containment == containment
         context, page = run(pyshell_browser, server)
         expect(page.locator("#out")).not_to_be_empty()
         results = page.locator("#out").inner_text().split()
