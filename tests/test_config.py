@@ -86,7 +86,9 @@ def test_permission_errors_name_the_key(tmp_path: Path, toml: str, needle: str) 
 
 @pytest.mark.parametrize(("path", "needle"), [
     ("{nowhere}/x", "unknown placeholder {nowhere}"),
-    ("missing-folder", "folder for /data not found"),
+    ("missing-folder", "folder for /data not found (add create = true to make it)"),
+    ("app/main.py", "is a file, not a folder"),
+    ("../../nowhere-at-all", "/nowhere-at-all"),  # resolved, not echoed as written
 ])
 def test_bad_grant_folders_stop_the_launch(tmp_path: Path, path: str, needle: str) -> None:
     from conftest import assert_one_line_error, run_cli
@@ -94,3 +96,15 @@ def test_bad_grant_folders_stop_the_launch(tmp_path: Path, path: str, needle: st
     write(tmp_path, PERM + f'path = "{path}"\nmount = "/data"\n')
     proc = run_cli("run", str(tmp_path), "--gui", "gtk")
     assert_one_line_error(proc, needle, "[[tool.pyshell.permissions.fs]]")
+
+
+def test_create_makes_a_missing_folder_and_needs_rw(tmp_path: Path) -> None:
+    from pyshell import permissions
+
+    app = config.load(write(tmp_path, PERM + 'path = "{documents}/Journal"\nmount = "/j"\n'
+                                            'mode = "rw"\ncreate = true\n'))
+    docs = tmp_path / "docs"
+    grants = permissions.grants(app, {"documents": docs, "appdata": tmp_path / "ad"})
+    assert grants[0].root == (docs / "Journal").resolve() and grants[0].root.is_dir()
+    with pytest.raises(PyshellError, match="create = true needs mode"):
+        config.load(write(tmp_path, PERM + 'path = "x"\nmount = "/j"\ncreate = true\n'))

@@ -143,18 +143,24 @@ def _is_symlink(name: str, dir_fd: int) -> bool:
         return False
 
 
-def build_grants(permissions: list[tuple[str, str, bool]], app_root: Path,
+def build_grants(permissions: list[tuple[str, str, bool, bool]], app_root: Path,
                  folders: dict[str, Path]) -> list[Grant]:
-    """Grants for declared ``(path, mount, writable)`` entries; ``{appdata}`` is created."""
+    """Grants for declared ``(path, mount, writable, create)`` entries. A missing folder is
+    made when ``create`` says so, and always for ``{appdata}`` (the app's own)."""
     grants = []
-    for index, (path, mount, writable) in enumerate(permissions):
+    for index, (path, mount, writable, create) in enumerate(permissions):
         root = resolve_placeholders(path, folders)
-        root = root if root.is_absolute() else app_root / root
-        if "{appdata}" in path:
+        root = (root if root.is_absolute() else app_root / root).resolve()
+        if create or "{appdata}" in path:
             root.mkdir(parents=True, exist_ok=True)
+        if root.exists() and not root.is_dir():
+            raise NotADirectoryError(errno.ENOTDIR, f"the path for {mount} is a file, not a "
+                                     "folder (grant its folder, or pick the file in a dialog)",
+                                     str(root))
         if not root.is_dir():
-            raise FileNotFoundError(errno.ENOENT, f"folder for {mount} not found", str(root))
-        grants.append(Grant(f"g{index}", mount, root.resolve(), writable))
+            raise FileNotFoundError(errno.ENOENT, f"folder for {mount} not found (add "
+                                    "create = true to make it)", str(root))
+        grants.append(Grant(f"g{index}", mount, root, writable))
     return grants
 
 

@@ -42,6 +42,7 @@ class FsPermission:
     path: str
     mount: str
     writable: bool
+    create: bool = False  # make the folder (and its parents) when it is missing
 
 
 @dataclass(frozen=True)
@@ -184,10 +185,10 @@ def _permissions(table: dict[str, Any]) -> tuple[FsPermission, ...]:
         raise PyshellError(f"pyproject.toml: {where} must be an array of tables")
     perms: list[FsPermission] = []
     for entry in entries:
-        unknown = set(entry) - {"path", "mount", "mode"}
+        unknown = set(entry) - {"path", "mount", "mode", "create"}
         if unknown:
             raise PyshellError(f"pyproject.toml: {where} unknown key {sorted(unknown)[0]!r}; "
-                               "known keys: mode, mount, path")
+                               "known keys: create, mode, mount, path")
         path = _string(entry, "path", where)
         mount = _string(entry, "mount", where)
         mode = _string(entry, "mode", where, default="ro")
@@ -201,7 +202,12 @@ def _permissions(table: dict[str, Any]) -> tuple[FsPermission, ...]:
             if _nested(mount, other.mount):
                 raise PyshellError(f"pyproject.toml: {where} mount {mount!r} overlaps "
                                    f"{other.mount!r}; mounts must not nest")
-        perms.append(FsPermission(path, mount, mode == "rw"))
+        create = _bool(entry, "create", where, False)
+        if create and mode != "rw":
+            raise PyshellError(f"pyproject.toml: {where} create = true needs mode = \"rw\" "
+                               f"(for {mount}): a read-only grant of a new, empty folder is "
+                               "of no use")
+        perms.append(FsPermission(path, mount, mode == "rw", create))
     return tuple(perms)
 
 

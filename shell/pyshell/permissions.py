@@ -1,5 +1,5 @@
-"""What an app is allowed, in words: a summary for ``pyshell build``, warnings for grants
-that are far wider than an app's data.
+"""What an app is allowed: its declared folders as the grants of one launch, and in words,
+a summary for ``pyshell build`` and warnings for grants far wider than an app's data.
 
 Broad grants stay possible (a file manager needs ``{home}``), but nobody should get one
 without a word: a grant of ``/``, of a folder holding the home folder, of the home folder
@@ -11,8 +11,9 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from .capabilities import resolve_placeholders, standard_folders
+from .capabilities import Grant, build_grants, resolve_placeholders, standard_folders
 from .config import AppConfig, FsPermission
+from .errors import PyshellError
 
 # Folders of the operating system (not the user's): granting them, or anything in them,
 # hands the app the system's configuration, programs or devices.
@@ -20,6 +21,25 @@ SYSTEM_FOLDERS = tuple(Path(p) for p in (
     "/etc", "/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/boot", "/dev", "/proc",
     "/sys", "/var", "/root", "/opt", "/srv", "/run", "/snap", "/System", "/Library",
     "/Applications", "C:/Windows", "C:/Program Files", "C:/Program Files (x86)"))
+
+
+def grants(app: AppConfig, folders: dict[str, Path] | None = None) -> list[Grant]:
+    """The grants a launch of ``app`` starts with: its declared folders, placeholders
+    resolved with ``folders`` (default: the user's own; tests pass stand-ins).
+
+    Built by whoever launches the app and handed to the app server, which serves grants
+    and never decides them. A grant that cannot be made is a one-line error."""
+    declared = [(p.path, p.mount, p.writable, p.create) for p in app.permissions]
+    if not declared:
+        return []
+    try:
+        return build_grants(declared, app.root, folders or standard_folders(app.name))
+    except (ValueError, OSError) as exc:
+        filename = getattr(exc, "filename", None)
+        where = f" {filename}" if filename else ""
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        raise PyshellError(f"pyproject.toml: [[tool.pyshell.permissions.fs]] {reason}{where}"
+                           ) from None
 
 
 def host_path(perm: FsPermission, app: AppConfig, folders: dict[str, Path]) -> Path | None:
