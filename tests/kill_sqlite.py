@@ -13,9 +13,8 @@ import sys
 import time
 from pathlib import Path
 
-from pyshell import config, runtime
-from pyshell.server import AppServer
-from pyshell.testing import chromium_path
+from pyshell import config
+from pyshell.testing import app_server, chromium_path
 
 APP_MAIN = r'''
 import sqlite3
@@ -39,8 +38,7 @@ def main():
 
 def main() -> None:
     app_dir, data_dir, snapshots = Path(sys.argv[1]), Path(sys.argv[2]), Path(sys.argv[3])
-    server = AppServer(config.load(app_dir), runtime.ensure(), folders={"appdata": data_dir},
-                       snapshot_dir=snapshots)
+    server = app_server(config.load(app_dir), {"appdata": data_dir}, snapshot_dir=snapshots)
     server.start()
     browser = subprocess.Popen([chromium_path(), "--headless", "--no-sandbox", "--disable-gpu",
                                 "--disable-background-networking", "--disable-component-update",

@@ -13,8 +13,8 @@ import sys
 from pathlib import Path
 from urllib.parse import quote
 
-from pyshell import config, runtime
-from pyshell.server import AppServer
+from pyshell import config
+from pyshell.testing import app_server
 
 CHUNK = 65536
 CHUNKS = 4
@@ -26,7 +26,7 @@ def version(n: int) -> bytes:
 
 def main() -> None:
     app_dir, data_dir = Path(sys.argv[1]), Path(sys.argv[2])
-    server = AppServer(config.load(app_dir), runtime.ensure(), folders={"appdata": data_dir})
+    server = app_server(config.load(app_dir), {"appdata": data_dir})
     server.start()
     conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=30)
 

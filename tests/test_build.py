@@ -120,6 +120,56 @@ def test_tarball_unpacks_and_runs(built: Path, tmp_path: Path, xvfb: str,
     assert "added in the installed app" in data
 
 
+# Runs an unpacked app's installed entry point as its launch.py does, with the window
+# replaced by a client that opens the launch link, then prints what it was served.
+SERVED_WITHOUT_WINDOW = '''
+import json, re, sys, urllib.request
+sys.path.insert(0, sys.argv[1] + "/lib")
+sys.dont_write_bytecode = True
+import pyshell.launcher
+
+def client(url, *args, **kwargs):
+    browser = urllib.request.build_opener(urllib.request.HTTPCookieProcessor())
+    page = browser.open(url, timeout=30).read().decode()
+    token = re.search('name="pyshell-token" content="([^"]+)"', page).group(1)
+    origin = url.split("/_pyshell/")[0]
+    served = {"page": "pyshell-config" in page}
+    for path in ("/_pyshell/api/bundle.zip", "/_pyshell/runtime/pyodide.asm.wasm"):
+        request = urllib.request.Request(origin + path, headers={"x-pyshell-token": token})
+        served[path] = len(browser.open(request, timeout=30).read())
+    served["modules"] = sorted(m for m in sys.modules if m.startswith("pyshell"))
+    print(json.dumps(served))
+
+pyshell.launcher.open_window = client
+from pyshell.installed import main
+sys.exit(main(sys.argv[1] + "/app", ["--gui", "gtk"]))
+'''
+
+
+def test_installed_app_serves_itself_without_the_tooling(built: Path, tmp_path: Path) -> None:
+    """An installed app carries pyshell's runtime only (``build.host.RUNTIME_MODULES``):
+    no build, dev or resolver code, and it starts and serves its page without them."""
+    folder = unpack(artifact(built, "tarball"), tmp_path / "unpacked")
+    package = folder / "lib" / "pyshell"
+    for tooling in ("build", "dev", "deps/resolve.py", "deps/service.py", "deps/wheels.py",
+                    "cli.py", "testing.py", "scaffold.py", "doctor.py", "app_template"):
+        assert not (package / tooling).exists(), tooling
+    assert (package / "installed.py").is_file() and (package / "routes").is_dir()
+    (tmp_path / "home").mkdir()
+    proc = subprocess.run(["/usr/bin/python3", "-I", "-c", SERVED_WITHOUT_WINDOW, str(folder)],
+                          env={"HOME": str(tmp_path / "home"), "PATH": "/usr/bin:/bin",
+                               "LANG": "C.UTF-8"},
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    served = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert served["page"] and served["/_pyshell/api/bundle.zip"] > 0
+    assert served["/_pyshell/runtime/pyodide.asm.wasm"] > 1_000_000
+    assert "pyshell.server" in served["modules"]
+    assert not [m for m in served["modules"]
+                if m.startswith(("pyshell.build", "pyshell.dev", "pyshell.deps.service",
+                                 "pyshell.deps.resolve", "pyshell.cli", "pyshell.testing"))]
+
+
 def test_tarball_launcher_names_missing_system_packages(built: Path, tmp_path: Path) -> None:
     folder = unpack(artifact(built, "tarball"), tmp_path / "unpacked")
     # A Python without PyGObject first on PATH: what a machine without python3-gi has.
@@ -258,7 +308,7 @@ def test_briefcase_project_for_windows_and_macos(built: Path, tmp_path: Path) ->
     from pyshell.build import project
     from pyshell.build.context import Context
     from pyshell.build.targets.briefcase import generate
-    from pyshell.deps.service import Packages
+    from pyshell.packages import Packages
 
     ctx = Context(project.load(built), runtime.ensure(), Packages(), tmp_path / "stage",
                   tmp_path / "dist", open(os.devnull, "w"))

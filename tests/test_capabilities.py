@@ -252,12 +252,12 @@ def test_hostile_sequences_never_leave_the_grants(world, tmp_path: Path, steps) 
 @pytest.fixture
 def live(world, tmp_path: Path, pyshell_folders):
     """The same grants behind the real app server, reached with raw HTTP like an attacker."""
-    from pyshell import config, runtime
-    from pyshell.server import AppServer
+    from pyshell import config
+    from pyshell.testing import app_server
 
     app = write_app(tmp_path / "app", extra_toml=grant_toml(tmp_path / "grant", "/data", "rw")
                     + grant_toml(world[2], "/ro", "ro"))
-    server = AppServer(config.load(app), runtime.ensure(), folders=pyshell_folders)
+    server = app_server(config.load(app), pyshell_folders)
     with server:
         yield server
 

@@ -16,11 +16,11 @@ from types import SimpleNamespace
 import pytest
 
 from conftest import REPO, grant_toml
-from pyshell import bootstrap, capabilities, config, contract, runtime
+from pyshell import bootstrap, capabilities, config, contract
 from pyshell.build.targets.web import web_config
 from pyshell.deps.lock import Lock, LockedPackage
-from pyshell.deps.service import Packages
-from pyshell.server import AppServer
+from pyshell.packages import Packages
+from pyshell.testing import app_server
 
 DOCS = (REPO / "docs" / "protocol.md").read_text()
 WASM = REPO / "wasm_runtime"
@@ -148,7 +148,7 @@ def test_app_server_sends_every_key(make_app, pyshell_folders) -> None:
     app = config.load(make_app({"pyproject.toml": '[project]\nname = "c"\n[tool.pyshell]\n'
                                 'entry = "app.main:main"\n' + grant_toml("{appdata}", "/data",
                                                                          "rw")}))
-    with AppServer(app, runtime.ensure(), folders=pyshell_folders) as server:
+    with app_server(app, pyshell_folders) as server:
         page = contract.inject_head("<head><title>t</title></head>", contract.head_tags(
             server.boot_config(), "/_pyshell/wasm/loader.mjs", token=server.token))
         sent = json.loads(head_meta(page)[contract.CONFIG_META])
@@ -243,7 +243,8 @@ def test_bridge_stub_names_what_the_worker_registers() -> None:
 def test_worker_holds_no_python_and_calls_bootstrap_by_name() -> None:
     assert "runPython" not in WORKER
     called = set(re.findall(r"\bbootstrap\.(\w+)\(", WORKER))
-    assert called == {"wheel_folder", "prepare", "warm", "start", "dispatch", "reload"}
+    assert called == {"wheel_folder", "prepare", "warm", "start", "dispatch", "run_timer",
+                      "reload"}
     assert all(callable(getattr(bootstrap, name)) for name in called)
     app_dir = re.search(r'const APP_DIR = "([^"]+)"', WORKER)
     assert app_dir and app_dir[1] + "/" == bootstrap.APP_ROOT

@@ -20,14 +20,13 @@ from pyshell.testing import wait_until_started
 @pytest.fixture
 def dev_page(app_dir: Path, pyshell_browser, pyshell_folders):
     """The template app served in dev mode, with the watcher running; yields (page, app_dir)."""
-    from pyshell import runtime
-    from pyshell.server import AppServer
+    from pyshell.testing import app_server
 
     app = config.load(app_dir)
     hub = Hub()
     reports: list[dict] = []
-    server = AppServer(app, runtime.ensure(), folders=pyshell_folders, dev=hub,
-                       on_dev_report=reports.append, log=lambda s, t: None)
+    server = app_server(app, pyshell_folders, dev=hub, on_dev_report=reports.append,
+                        log=lambda s, t: None)
     server.start()
     watcher = Watcher(app_dir, forward(app, hub))
     watcher.start()

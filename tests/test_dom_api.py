@@ -94,8 +94,8 @@ def test_handlers_register_once_and_receive_events(page: RecordingTransport) -> 
         seen.append(event)
 
     listen = [op for op in page.ops + dom._pending if op[0] == "listen"]
-    assert [op[2:] for op in listen] == [["submit", "#form", [], True],
-                                         ["keydown", None, ["mod+k"], True]]
+    assert [op[2:] for op in listen] == [["submit", "#form", [], True, None],
+                                         ["keydown", None, ["mod+k"], True, None]]
     submit_id, key_id = listen[0][1], listen[1][1]
     run(dom.dispatch(submit_id, {"type": "submit", "form": {"title": "t"}, "x": 1}))
     run(dom.dispatch(key_id, {"type": "keydown", "key": "k", "ctrl": True}))
@@ -135,3 +135,177 @@ def test_a_new_page_gets_no_releases_of_the_old_ones(page: RecordingTransport) -
     dom.use_transport(page)
     dom.flush()
     assert page.batches == []
+
+
+# ---- debounce and throttle: options of the page's listener ------------------------------------
+def test_debounce_and_throttle_travel_with_the_listener(page: RecordingTransport) -> None:
+    @dom.on("input", "#search", debounce=250)
+    def search(event: dom.Event) -> None: ...
+
+    @dom.on("scroll", throttle=100)
+    def scrolled(event: dom.Event) -> None: ...
+
+    @dom.on("click", "#go")
+    def plain(event: dom.Event) -> None: ...
+
+    dom.flush()
+    assert [op[2:] for op in page.ops] == [["input", "#search", [], False, {"debounce": 250}],
+                                           ["scroll", None, [], False, {"throttle": 100}],
+                                           ["click", "#go", [], False, None]]
+
+
+@pytest.mark.parametrize("options", [{"debounce": 0}, {"throttle": -5},
+                                     {"debounce": 10, "throttle": 10}])
+def test_bad_timing_is_refused(page: RecordingTransport, options) -> None:
+    with pytest.raises(ValueError):
+        dom.on("input", "#x", **options)
+
+
+def test_a_handler_registered_again_is_listened_for_again_only_if_its_options_changed(
+        page: RecordingTransport) -> None:
+    def typed(event: dom.Event) -> None: ...
+
+    dom.on("input", "#q", debounce=100)(typed)
+    dom.on("input", "#q", debounce=100)(typed)  # a dev reload re-runs the decorator
+    dom.on("input", "#q", debounce=300)(typed)  # ... after the author changed the delay
+    dom.flush()
+    assert [op[0] for op in page.ops] == ["listen", "listen"]
+    assert page.ops[1][-1] == {"debounce": 300} and page.ops[0][1] == page.ops[1][1]
+    dom.off(typed)
+    dom.on("input", "#q", debounce=300)(typed)
+    dom.flush()
+    assert [op[0] for op in page.ops[2:]] == ["unlisten", "listen"]
+
+
+# ---- timers -------------------------------------------------------------------------------------
+def test_later_runs_once_and_every_again_until_cancelled(page: RecordingTransport) -> None:
+    runs: list[str] = []
+
+    def once() -> None:
+        runs.append("once")
+        dom.select("#out").text = "later"
+
+    async def tick() -> None:
+        await asyncio.sleep(0)
+        runs.append("tick")
+
+    single = dom.later(200, once)
+    repeating = dom.every(50, tick)
+    assert page.timers == {single.id: 200, repeating.id: 50}
+    assert single.active and repeating.active and "later(200" in repr(single)
+
+    async def fire_all() -> None:
+        for timer_id in list(page.timers):
+            del page.timers[timer_id]
+            await dom.run_timer(timer_id)
+
+    run(fire_all())
+    assert sorted(runs) == ["once", "tick"]
+    assert ["set", {"sel": "#out"}, "textContent", "later"] in page.ops  # flushed by the run
+    assert not single.active and list(page.timers) == [repeating.id]  # every: scheduled again
+    assert 0 <= page.timers[repeating.id] <= 50
+    repeating.cancel()
+    assert page.timers == {} and not repeating.active
+    run(dom.run_timer(repeating.id))  # a run already on its way when cancelled: nothing
+    assert runs.count("tick") == 1
+
+
+def test_a_timer_cancelled_in_its_own_run_stops(page: RecordingTransport) -> None:
+    seen: list[int] = []
+
+    def tick() -> None:
+        seen.append(1)
+        if len(seen) == 3:
+            timer.cancel()
+
+    timer = dom.every(10, tick)
+    for _ in range(5):
+        if timer.id in page.timers:
+            del page.timers[timer.id]
+            run(dom.run_timer(timer.id))
+    assert len(seen) == 3 and page.timers == {}
+
+
+def test_timer_errors_show_like_handler_errors_and_every_keeps_going(
+        page: RecordingTransport) -> None:
+    def broken() -> None:
+        raise ValueError("tick failed")
+
+    timer = dom.every(100, broken)
+    del page.timers[timer.id]
+    run(bootstrap.run_timer(timer.id))
+    assert len(page.errors) == 1 and "ValueError: tick failed" in page.errors[0]
+    assert "in broken" in page.errors[0] and "dom.py" not in page.errors[0]
+    assert timer.id in page.timers  # scheduled again
+
+
+@pytest.mark.parametrize("call", [lambda: dom.later(-1, print), lambda: dom.every(0, print),
+                                  lambda: dom.later(10, "not callable")])
+def test_bad_timers_are_refused(page: RecordingTransport, call) -> None:
+    with pytest.raises((ValueError, TypeError)):
+        call()
+
+
+# ---- dev reloads keep timers in step ---------------------------------------------------------------
+TIMER_APP = '''
+from pyshell import dom
+
+def top():
+    dom.select("#top").text = "{version}"
+
+def started():
+    dom.select("#started").text = "{version}"
+
+def gone():
+    pass
+
+class Clock:
+    def tick(self):
+        dom.select("#clock").text = "{version}"
+
+ticker = dom.every(100, top)  # the module's top level: started afresh on reload
+
+def main():
+    global kept, doomed, method
+    kept = dom.every(100, started)  # started by main(): kept, with new code
+    doomed = dom.later(5000, gone)
+    method = dom.every(100, Clock().tick)  # the class is patched: its new method runs
+'''
+
+
+def test_reload_restarts_top_level_timers_and_rebinds_the_others(
+        page: RecordingTransport, tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import sys
+
+    monkeypatch.setattr(sys, "dont_write_bytecode", True)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    package = tmp_path / "timerapp"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    main = package / "main.py"
+    main.write_text(TIMER_APP.format(version="v1"))
+    try:
+        assert run(bootstrap.start("timerapp.main:main", page))
+        module = sys.modules["timerapp.main"]
+        ticker, kept, doomed, method = module.ticker, module.kept, module.doomed, module.method
+        assert ticker.origin == "timerapp.main" and kept.origin is None
+
+        main.write_text(TIMER_APP.format(version="v2").replace("def gone():\n    pass\n", ""))
+        assert run(bootstrap.reload(["timerapp.main"])) is True
+        assert not ticker.active and module.ticker.active  # replaced, not doubled
+        assert kept.active and method.active and not doomed.active  # gone() was deleted
+        assert sorted(page.timers) == sorted([module.ticker.id, kept.id, method.id])
+        for timer_id in (module.ticker.id, kept.id, method.id):
+            run(dom.run_timer(timer_id))
+        for target in ("#top", "#started", "#clock"):  # all of them run the new code
+            assert ["set", {"sel": target}, "textContent", "v2"] in page.ops
+
+        # A reload that fails part-way: what it started is cancelled, the rest runs on.
+        fresh = module.ticker
+        main.write_text(TIMER_APP.format(version="v3") + "\nraise RuntimeError('half')\n")
+        assert run(bootstrap.reload(["timerapp.main"])) is False
+        assert "RuntimeError: half" in page.errors[-1]
+        assert fresh.active and not module.ticker.active and kept.active
+    finally:
+        for name in ("timerapp.main", "timerapp"):
+            sys.modules.pop(name, None)

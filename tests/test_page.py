@@ -7,16 +7,15 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from pyshell import config, runtime
-from pyshell.server import AppServer
-from pyshell.testing import wait_until_started
+from pyshell import config
+from pyshell.testing import app_server, wait_until_started
 
 pytestmark = pytest.mark.page
 
 
 def open_app(browser, app_dir: Path, folders: dict[str, Path], logs: list | None = None):
-    server = AppServer(config.load(app_dir), runtime.ensure(), folders=folders,
-                       log=(lambda s, t: logs.append((s, t))) if logs is not None else None)
+    server = app_server(config.load(app_dir), folders,
+                        log=(lambda s, t: logs.append((s, t))) if logs is not None else None)
     server.start()
     context = browser.new_context()
     page = context.new_page()

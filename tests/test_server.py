@@ -12,16 +12,18 @@ from urllib.parse import urlencode
 
 import pytest
 
-from pyshell import config, runtime, security
-from pyshell.server import AppServer, inject_head
+from pyshell import config, security
+from pyshell.contract import inject_head
+from pyshell.server import AppServer
+from pyshell.testing import app_server
 
 
 @pytest.fixture
 def served(app_dir: Path, pyshell_folders: dict[str, Path]
            ) -> Iterator[tuple[AppServer, list[tuple[str, str]]]]:
     logs: list[tuple[str, str]] = []
-    server = AppServer(config.load(app_dir), runtime.ensure(), folders=pyshell_folders,
-                       log=lambda s, t: logs.append((s, t)))
+    server = app_server(config.load(app_dir), pyshell_folders,
+                        log=lambda s, t: logs.append((s, t)))
     with server:
         yield server, logs
 
@@ -144,6 +146,118 @@ def test_same_origin_request_passes(served) -> None:
         "Origin": f"http://127.0.0.1:{server.port}", "Sec-Fetch-Site": "same-origin",
         **token_header(server)})
     assert response.status == 200
+
+
+def request_with(server: AppServer, path: str, pairs: list[tuple[str, str]]
+                 ) -> http.client.HTTPResponse:
+    """A GET with exactly these headers, repeated names kept (``{port}``: the server's)."""
+    conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=30)
+    conn.putrequest("GET", path, skip_host=True, skip_accept_encoding=True)
+    for key, value in pairs:
+        conn.putheader(key, value.format(port=server.port))
+    conn.endheaders()
+    response = conn.getresponse()
+    response.body = response.read()  # type: ignore[attr-defined]
+    conn.close()
+    return response
+
+
+HOST, SELF = ("Host", "127.0.0.1:{port}"), "http://127.0.0.1:{port}"
+
+
+@pytest.mark.parametrize("pairs", [
+    [HOST, ("Origin", SELF), ("Origin", SELF)],
+    [HOST, ("Origin", SELF), ("Origin", "http://evil.example")],
+    [HOST, ("Origin", "http://evil.example"), ("Origin", SELF)],
+    [HOST, ("Sec-Fetch-Site", "same-origin"), ("Sec-Fetch-Site", "cross-site")],
+])
+def test_an_origin_header_that_comes_twice_is_refused(served, pairs: list[tuple[str, str]]
+                                                      ) -> None:
+    """Which copy a check would read is the sender's choice: two of them is a refusal, even
+    two good ones, on the page as on the API."""
+    server, _ = served
+    window = [(k, v) for k, v in server.credentials().items()]
+    for path in ("/", "/_pyshell/api/bundle.zip"):
+        response = request_with(server, path, [*pairs, *window])
+        assert (response.status, response.body) == (403,
+                                                     b"pyshell: refused: cross-origin request")
+    assert request_with(server, "/_pyshell/api/bundle.zip", [HOST, *window]).status == 200
+
+
+def through_guard(server: AppServer, kind: str, pairs: list[tuple[str, str]]
+                  ) -> tuple[bool, list[dict]]:
+    """Call the guard directly with a request (``kind``: http or websocket) carrying these
+    headers, repeated names kept: whether the routes were reached, and what was sent."""
+    import asyncio
+
+    from pyshell import guard
+
+    reached: list[bool] = []
+    sent: list[dict] = []
+
+    async def routes(scope, receive, send) -> None:
+        reached.append(True)
+
+    async def send(message: dict) -> None:
+        sent.append(message)
+
+    async def receive() -> dict:
+        return {"type": "http.request", "body": b""}
+
+    scope = {"type": kind, "path": "/_pyshell/api/fs-socket", "query_string": b"",
+             "method": "GET", "headers": [(k.lower().encode(), v.format(port=server.port)
+                                           .encode()) for k, v in pairs]}
+    asyncio.run(guard.protect(routes, server.port, server.token, server.session, print)(
+        scope, receive, send))
+    return bool(reached), sent
+
+
+@pytest.mark.parametrize("hosts", [["127.0.0.1:{port}"] * 2, ["127.0.0.1:{port}", "evil.example"],
+                                   ["evil.example", "127.0.0.1:{port}"]])
+def test_two_host_headers_are_refused(served, hosts: list[str]) -> None:
+    """Over HTTP/1.1 the server's parser refuses them (400) before any route; the guard
+    refuses them too, whatever parser carries the request (here: called directly)."""
+    server, _ = served
+    window = [(k, v) for k, v in server.credentials().items()]
+    response = request_with(server, "/", [*(("Host", h) for h in hosts), *window])
+    assert response.status == 400 and server.token.encode() not in response.body
+    reached, sent = through_guard(server, "http", [*(("Host", h) for h in hosts), *window])
+    assert not reached and sent[0]["status"] == 403
+    assert sent[1]["body"] == b"pyshell: refused: unexpected Host header"
+    assert through_guard(server, "http", [HOST, *window]) == (True, [])  # one Host: passes
+
+
+def test_a_websocket_with_two_origins_is_refused(served) -> None:
+    from websockets.exceptions import InvalidStatus
+    from websockets.sync.client import connect
+
+    server, _ = served
+    url = f"ws://127.0.0.1:{server.port}/_pyshell/api/fs-socket"
+    cookie = ("Cookie", server.session.cookie_header())
+    for second in (server.url[:-1], "http://evil.example"):
+        # The WebSocket library refuses the handshake itself (400) ...
+        with pytest.raises(InvalidStatus) as info:
+            with connect(url, origin=server.url[:-1], additional_headers=[cookie,
+                                                                        ("Origin", second)]):
+                pass
+        assert info.value.response.status_code in (400, 403)
+        # ... and so does the guard, before the socket is accepted.
+        reached, sent = through_guard(server, "websocket", [HOST, ("Origin", SELF),
+                                                            ("Origin", second), cookie])
+        assert not reached and sent == [{"type": "websocket.close", "code": 4403, "reason": ""}]
+    reached, _ = through_guard(server, "websocket", [HOST, ("Origin", SELF), cookie])
+    assert reached
+
+
+def test_two_tokens_are_refused_even_if_one_is_right(served) -> None:
+    server, _ = served
+    cookie = ("Cookie", server.session.cookie_header())
+    for tokens in ([server.token, "x" * 43], ["x" * 43, server.token],
+                   [server.token, server.token]):
+        pairs = [HOST, cookie, *((security.TOKEN_HEADER, t) for t in tokens)]
+        response = request_with(server, "/_pyshell/api/bundle.zip", pairs)
+        assert (response.status, response.body) == (401,
+                                                     b"pyshell: refused: missing or wrong token")
 
 
 @pytest.mark.parametrize("path", ["/_pyshell/runtime/package.json.map", "/_pyshell/runtime/..%2f",
@@ -399,8 +513,8 @@ def test_bodies_within_the_limit_still_work(served) -> None:
 
 
 def snapshot_app(app_dir: Path, tmp_path: Path, pyshell_folders: dict[str, Path]) -> AppServer:
-    return AppServer(config.load(app_dir), runtime.ensure(), folders=pyshell_folders,
-                     snapshot_dir=tmp_path / "snaps", log=lambda s, t: None)
+    return app_server(config.load(app_dir), pyshell_folders, snapshot_dir=tmp_path / "snaps",
+                      log=lambda s, t: None)
 
 
 @pytest.fixture(scope="module")
@@ -428,8 +542,8 @@ def test_a_gzip_bomb_is_refused_without_inflating_it_whole(
 
     assert len(gzip_bomb) < 4 << 20
     logs: list[tuple[str, str]] = []
-    server = AppServer(config.load(app_dir), runtime.ensure(), folders=pyshell_folders,
-                       snapshot_dir=tmp_path / "snaps", log=lambda s, t: logs.append((s, t)))
+    server = app_server(config.load(app_dir), pyshell_folders, snapshot_dir=tmp_path / "snaps",
+                        log=lambda s, t: logs.append((s, t)))
     engine = "ab" * 12
     with server:
         started = time.monotonic()
@@ -449,8 +563,8 @@ def test_only_snapshots_this_host_stored_are_served(app_dir: Path, tmp_path: Pat
     import stat
 
     logs: list[tuple[str, str]] = []
-    server = AppServer(config.load(app_dir), runtime.ensure(), folders=pyshell_folders,
-                       snapshot_dir=tmp_path / "snaps", log=lambda s, t: logs.append((s, t)))
+    server = app_server(config.load(app_dir), pyshell_folders, snapshot_dir=tmp_path / "snaps",
+                        log=lambda s, t: logs.append((s, t)))
     engine = "cd" * 12
     route = f"/_pyshell/api/snapshot/{engine}"
     good = gzip.compress(b"interpreter memory" * 1000)
@@ -473,11 +587,12 @@ def test_only_snapshots_this_host_stored_are_served(app_dir: Path, tmp_path: Pat
 
 
 # ---- connections: timeouts, a cap, descriptors ------------------------------------------
-def quick_server(app_dir: Path, folders: dict[str, Path], **limits) -> AppServer:
+def quick_server(app_dir: Path, folders: dict[str, Path], logs: list | None = None,
+                 **limits) -> AppServer:
     from pyshell.connections import Limits
 
-    server = AppServer(config.load(app_dir), runtime.ensure(), folders=folders,
-                       log=lambda s, t: None)
+    server = app_server(config.load(app_dir), folders,
+                        log=lambda s, t: logs.append((s, t)) if logs is not None else None)
     server.connection_limits = Limits(**limits)
     return server
 
@@ -498,11 +613,11 @@ def closed_within(sock, seconds: float) -> float | None:
 
 
 def test_default_timeouts_are_seconds_not_minutes() -> None:
-    from pyshell import guard
     from pyshell.connections import Limits
+    from pyshell.guard.sockets import FIRST_MESSAGE_TIMEOUT
 
     assert Limits().head_timeout <= 10 and Limits().idle_timeout <= 30
-    assert guard.FIRST_MESSAGE_TIMEOUT <= 10
+    assert FIRST_MESSAGE_TIMEOUT <= 10
 
 
 def test_slow_and_idle_connections_are_dropped_while_others_are_served(
@@ -537,8 +652,7 @@ def test_connections_beyond_the_cap_are_closed_and_the_server_recovers(
     import time
 
     logs: list[tuple[str, str]] = []
-    server = quick_server(app_dir, pyshell_folders, max_connections=20)
-    server._log = lambda s, t: logs.append((s, t))
+    server = quick_server(app_dir, pyshell_folders, logs, max_connections=20)
     with server:
         held = [socket.create_connection(("127.0.0.1", server.port)) for _ in range(30)]
         time.sleep(0.3)
@@ -620,7 +734,7 @@ def test_readme_csp_table_is_the_header(served) -> None:
 def test_app_output_reaches_the_terminal_without_escape_sequences(served) -> None:
     import io
 
-    from pyshell.server import print_sink
+    from pyshell.terminal import print_sink
 
     out, err = io.StringIO(), io.StringIO()
     sink = print_sink(out, err)
@@ -633,7 +747,7 @@ def test_app_output_reaches_the_terminal_without_escape_sequences(served) -> Non
 
 def test_log_route_output_is_escaped_on_the_real_terminal(app_dir: Path, pyshell_folders,
                                                           capfd) -> None:
-    server = AppServer(config.load(app_dir), runtime.ensure(), folders=pyshell_folders)
+    server = app_server(config.load(app_dir), pyshell_folders)
     with server:
         body = json.dumps({"stream": "stdout", "text": "\x1b]0;retitled\x07done"}).encode()
         assert request(server, "/_pyshell/api/log", "POST", headers=server.credentials(),
@@ -656,8 +770,7 @@ def test_a_client_leaving_mid_body_leaves_no_traceback(app_dir: Path, tmp_path: 
     import socket
     import time
 
-    server = AppServer(config.load(app_dir), runtime.ensure(), folders=pyshell_folders,
-                       snapshot_dir=tmp_path / "snaps")
+    server = app_server(config.load(app_dir), pyshell_folders, snapshot_dir=tmp_path / "snaps")
     with server:
         method = "PUT" if "snapshot" in path else "POST"
         head = (f"{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{server.port}\r\n"

@@ -9,9 +9,9 @@ import pytest
 
 from pyshell import config, runtime, scaffold
 from pyshell.deps.lock import Lock, LockedPackage
-from pyshell.deps.service import Packages
+from pyshell.packages import Packages
 from pyshell.snapshots import SnapshotStore, imports, is_whole_gzip, key
-from pyshell.testing import start_server, wait_until_started
+from pyshell.testing import start_server, wait_until_idle, wait_until_started
 
 
 @pytest.fixture
@@ -42,6 +42,7 @@ def launch(browser, server, add: str | None = None) -> tuple[str, list[str]]:
             page.fill("#new-title", add)
             page.press("#new-title", "Enter")
             expect(page.locator("#list .task")).to_have_count(count + 1)
+            wait_until_idle(page)  # the page shows the task before Python has saved it
         boot = page.locator("html").get_attribute("data-pyshell-boot") or ""
         if boot == "cold":
             expect(page.locator("html")).to_have_attribute("data-pyshell-snapshot", "saved",

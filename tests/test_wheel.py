@@ -24,6 +24,7 @@ def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_wheel_contents(wheel: Path) -> None:
     names = set(zipfile.ZipFile(wheel).namelist())
     for required in ("pyshell/cli.py", "pyshell/server.py", "pyshell/testing.py",
+                     "pyshell/routes/page.py", "pyshell/guard/origin.py",
                      "pyshell/wasm_runtime/loader.mjs", "pyshell/wasm_runtime/worker.mjs",
                      "pyshell/wasm_runtime/protocol.mjs",
                      "pyshell/wasm_runtime/python/pyshell/dom.py",

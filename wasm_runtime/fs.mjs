@@ -27,18 +27,23 @@ const O_TRUNC = 0o1000;
 const O_APPEND = 0o2000;
 const WRITE_PIECE = 8 << 20; // one request carries at most this much of a write
 const READ_AHEAD = 8 << 20;  // a read of a large read-only file fetches at least this much
+const MAX_IDS = 250_000; // host files whose inode numbers are remembered
 const UTIME_NOW = 0x3fffffff;
 const UTIME_OMIT = 0x3ffffffe;
 
 // ---- system calls Pyodide's JS layer gets wrong for a host filesystem ----------------------
 // Shared by the patched imports and the grant filesystem (one Pyodide per worker).
-const sys = { module: null, exact: null, times: null, dataOnly: false };
+const sys = { module: null, gfs: null, exact: null, times: null, dataOnly: false };
+const F_GETLK = 12, F_SETLK = 13, F_SETLKW = 14; // wasm32 musl (64-bit offsets)
+const LOCK_COMMANDS = { [F_GETLK]: "get", [F_SETLK]: "set", [F_SETLKW]: "wait" };
 
 /**
  * Patch the wasm imports before instantiation: fdatasync (a no-op in Pyodide, and the call
  * SQLite commits with) becomes fsync's path with a data-only flag; stat keeps the host's
  * microseconds (Emscripten rounds every time to milliseconds through a JS Date);
- * utimensat passes its exact times, UTIME_NOW and UTIME_OMIT through.
+ * utimensat passes its exact times, UTIME_NOW and UTIME_OMIT through; fcntl's record
+ * locks (what SQLite guards its files with, a no-op in Pyodide) on a grant's file become
+ * the host's, so another program using the same database waits for the app's transaction.
  */
 export function patchSyscalls(env) {
   const replace = (name, make) => {
@@ -66,6 +71,10 @@ export function patchSyscalls(env) {
       return rc;
     });
   }
+  replace("__syscall_fcntl64", (original) => (fd, cmd, varargs) => {
+    const file = LOCK_COMMANDS[cmd] && sys.gfs?.fileOf(fd);
+    return file ? lockOn(file, fd, cmd, varargs >>> 0) : original(fd, cmd, varargs);
+  });
   replace("__syscall_utimensat", (original) => (dirfd, path, times, flags) => {
     sys.times = sys.module ? readTimes(times >>> 0) : null;
     try {
@@ -77,6 +86,31 @@ export function patchSyscalls(env) {
 }
 
 const heap = () => new DataView(sys.module.HEAP8.buffer);
+
+/** struct flock (wasm32): i16 type, i16 whence, i64 start at 8, i64 len at 16, i32 pid at 24. */
+function lockOn(file, fd, cmd, varargs) {
+  const view = heap();
+  const at = view.getUint32(varargs, true);
+  const whence = view.getInt16(at + 2, true);
+  let start = Number(view.getBigInt64(at + 8, true));
+  if (whence === 1) start += sys.gfs.FS.getStream(fd).position;
+  else if (whence === 2) start += file.current().size;
+  const length = Number(view.getBigInt64(at + 16, true));
+  try {
+    const held = file.lock(LOCK_COMMANDS[cmd], view.getInt16(at, true), start, length);
+    if (cmd === F_GETLK) {
+      view.setInt16(at, held.type, true);
+      view.setInt16(at + 2, 0, true);
+      view.setBigInt64(at + 8, BigInt(held.start), true);
+      view.setBigInt64(at + 16, BigInt(held.length), true);
+      view.setInt32(at + 24, held.type === 2 ? 0 : -1, true); // another process: no pid of ours
+    }
+    return 0;
+  } catch (err) {
+    if (err?.name !== "ErrnoError") throw err;
+    return -err.errno;
+  }
+}
 
 /** struct stat (wasm32): atime, mtime, ctime as {i64 sec, u32 nsec} at 40, 56, 72. */
 function writeExactTimes(buf, times) {
@@ -119,6 +153,7 @@ class GrantFS {
     this.ERRNO = pyodide.ERRNO_CODES;
     this.transport = transport;
     sys.module = pyodide._module;
+    sys.gfs = this;
     this.opening = null; // {flags, mode} while FS.open runs: it hides both from filesystems
     this.making = false; // FS.mkdir is running
     this.created = null; // the node a running FS.open created
@@ -168,6 +203,12 @@ class GrantFS {
       }
       return self.childFromAttrs(parent, name, attrs);
     };
+  }
+
+  /** The open grant file behind descriptor ``fd``, if it is one. */
+  fileOf(fd) {
+    const stream = this.FS.streams[fd];
+    return stream?.node?.node_ops === this.node_ops ? stream.file ?? null : null;
   }
 
   creating() {
@@ -329,10 +370,21 @@ class GrantFS {
     const key = this.hostKey(node, attrs);
     let id = this.ids.get(key);
     if (id === undefined) {
+      // Bounded: past the limit the numbers of files seen long ago (and not open: an
+      // open file keeps its own) are forgotten, and they get new ones if seen again.
+      if (this.ids.size >= MAX_IDS) this.forgetIds();
       id = this.FS.nextInode++;
       this.ids.set(key, id);
     }
     return id;
+  }
+
+  forgetIds() {
+    this.ids.clear();
+    for (const [id, files] of this.files) {
+      const file = files.values().next().value;
+      this.ids.set(this.hostKey(file.node, file.attrs), id);
+    }
   }
 
   cached(parent, name) {
@@ -397,7 +449,10 @@ class GrantFS {
   untrack(file) {
     const set = this.files.get(file.id);
     set?.delete(file);
-    if (set && !set.size) this.files.delete(file.id);
+    if (set && !set.size) {
+      this.files.delete(file.id);
+      this.versions.delete(file.id); // only open descriptors compare versions
+    }
   }
 
   hasWriter(id) {
@@ -556,11 +611,19 @@ class OpenFile {
 
   invalidate() {
     this.ahead = null;
-    if (this.content === null) return;
+    if (this.content !== null) this.reopen();
+  }
+
+  /** A small file's reader gets a host handle (to see writes, or to lock). */
+  reopen() {
     try {
       const reply = this.gfs.call("open", { ...this.gfs.target(this.node), read: true });
-      this.handle = reply.ok.handle;
-      this.content = null;
+      if (reply.ok.attrs.ino === this.attrs.ino && reply.ok.attrs.dev === this.attrs.dev) {
+        this.handle = reply.ok.handle;
+        this.content = null;
+      } else {
+        this.gfs.call("close", { h: reply.ok.handle }); // another file has its name now
+      }
     } catch {
       // gone from its path: nothing in the app can change it any more
     }
@@ -619,6 +682,13 @@ class OpenFile {
     this.remember(this.gfs.call("fsetattr", { h: this.handle, ...args }).ok);
     this.gfs.touched(this.node);
     return this.attrs;
+  }
+
+  /** fcntl record lock: ``how`` get/set/wait, ``type`` 0 read, 1 write, 2 unlock. */
+  lock(how, type, start, length) {
+    if (this.handle === null) this.reopen();
+    if (this.handle === null) throw new this.gfs.FS.ErrnoError(this.gfs.ERRNO.ENOLCK);
+    return this.gfs.call("lock", { h: this.handle, how, type, start, length }).ok;
   }
 
   fsync() {

@@ -10,9 +10,18 @@ tokenMeta?.remove(); // the worker keeps it; nothing else in the page needs to s
 /** @type {import("./protocol.mjs").BootConfig} */
 const config = JSON.parse(document.querySelector('meta[name="pyshell-config"]').content);
 const handles = new Map();   // handle number -> element created by Python, until it drops it
-const listeners = new Map(); // handler id -> {type, selector, keys, prevent}
+const listeners = new Map(); // handler id -> {type, selector, keys, prevent, timing, held}
 const attachedTypes = new Set();
-let handling = 0;             // events sent to Python and not yet handled
+// Python is busy while events sent to it are not handled yet, while a timer runs, and while
+// a debounced or throttled event is held back here: whatever must not cut Python short
+// (a test, a restart) waits for 0.
+let busy = 0;
+
+function countBusy(change) {
+  busy += change;
+  if (busy > 0) root.dataset.pyshellBusy = String(busy);
+  else delete root.dataset.pyshellBusy;
+}
 
 root.dataset.pyshell = "booting";
 performance.mark("pyshell:loader");
@@ -21,10 +30,19 @@ const worker = new Worker(new URL("./worker.mjs", import.meta.url), { type: "mod
 // ---- element references -------------------------------------------------------------
 function resolve(ref) {
   if (typeof ref === "string") return [document.createTextNode(ref)];
+  if (ref.html !== undefined) return parseHTML(ref.html);
   if (ref.h !== undefined) return handles.has(ref.h) ? [handles.get(ref.h)] : [];
   if (ref.id !== undefined) return [document.getElementById(ref.id)].filter(Boolean);
   if (ref.all !== undefined) return [...document.querySelectorAll(ref.all)];
   return [document.querySelector(ref.sel)].filter(Boolean);
+}
+
+/** Markup from Python (a child given as HTML), parsed inert: nothing in it runs or loads
+ *  until it is put in the page. */
+function parseHTML(html) {
+  const template = document.createElement("template");
+  template.innerHTML = html;
+  return [...template.content.childNodes];
 }
 
 // ---- DOM writes -------------------------------------------------------------------------
@@ -49,14 +67,22 @@ const OPS = {
   blur(ref) { for (const el of resolve(ref)) el.blur(); },
   scroll(ref) { resolve(ref)[0]?.scrollIntoView({ block: "nearest" }); },
   release(numbers) { for (const h of numbers) handles.delete(h); }, // Python dropped them
-  listen(id, type, selector, keys, prevent) {
-    listeners.set(id, { type, selector, keys: keys.map(parseKey), prevent });
+  listen(id, type, selector, keys, prevent, timing) {
+    const held = listeners.get(id)?.held ?? new Map(); // a changed listener keeps what it holds
+    listeners.set(id, { type, selector, keys: keys.map(parseKey), prevent, timing, held });
     if (!attachedTypes.has(type)) {
       attachedTypes.add(type);
       document.addEventListener(type, onDomEvent, { capture: true });
     }
   },
-  unlisten(id) { listeners.delete(id); },
+  unlisten(id) {
+    const l = listeners.get(id);
+    listeners.delete(id);
+    for (const slot of l?.held.values() ?? []) {
+      clearTimeout(slot.timer);
+      if (slot.event) countBusy(-1); // held back, and now never sent
+    }
+  },
 };
 
 // For tests and diagnostics: how many elements Python holds handles to (read-only).
@@ -140,9 +166,55 @@ function onDomEvent(e) {
       if (!l.selector && isEditable(e.target) && !(e.ctrlKey || e.metaKey || e.altKey)) continue;
     }
     if (l.prevent) e.preventDefault();
-    worker.postMessage({ type: msg.EVENT, handler: id, event: describe(e, matched) });
-    root.dataset.pyshellBusy = String(++handling);
+    const event = describe(e, matched);
+    if (l.timing) pace(id, l, matched, event);
+    else sendEvent(id, event);
   }
+}
+
+function sendEvent(id, event) {
+  worker.postMessage({ type: msg.EVENT, handler: id, event });
+  countBusy(+1);
+}
+
+/**
+ * debounce: an element's event is sent once its events have paused for the time given, and
+ * only the last. throttle: the first at once, then at most one per interval, the last
+ * always (held until the interval ends). Per listener and matched element; what is skipped
+ * never reaches the worker. A held event counts as busy.
+ */
+function pace(id, l, element, event) {
+  let slot = l.held.get(element);
+  if (!slot) l.held.set(element, (slot = { timer: 0, event: null }));
+  if (l.timing.debounce !== undefined) {
+    clearTimeout(slot.timer);
+    if (!slot.event) countBusy(+1);
+    slot.event = event;
+    slot.timer = setTimeout(() => {
+      l.held.delete(element);
+      countBusy(-1);
+      sendEvent(id, slot.event);
+    }, l.timing.debounce);
+    return;
+  }
+  if (slot.timer) { // within the interval: hold the latest
+    if (!slot.event) countBusy(+1);
+    slot.event = event;
+    return;
+  }
+  sendEvent(id, event);
+  const tick = () => {
+    if (!slot.event) {
+      l.held.delete(element);
+      return;
+    }
+    const held = slot.event;
+    slot.event = null;
+    countBusy(-1);
+    sendEvent(id, held);
+    slot.timer = setTimeout(tick, l.timing.throttle);
+  };
+  slot.timer = setTimeout(tick, l.timing.throttle);
 }
 
 // ---- errors --------------------------------------------------------------------------
@@ -193,11 +265,8 @@ worker.onmessage = ({ data }) => {
       markPhases(data.phases);
       if (config.dev) devReport({ kind: "boot", ok: data.ok, ms: performance.now() });
       break;
-    case msg.HANDLED:
-      // Python is idle once every event sent has been handled: a quit can wait for that.
-      if (--handling) root.dataset.pyshellBusy = String(handling);
-      else delete root.dataset.pyshellBusy;
-      break;
+    case msg.TIMER: countBusy(+1); break; // a timer's run started in Python
+    case msg.HANDLED: countBusy(-1); break; // an event's handler or a timer's run ended
     case msg.SNAPSHOT: root.dataset.pyshellSnapshot = data.saved ? "saved" : "failed"; break;
     case msg.ERROR:
       if (data.text) showError(data.text);

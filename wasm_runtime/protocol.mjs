@@ -17,7 +17,8 @@ export const ERROR = "error";   // {type, text}          an app traceback to sho
 export const FATAL = "fatal";   // {type, text}          pyshell could not start the app
 export const RELOADED = "reloaded"; // {type, ok, restart, ms}  dev mode: a reload was applied
 export const SNAPSHOT = "snapshot"; // {type, saved}      first launch: the start-up snapshot was stored
-export const HANDLED = "handled";   // {type}             one EVENT's handler has finished (writes flushed)
+export const HANDLED = "handled";   // {type}             one EVENT's handler (or TIMER's run) has finished (writes flushed)
+export const TIMER = "timer";       // {type}             a timer's run started in Python; a HANDLED follows
 
 /** host -> page over the dev WebSocket (dev mode only) */
 export const DEV_CONNECTED = "connected";     // {type}

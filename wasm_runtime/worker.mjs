@@ -19,6 +19,7 @@ let config;
 let snapshotURL = null;
 const pending = new Map(); // query id -> {resolve, reject}
 let nextQuery = 1;
+const timers = new Map(); // Python timer id -> setTimeout id, while its next run waits
 
 // Boot phases as wall-clock times; the page turns them into performance marks, so a boot
 // can be read in the engine's profiler and by benchmarks (scripts/bench/startup.py).
@@ -61,6 +62,13 @@ const bridge = {
   },
   error(text) {
     postMessage({ type: msg.ERROR, text }); // an empty text clears the error panel
+  },
+  timer(id, ms) {
+    timers.set(id, setTimeout(() => runTimer(id), ms));
+  },
+  cancelTimer(id) {
+    clearTimeout(timers.get(id));
+    timers.delete(id);
   },
   dialog: (requestJson) => openDialog(requestJson),
   openUrl: (url) => openUrl(url),
@@ -376,14 +384,34 @@ async function uploadSnapshot(snapshot) {
   }
 }
 
+/** One run of the app's Python for the page: an event's handler or a timer's function. */
+async function runApp(call) {
+  grantFS?.settle(); // what the user changed on the host before this run is seen
+  try {
+    await call();
+  } finally {
+    await flushBrowserStores();
+  }
+}
+
 async function onEvent(handler, event) {
-  grantFS?.settle(); // what the user changed on the host before this event is seen
   const raw = pyodide.toPy(event);
   try {
-    await bootstrap.dispatch(handler, raw);
+    await runApp(() => bootstrap.dispatch(handler, raw));
   } finally {
     raw.destroy();
-    await flushBrowserStores();
+  }
+}
+
+/** A timer is due: the page counts the run as busy (`timer`) until it is `handled`, as
+ *  for an event. Python schedules an `every` timer's next run itself. */
+async function runTimer(id) {
+  timers.delete(id);
+  postMessage({ type: msg.TIMER });
+  try {
+    await runApp(() => bootstrap.run_timer(id));
+  } finally {
+    postMessage({ type: msg.HANDLED });
   }
 }
 

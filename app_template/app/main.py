@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import json
-from html import escape
 from pathlib import Path
 
 from pyshell import dom, files
 from pyshell.dom import Event
+from pyshell.html import Markup, fragment, h
 from pyshell.state import keep
 
-from .tasks import FILTERS, Filter, TaskList
+from .tasks import FILTERS, Filter, Task, TaskList
 
 # The app's data grant (see [[tool.pyshell.permissions.fs]] in pyproject.toml).
 SAVED = Path("/data/tasks.json")
@@ -50,7 +50,7 @@ def save() -> None:
 def render() -> None:
     current: Filter = view["filter"]  # type: ignore[assignment]
     shown = tasks.visible(current)
-    dom.select("#list").html = "".join(_item(t.id, t.title, t.done) for t in shown)
+    dom.select("#list").html = fragment(_item(task) for task in shown)
     empty = {"all": "Nothing to do yet. Add a task above.",
              "active": "All done!", "done": "Nothing finished yet."}[current]
     dom.select("#empty").text = "" if shown else empty
@@ -63,18 +63,20 @@ def render() -> None:
         dom.select(".edit-input").focus(select=True)
 
 
-def _item(task_id: int, title: str, done: bool) -> str:
-    if view["editing"] == task_id:
-        body = (f'<input class="edit-input" data-id="{task_id}" value="{escape(title)}" '
-                f'aria-label="Edit task">')
+def _item(task: Task) -> Markup:
+    """One row. h() escapes every text and attribute value: a title such as
+    `<b>bold</b>` shows as typed, never as markup."""
+    if view["editing"] == task.id:
+        body = h("input", class_="edit-input", data_id=task.id, value=task.title,
+                 aria_label="Edit task")
     else:
-        body = f'<span class="title" data-id="{task_id}">{escape(title)}</span>'
-    checked = " checked" if done else ""
-    return (f'<li class="task{" done" if done else ""}" data-id="{task_id}">'
-            f'<input type="checkbox" class="toggle" data-id="{task_id}"{checked} '
-            f'aria-label="Done">{body}'
-            f'<button class="delete" data-id="{task_id}" aria-label="Delete" '
-            f'title="Delete">×</button></li>')
+        body = h("span", task.title, class_="title", data_id=task.id)
+    return h("li", {"class": {"task": True, "done": task.done}, "data-id": task.id},
+             h("input", type="checkbox", class_="toggle", data_id=task.id, checked=task.done,
+               aria_label="Done"),
+             body,
+             h("button", "×", class_="delete", data_id=task.id, aria_label="Delete",
+               title="Delete"))
 
 
 @dom.on("submit", "#new-task")

@@ -48,3 +48,12 @@ def test_tasks_survive_a_restart(pyshell_page, pyshell_restart) -> None:
     page = pyshell_restart()  # a new app server and page, same data folder
     expect(page.locator("#list .task")).to_have_count(4)
     expect(page.locator("#list")).to_contain_text("Remember me")
+
+
+def test_titles_show_as_typed_never_as_markup(pyshell_page) -> None:
+    page = pyshell_page
+    title = '<b>bold</b> & <img src=x onerror="alert(1)">'
+    page.fill("#new-title", title)
+    page.press("#new-title", "Enter")
+    expect(page.locator("#list .title").last).to_have_text(title)
+    expect(page.locator("#list b, #list img")).to_have_count(0)

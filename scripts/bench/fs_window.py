@@ -5,8 +5,8 @@ from __future__ import annotations
 import sys
 import time
 
-from pyshell import config, engines, runtime
-from pyshell.server import AppServer
+from pyshell import config, engines
+from pyshell.testing import app_server
 from pyshell.window import SignalStop, open_window
 
 
@@ -14,7 +14,7 @@ def main() -> int:
     app_dir, engine = sys.argv[1:3]
     app = config.load(app_dir)
     stop = SignalStop()
-    with AppServer(app, runtime.ensure()) as server:
+    with app_server(app) as server:
 
         def wait(window) -> None:
             deadline = time.monotonic() + 600

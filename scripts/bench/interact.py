@@ -30,12 +30,11 @@ from window_probe import CLICK_LOOP  # noqa: E402
 def chromium_clicks(app: Path, clicks: int) -> list[float]:
     from playwright.sync_api import sync_playwright
 
-    from pyshell import config, runtime
-    from pyshell.server import AppServer
-    from pyshell.testing import CHROMIUM_ARGS, chromium_path
+    from pyshell import config
+    from pyshell.testing import CHROMIUM_ARGS, app_server, chromium_path
 
-    with sync_playwright() as pw, AppServer(config.load(app), runtime.ensure(),
-                                            log=lambda s, t: None) as server:
+    with sync_playwright() as pw, app_server(config.load(app),
+                                             log=lambda s, t: None) as server:
         browser = pw.chromium.launch(executable_path=chromium_path(), args=list(CHROMIUM_ARGS))
         page = browser.new_page()
         page.goto(server.launch_url())

@@ -28,10 +28,10 @@ sys.path.insert(0, str(HERE))
 from report import pct, publish  # noqa: E402
 from startup import start_xvfb  # noqa: E402
 
-from pyshell import config, engines, runtime, scaffold  # noqa: E402
+from pyshell import config, engines, scaffold  # noqa: E402
 from pyshell.dev.reload import Hub, forward  # noqa: E402
 from pyshell.dev.watcher import Watcher  # noqa: E402
-from pyshell.server import AppServer  # noqa: E402
+from pyshell.testing import app_server  # noqa: E402
 
 
 def edits(app: Path, n: int):
@@ -53,8 +53,8 @@ def run_saves(app_dir: Path, n: int, open_page) -> dict[str, list[float]]:
     app = config.load(app_dir)
     reports: queue.Queue[dict] = queue.Queue()
     hub = Hub()
-    server = AppServer(app, runtime.ensure(), dev=hub, on_dev_report=reports.put,
-                       log=lambda s, t: None, folders={"appdata": app_dir / "data"})
+    server = app_server(app, {"appdata": app_dir / "data"}, dev=hub,
+                        on_dev_report=reports.put, log=lambda s, t: None)
     server.start()
     watcher = Watcher(app_dir, forward(app, hub))
     watcher.start()

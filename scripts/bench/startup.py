@@ -98,14 +98,12 @@ PLAN = [("bare", "app", "bare.html", None), ("static", "app", "static.html", Non
 def chromium_runs(apps: dict[str, Path], runs: int) -> dict[str, list]:
     from playwright.sync_api import sync_playwright
 
-    from pyshell import config, runtime
-    from pyshell.server import AppServer
-    from pyshell.testing import CHROMIUM_ARGS, chromium_path
+    from pyshell import config
+    from pyshell.testing import CHROMIUM_ARGS, app_server, chromium_path
 
     out: dict[str, list] = {mode: [] for mode, *_ in PLAN}
     out.update(fcp=[], fcp_static=[], phases=[])
-    servers = {k: AppServer(config.load(a), runtime.ensure(), log=lambda s, t: None)
-               for k, a in apps.items()}
+    servers = {k: app_server(config.load(a), log=lambda s, t: None) for k, a in apps.items()}
     for server in servers.values():
         server.start()
     try:

@@ -20,7 +20,7 @@ import sys
 import time
 from pathlib import Path
 
-from pyshell import config, engines, runtime
+from pyshell import config, engines, permissions, runtime
 from pyshell.server import AppServer
 from pyshell.window import SignalStop, open_window
 
@@ -75,14 +75,18 @@ def main() -> int:
     clicks = int(sys.argv[6]) if len(sys.argv) > 6 and sys.argv[5] == "--clicks" else 0
     app = config.load(app_dir)
     stop = SignalStop()
-    rt, packages = runtime.ensure(), None
     if (Path(app_dir) / "runtime").is_dir():  # an installed app's bundle: its own files
         from pyshell.installed import bundled_packages
 
-        rt, packages = runtime.Runtime(runtime.PYODIDE_VERSION, Path(app_dir) / "runtime"), \
-            bundled_packages(Path(app_dir))
+        rt = runtime.Runtime(runtime.PYODIDE_VERSION, Path(app_dir) / "runtime")
+        packages = bundled_packages(Path(app_dir))
+    else:  # a source folder, as `pyshell run` (an installed app's lib has no deps.service)
+        from pyshell.deps.service import prepare
+
+        rt = runtime.ensure()
+        packages = prepare(app, rt)
     log = lambda stream, text: print(text, file=sys.stderr)  # noqa: E731
-    with AppServer(app, rt, log=log, packages=packages) as server:
+    with AppServer(app, rt, permissions.grants(app), packages, log=log) as server:
 
         def poll(window) -> None:
             deadline = time.monotonic() + 180

@@ -80,6 +80,7 @@ class ChangeFeed:
         self._lock = threading.Lock()  # watches, and the order records go out in
         self._listeners: list[Listener] = []
         self._stop_r, self._stop_w = os.pipe()
+        self._closed = False
         self._thread = threading.Thread(target=self._run, name="pyshell-changes", daemon=True)
         self._thread.start()
 
@@ -135,6 +136,11 @@ class ChangeFeed:
         self._read()
 
     def close(self) -> None:
+        """Stop the feed; closing it again does nothing."""
+        with self._lock:
+            if self._closed:
+                return
+            self._closed = True
         os.write(self._stop_w, b"x")
         self._thread.join(timeout=5)
         for fd in (self._fd, self._stop_r, self._stop_w):

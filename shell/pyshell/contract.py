@@ -159,6 +159,7 @@ SNAPSHOT = Message("SNAPSHOT", "snapshot", "worker", "page", ("saved",))
 DOM = Message("DOM", "dom", "worker", "page", ("ops",))
 QUERY = Message("QUERY", "query", "worker", "page", ("id", "op"))
 HANDLED = Message("HANDLED", "handled", "worker", "page")
+TIMER = Message("TIMER", "timer", "worker", "page")
 ERROR = Message("ERROR", "error", "worker", "page", ("text",))
 FATAL = Message("FATAL", "fatal", "worker", "page", ("text",))
 RELOADED = Message("RELOADED", "reloaded", "worker", "page", ("ok", "restart", "ms"))
@@ -171,7 +172,7 @@ FULL_RELOAD = Message("FULL_RELOAD", "full-reload", "host", "page", ("reason",))
 DEV_RELOADED = Message("DEV_RELOADED", "reloaded", "page", "host", ("kind", "ok", "ms"))
 
 WORKER_MESSAGES = (INIT, EVENT, REPLY, RELOAD, STATUS, READY, SNAPSHOT, DOM, QUERY, HANDLED,
-                   ERROR, FATAL, RELOADED)
+                   TIMER, ERROR, FATAL, RELOADED)
 DEV_MESSAGES = (DEV_CONNECTED, PYTHON_UPDATE, CSS_UPDATE, FULL_RELOAD, DEV_RELOADED)
 MESSAGES = WORKER_MESSAGES + DEV_MESSAGES
 

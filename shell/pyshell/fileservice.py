@@ -28,7 +28,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
-from . import changes, containment
+from . import changes, containment, locks
 from .capabilities import AccessDenied, Grant, split
 from .containment import NONBLOCK, Listing, Place, check_plain, is_link, listable
 
@@ -76,6 +76,7 @@ class FileService:
         self._handles: dict[int, Handle] = {}
         self._ids = itertools.count(1)
         self._lock = threading.Lock()
+        self._closing = threading.Event()  # ends locks waiting for another program
         self.max_handles = max_handles
         # How operations stay inside grants: PYSHELL_CONTAINMENT, or what this host allows.
         self.place: type[Place] = containment.choose()
@@ -299,6 +300,12 @@ class FileService:
         with h.lock:
             (os.fdatasync if data_only else os.fsync)(h.fd)
 
+    def lock(self, handle: int, how: str, kind: int, start: int,
+             length: int) -> dict[str, Any]:
+        """fcntl record lock on an open file (see locks.py). Not under the handle's own
+        lock: a lock waiting for another program must not hold up reads and writes."""
+        return locks.lock(self._handle(handle).fd, how, kind, start, length, self._closing)
+
     def fstat(self, handle: int) -> dict[str, Any]:
         return attrs(os.fstat(self._handle(handle).fd))
 
@@ -324,6 +331,7 @@ class FileService:
 
     def close_all(self) -> None:
         """At shutdown. Every write already reached the host file: nothing is lost here."""
+        self._closing.set()
         self.executor.shutdown(wait=True, cancel_futures=True)
         if self.changes is not None:
             self.changes.close()

@@ -82,6 +82,8 @@ OPERATIONS: dict[str, Operation] = {
                                                    a.get("mtime"))),
     "fsync": _done(lambda fs, a, b: fs.fsync(int(a["h"]), bool(a.get("data")))),
     "close": _done(lambda fs, a, b: fs.close(int(a["h"]))),
+    "lock": lambda fs, a, b: _meta(fs.lock(int(a["h"]), str(a["how"]), int(a["type"]),
+                                           int(a["start"]), int(a["length"]))),
     "settle": _done(lambda fs, a, b: fs.settle()),
 }
 

@@ -1,22 +1,23 @@
 """The entry point of an installed app (.deb, .tar.gz): everything from its own folder.
 
-An installed app carries its runtime files, its locked wheels and pyshell's host code; it
-uses no cache and no network, and runs with the same app server, token and grant rules as
+An installed app carries its runtime files, its locked wheels and pyshell's runtime (the
+modules ``build.host.RUNTIME_MODULES`` lists: no resolver, build or dev tooling); it uses no
+cache and no network, and runs with the same app server, token and grant rules as
 ``pyshell run``. The launcher script calls ``main(BUNDLE_DIR)``.
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import sys
 from pathlib import Path
 
 from . import config, launcher
 from .deps import lock as lockfile
-from .deps import wheels
-from .deps.service import Packages
 from .engines.gtk import Gtk
 from .errors import PyshellError
+from .packages import Packages
 from .runtime import PYODIDE_VERSION, Runtime
 
 
@@ -41,16 +42,23 @@ def main(bundle: str | Path, argv: list[str] | None = None) -> int:
 
 
 def bundled_packages(root: Path) -> Packages:
+    """The wheels the app carries, each checked against its lock (a damaged install is a
+    one-line error, not a broken app)."""
     lock = lockfile.read(root)
     if lock is None:
         return Packages()
     files = {}
     for pkg in lock.packages:
         path = root / "wheels" / pkg.file_name
-        if not path.is_file() or wheels.sha256_of(path) != pkg.sha256:
+        if not path.is_file() or _sha256(path) != pkg.sha256:
             raise PyshellError(f"{path} is missing or damaged; reinstall the app")
         files[pkg.file_name] = path
     return Packages(lock, files)
+
+
+def _sha256(path: Path) -> str:
+    with path.open("rb") as fh:
+        return hashlib.file_digest(fh, "sha256").hexdigest()
 
 
 def app_name(root: Path) -> str:

@@ -1,4 +1,11 @@
-"""`pyshell run`: the app server plus a window (or the user's browser) for one app."""
+"""`pyshell run` and installed apps: the app server plus a window (or the user's browser).
+
+Part of the runtime that installed apps carry. They hand ``run`` their own runtime files
+and wheels; only `pyshell run/dev` from a source folder lets it prepare them from the
+user cache (``deps.service``, which may lock and download) and, for `pyshell dev`, start
+the watcher. Those imports stay inside the functions that need them, on paths an
+installed app never takes, so it does not carry that tooling.
+"""
 
 from __future__ import annotations
 
@@ -8,14 +15,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from . import appcode, config, engines, permissions, runtime
-from .deps.service import Packages
-from .dev.reload import Hub, forward
 from .dialogs import pywebview_dialogs
 from .engines import Engine, Navigation
-from .server import AppServer, LogSink
+from .packages import Packages
+from .server import AppServer
+from .terminal import LogSink
 from .window import OnStarted, SignalStop, open_window
 
 if TYPE_CHECKING:
+    from .dev.reload import Hub
     from .dev.watcher import Watcher
 
 
@@ -34,10 +42,11 @@ def run(app_dir: Path | str, *, gui: str | None = None, browser: bool = False,
     engine = None if browser else engines.choose(gui)
     rt = rt or runtime.ensure()
     appcode.check(app, rt.file("python_stdlib.zip"))
+    packages = packages if packages is not None else _locked_packages(app, rt)
     stop = SignalStop()
-    hub = Hub() if dev else None
-    server = AppServer(app, rt, log=log, dev=hub, on_dev_report=hub.report if hub else None,
-                       packages=packages)
+    hub = _hub() if dev else None
+    server = AppServer(app, rt, permissions.grants(app), packages, log=log, dev=hub,
+                       on_dev_report=hub.report if hub else None)
     watcher = _watcher(app, hub) if hub else None
     if watcher:
         watcher.start()
@@ -48,8 +57,22 @@ def run(app_dir: Path | str, *, gui: str | None = None, browser: bool = False,
             watcher.stop()
 
 
+def _locked_packages(app: config.AppConfig, rt: runtime.Runtime) -> Packages:
+    """`pyshell run/dev` only: the app's lock, re-made if stale, its wheels fetched."""
+    from .deps.service import prepare
+
+    return prepare(app, rt)
+
+
+def _hub() -> Hub:
+    from .dev.reload import Hub  # `pyshell dev` only
+
+    return Hub()
+
+
 def _watcher(app: config.AppConfig, hub: Hub) -> Watcher:
-    from .dev.watcher import Watcher  # dev only: installed apps do not ship watchdog's use
+    from .dev.reload import forward  # `pyshell dev` only (and watchdog with it)
+    from .dev.watcher import Watcher
 
     return Watcher(app.root, forward(app, hub))
 
@@ -65,7 +88,7 @@ def _serve(server: AppServer, app: config.AppConfig, engine: Engine | None, stop
         print(f"pyshell: {app.name} on {engine.name} at 127.0.0.1:{server.port}",
               file=sys.stderr)
         open_window(server.launch_url(), app.window, engine, stop, on_started=on_started,
-                    debug=debug, navigation=Navigation(server.url[:-1], server.window_left),
+                    debug=debug, navigation=Navigation(server.url[:-1], server.links.window_left),
                     on_created=lambda window: server.use_dialogs(pywebview_dialogs(window)))
     return 0
 

@@ -32,7 +32,7 @@ from pathlib import Path
 from . import runtime
 from .bundle import python_files
 from .config import AppConfig
-from .deps.service import Packages
+from .packages import Packages
 from .resources import WASM_PYTHON_DIR, WASM_RUNTIME_DIR
 
 RECIPE = 3  # bump when what goes into a snapshot (or how it is stored) changes

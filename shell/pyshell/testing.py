@@ -26,7 +26,10 @@ from typing import Any
 
 import pytest
 
-from . import config, runtime
+from . import config, permissions, runtime
+from .capabilities import Grant
+from .deps.service import prepare
+from .packages import Packages
 from .server import AppServer
 
 CHROMIUM_ARGS = ("--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -78,6 +81,22 @@ def pyshell_folders(tmp_path: Path) -> dict[str, Path]:
     return make_folders(tmp_path / "folders")
 
 
+def prepared(app: config.AppConfig, folders: dict[str, Path] | None = None
+             ) -> tuple[runtime.Runtime, list[Grant], Packages]:
+    """What the app server is handed, prepared as `pyshell run` prepares it: the runtime,
+    the app's declared grants with ``folders`` standing in for {appdata}, {documents}...
+    (tests never touch the user's), and its locked wheels."""
+    rt = runtime.ensure()
+    return rt, permissions.grants(app, folders), prepare(app, rt)
+
+
+def app_server(app: config.AppConfig, folders: dict[str, Path] | None = None,
+               **options: Any) -> AppServer:
+    """An app server for ``app``, prepared (see ``prepared``), not started yet.
+    ``options``: ``AppServer``'s keywords (log, dev, snapshot_dir, opener...)."""
+    return AppServer(app, *prepared(app, folders), **options)
+
+
 class LoggedServer(AppServer):
     """An app server that keeps what the app printed, ``(stream, text)`` in ``logs``, so a
     failing test can show it."""
@@ -85,7 +104,7 @@ class LoggedServer(AppServer):
     def __init__(self, app: config.AppConfig, folders: dict[str, Path],
                  snapshot_dir: Path | None) -> None:
         self.logs: list[tuple[str, str]] = []
-        super().__init__(app, runtime.ensure(), log=self._record, folders=folders,
+        super().__init__(app, *prepared(app, folders), log=self._record,
                          snapshot_dir=snapshot_dir)
 
     def _record(self, stream: str, text: str) -> None:

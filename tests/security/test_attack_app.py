@@ -13,9 +13,9 @@ import pytest
 from playwright.sync_api import expect
 
 from conftest import grant_toml, write_app
-from pyshell import config, runtime
+from pyshell import config
 from pyshell.server import AppServer
-from pyshell.testing import wait_until_started
+from pyshell.testing import app_server, wait_until_started
 
 pytestmark = pytest.mark.page
 
@@ -23,9 +23,9 @@ OPEN_URLS = '[tool.pyshell.permissions]\nopen-urls = ["https://docs.example/*"]\
 
 
 def serve(app: Path, appdata: Path, opened: list[str], logs: list[str]) -> AppServer:
-    server = AppServer(config.load(app), runtime.ensure(), folders={"appdata": appdata},
-                       log=lambda s, t: logs.append(t),
-                       opener=lambda url: opened.append(url) or True)
+    server = app_server(config.load(app), {"appdata": appdata},
+                        log=lambda s, t: logs.append(t),
+                        opener=lambda url: opened.append(url) or True)
     server.start()
     return server
 

@@ -23,6 +23,12 @@ def dialog(request_json: str, /) -> Awaitable[str]:
 def openUrl(url: str, /) -> Awaitable[str]:
     """Ask the host to open a web address; JSON ``{"opened"}`` or ``{"error"}``."""
 
+def timer(timer_id: int, delay_ms: float, /) -> None:
+    """Run ``pyshell.bootstrap.run_timer(timer_id)`` once, ``delay_ms`` from now."""
+
+def cancelTimer(timer_id: int, /) -> None:
+    """Forget the scheduled run of this timer, if there is one."""
+
 def grants() -> str:
     """JSON: every grant mounted now."""
 

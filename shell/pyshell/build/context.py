@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
 
-from ..deps.service import Packages
+from ..packages import Packages
 from ..runtime import Runtime
 from . import host, stage
 from .project import Project

@@ -1,9 +1,15 @@
-"""pyshell's host side, vendored into installed apps: our code plus pure-Python dependencies.
+"""pyshell's host side, vendored into installed apps: its runtime plus pure-Python dependencies.
 
-The versions are the ones this pyshell runs with (read from the environment), fetched once
-with pip into the user cache and reused; nothing is committed. Native extras are dropped:
-websockets' optional C speedups (it falls back to Python) and pywebview's Windows DLLs
-and Android jar, which Linux packages never load.
+Of pyshell itself only the runtime goes in: the modules ``RUNTIME_MODULES`` lists (the app
+server, its routes and guard, files, window, engines, snapshots, the installed entry
+point...), never the tooling that builds, locks or reloads apps. tests/test_layers.py
+checks that the runtime imports nothing else, and tests/test_build.py runs an installed
+app without the rest.
+
+The dependencies' versions are the ones this pyshell runs with (read from the environment),
+fetched once with pip into the user cache and reused; nothing is committed. Native extras
+are dropped: websockets' optional C speedups (it falls back to Python) and pywebview's
+Windows DLLs and Android jar, which Linux packages never load.
 """
 
 from __future__ import annotations
@@ -25,6 +31,17 @@ from .files import SKIP, copy_tree
 # What an installed app imports on the host (watchdog is dev-only, so it stays out).
 HOST_REQUIREMENTS = ("starlette", "uvicorn", "platformdirs", "pywebview", "websockets",
                      "packaging")
+# pyshell's runtime, relative to the package folder; a name ending in "/" is a whole folder.
+RUNTIME_MODULES = (
+    "__init__.py", "appcode.py", "bundle.py", "capabilities.py", "changes.py", "config.py",
+    "connections.py", "containment.py", "contract.py", "dialogs.py", "errors.py",
+    "fileservice.py", "fsapi.py", "installed.py", "launcher.py", "locks.py", "packages.py",
+    "peercred.py", "permissions.py", "resources.py", "runtime.py", "security.py",
+    "server.py", "session.py", "snapshots.py", "terminal.py", "urls.py", "window.py",
+    "deps/__init__.py", "deps/lock.py",  # reading the lock; the resolver stays out
+    "engines/", "guard/", "routes/",
+)
+PACKAGE_DIR = Path(__file__).resolve().parents[1]
 _DROP = ("bin", "webview/lib")
 _DROP_SUFFIXES = (".so", ".pyd", ".dll", ".jar", ".pyc", ".cdx.json")  # .cdx.json: SBOMs
 
@@ -34,16 +51,20 @@ def pins() -> list[str]:
 
 
 def vendor(dest: Path, out: TextIO) -> None:
-    """Fill ``dest`` with pyshell and its host dependencies, ready for ``sys.path``."""
-    third_party = _third_party(out)
-    shutil.copytree(third_party, dest, dirs_exist_ok=True)
-    package = Path(__file__).resolve().parents[1]
-    copy_tree(package, dest / "pyshell")
-    if not (dest / "pyshell" / "wasm_runtime").is_dir():
-        copy_tree(WASM_RUNTIME_DIR, dest / "pyshell" / "wasm_runtime")
-    for unused in ("app_template", "testing.py"):
-        target = dest / "pyshell" / unused
-        shutil.rmtree(target) if target.is_dir() else target.unlink(missing_ok=True)
+    """Fill ``dest`` with pyshell's runtime and its host dependencies, ready for ``sys.path``."""
+    shutil.copytree(_third_party(out), dest, dirs_exist_ok=True)
+    copy_runtime(dest / "pyshell")
+
+
+def copy_runtime(dest: Path) -> None:
+    """pyshell's runtime modules, and the code the page runs, into the package folder ``dest``."""
+    for name in RUNTIME_MODULES:
+        if name.endswith("/"):
+            copy_tree(PACKAGE_DIR / name, dest / name)
+        else:
+            (dest / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(PACKAGE_DIR / name, dest / name)
+    copy_tree(WASM_RUNTIME_DIR, dest / "wasm_runtime")
 
 
 def _third_party(out: TextIO) -> Path:

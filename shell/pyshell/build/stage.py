@@ -16,7 +16,7 @@ import shutil
 from pathlib import Path
 
 from ..deps.lock import LOCK_NAME
-from ..deps.service import Packages
+from ..packages import Packages
 from ..runtime import Runtime
 from .files import copy_tree
 from .project import Project

@@ -1,4 +1,8 @@
-"""What the commands call: ``lock`` an app's dependencies, ``prepare`` them for a launch."""
+"""What the commands call: ``lock`` an app's dependencies, ``prepare`` them for a launch.
+
+Tooling: `pyshell run/dev/lock/build` call it; installed apps never import it (they carry
+their wheels, see ``installed``), and neither does the app server (it is handed ready
+``Packages``)."""
 
 from __future__ import annotations
 
@@ -6,12 +10,12 @@ import os
 import sys
 import tempfile
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
 from ..config import AppConfig
 from ..errors import PyshellError
+from ..packages import Packages
 from ..runtime import Runtime
 from . import lock as lockfile
 from . import wheels
@@ -19,22 +23,6 @@ from .distribution import Distribution
 from .lock import LOCK_NAME, Lock, LockedPackage
 from .resolve import Resolver, download
 from .target import WasmTarget
-
-
-@dataclass(frozen=True)
-class Packages:
-    """The locked wheels of one app, ready to serve: lock entries plus cached files."""
-
-    lock: Lock | None = None
-    files: dict[str, Path] = field(default_factory=dict)
-
-    @property
-    def names(self) -> list[str]:
-        return [p.name for p in self.lock.packages] if self.lock else []
-
-    def pyodide_lock(self) -> dict[str, Any]:
-        assert self.lock is not None
-        return self.lock.pyodide_lock()
 
 
 def inputs(app: AppConfig, rt: Runtime) -> dict[str, Any]:

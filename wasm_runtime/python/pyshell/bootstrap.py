@@ -1,5 +1,5 @@
 """What the worker calls, by name: ready the interpreter, start the app's entry point,
-dispatch events, reload changed modules, report errors.
+dispatch events, run timers, reload changed modules, report errors.
 
 worker.mjs holds no Python source: every step it needs from Python is a function here,
 where it is linted, typed and tested like the rest.
@@ -25,7 +25,7 @@ APP_ROOT = "/home/pyodide/app/"  # where worker.mjs unpacks the app; shown as re
 # pyshell's own modules that a start-up snapshot holds (none of them touches JS on import).
 OWN_MODULES = ("pyshell.bootstrap", "pyshell.files", "pyshell.state")
 _INTERNAL_MARKERS = ("/pyshell/bootstrap.py", "/pyshell/dom.py", "/pyshell/transport.py",
-                     "<exec>", "<frozen ", "/lib/python3")
+                     "/pyshell/html.py", "<exec>", "<frozen ", "/lib/python3")
 
 
 _entry = ""
@@ -100,7 +100,9 @@ async def reload(changed: list[str]) -> bool | str:
     The changed modules are reloaded first, then every other loaded module of the same
     packages, the entry module last, so names imported from a changed module are rebound.
     Classes are patched in place: existing instances get the new methods. Handlers are
-    re-registered by the module's top level; ones that disappeared are removed. Then the
+    re-registered by the module's top level; ones that disappeared are removed. Timers the
+    top level starts are started afresh (the old ones cancelled); timers started elsewhere
+    (``main()``, handlers) keep running with their function's new code. Then the
     entry module's ``on_reload()`` runs, if it has one. On any error the app's traceback is
     shown, the code that was running stays, and False is returned.
 
@@ -118,16 +120,22 @@ async def reload(changed: list[str]) -> bool | str:
     if entry_module in sys.modules and entry_module not in order:
         order.append(entry_module)
     importlib.invalidate_caches()
-    previous = dom.registrations({name for name in order})
+    modules = set(order)
+    previous = dom.registrations(modules)
     dom.start_tracking()
     try:
-        for name in order:
-            if name in sys.modules:
-                old = dict(vars(sys.modules[name]))
-                _patch_classes(old, importlib.reload(sys.modules[name]))
-            else:
-                importlib.import_module(name)
+        try:
+            for name in order:
+                if name in sys.modules:
+                    old = dict(vars(sys.modules[name]))
+                    _patch_classes(old, importlib.reload(sys.modules[name]))
+                else:
+                    importlib.import_module(name)
+        except BaseException:
+            dom.reload_timers(modules, ok=False)
+            raise
         dom.drop_untracked(previous)
+        dom.reload_timers(modules, ok=True)
         hook = getattr(sys.modules.get(entry_module), "on_reload", None)
         if hook is not None:
             result = hook()
@@ -162,6 +170,15 @@ def _patch_classes(old: dict[str, Any], module: Any) -> None:
 async def dispatch(handler_id: str, raw_event: Mapping[str, Any]) -> None:
     try:
         await dom.dispatch(handler_id, raw_event)
+    except BaseException as exc:  # noqa: BLE001
+        dom.flush()
+        report(exc)
+
+
+async def run_timer(timer_id: int) -> None:
+    """One run of a ``later``/``every`` timer: like an event's handler, errors shown."""
+    try:
+        await dom.run_timer(timer_id)
     except BaseException as exc:  # noqa: BLE001
         dom.flush()
         report(exc)

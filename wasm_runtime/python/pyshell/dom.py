@@ -9,6 +9,11 @@ already carries what most handlers need (value, checked, key, form fields, data-
 An element made with ``create()`` is kept by the page under a handle for as long as
 Python holds its ``Element``; once Python drops it, the handle is released with the next
 batch (the element itself stays in the page if it was put there).
+
+``el.html = ...`` takes HTML: a ``Markup`` (what ``pyshell.html``'s ``h()``, ``fragment()``
+and ``sanitize()`` return) or a plain ``str``, which goes in unchanged and is **not
+sanitized**. Timers (``later``, ``every``) run their function the way an event runs its
+handler.
 """
 
 from __future__ import annotations
@@ -16,22 +21,30 @@ from __future__ import annotations
 import asyncio
 import inspect
 import itertools
+import sys
+import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, TypeAlias
 
+from .html import HasHTML
 from .transport import Transport
 
 Ref: TypeAlias = dict[str, Any]
 Handler: TypeAlias = Callable[["Event"], Awaitable[None] | None]
+TimerFunction: TypeAlias = Callable[[], Awaitable[None] | None]
 
 _handles = itertools.count(1)
+_timer_ids = itertools.count(1)
 _pending: list[list[Any]] = []
 _released: list[int] = []  # handles of created elements Python dropped, not yet sent
 _handlers: dict[str, Handler] = {}
+_listening: dict[str, list[Any]] = {}  # handler id -> the page's listener options, as sent
+_timers: dict[int, Timer] = {}  # timers not cancelled (a later() until its run starts)
 _transport: Transport | None = None
 _flush_scheduled = False
 _tracked: set[str] | None = None  # handler ids registered since start_tracking()
+_tracked_timers: list[Timer] | None = None  # timers started since start_tracking()
 
 # Element properties a handler may assign; each maps to the DOM property it sets.
 _PROPERTIES = {"text": "textContent", "html": "innerHTML", "value": "value",
@@ -92,10 +105,14 @@ class Element:
             _released.append(handle)
 
     def __setattr__(self, name: str, value: Any) -> None:
+        """``el.html = ...`` puts HTML in: a ``Markup`` as it is, a plain ``str`` too (it
+        is **not sanitized**: use ``pyshell.html.sanitize`` for HTML you did not write)."""
         prop = _PROPERTIES.get(name)
         if prop is None:
             raise AttributeError(f"Element has no settable property {name!r}; "
                                  f"use one of {', '.join(_PROPERTIES)} or .attr()")
+        if isinstance(value, HasHTML):
+            value = str(value.__html__())
         self._op("set", prop, value)
 
     def __getattr__(self, name: str) -> Any:
@@ -121,10 +138,12 @@ class Element:
     def toggle_class(self, name: str, on: bool | None = None) -> Element:
         return self._op("class", [name], on)
 
-    def append(self, *children: Element | str) -> Element:
+    def append(self, *children: Element | str | HasHTML) -> Element:
+        """Add children at the end: elements, text (a ``str``), or HTML (a ``Markup``,
+        such as ``h()`` makes)."""
         return self._op("append", [_child(c) for c in children])
 
-    def prepend(self, *children: Element | str) -> Element:
+    def prepend(self, *children: Element | str | HasHTML) -> Element:
         return self._op("prepend", [_child(c) for c in children])
 
     def remove(self) -> None:
@@ -172,9 +191,9 @@ def by_id(element_id: str) -> Element:
     return Element({"id": element_id})
 
 
-def create(tag: str, *, text: str | None = None, html: str | None = None,
+def create(tag: str, *, text: str | None = None, html: str | HasHTML | None = None,
            classes: Iterable[str] = (), attrs: Mapping[str, str] | None = None,
-           children: Iterable[Element | str] = ()) -> Element:
+           children: Iterable[Element | str | HasHTML] = ()) -> Element:
     """A new, detached element; ``parent.append(el)`` puts it in the page."""
     element = Element({"h": next(_handles)})
     _queue(["create", element._ref, tag])
@@ -193,21 +212,38 @@ def create(tag: str, *, text: str | None = None, html: str | None = None,
 
 
 def on(event_type: str, selector: str | None = None, *, keys: Iterable[str] = (),
-       prevent_default: bool | None = None) -> Callable[[Handler], Handler]:
+       prevent_default: bool | None = None, debounce: float | None = None,
+       throttle: float | None = None) -> Callable[[Handler], Handler]:
     """Register a handler for events on elements matching ``selector`` (None: anywhere).
 
     ``keys`` filters keyboard events on the page side (``"Enter"``, ``"mod+k"``, ``"/"``)
     so other keystrokes never cross into Python. ``prevent_default`` defaults to true for
     ``submit`` and for keyboard events that match ``keys``.
+
+    ``debounce=ms``: the handler gets an element's event only once its events have paused
+    for ``ms`` milliseconds, and then only the last one (search as you type, live
+    previews). ``throttle=ms``: at most one event per ``ms`` per element, the first at
+    once and the last one always (scrolling, dragging, resizing). Both are applied in
+    the page, per matched element: the events skipped never reach Python.
     """
     key_list = list(keys)
     prevent = prevent_default if prevent_default is not None else (
         event_type == "submit" or bool(key_list))
+    if debounce is not None and throttle is not None:
+        raise ValueError("give debounce= or throttle=, not both")
+    timing: dict[str, float] | None = None
+    for name, ms in (("debounce", debounce), ("throttle", throttle)):
+        if ms is not None:
+            if not ms > 0:
+                raise ValueError(f"{name}= is a positive number of milliseconds, not {ms!r}")
+            timing = {name: ms}
+    options = [event_type, selector, key_list, prevent, timing]
 
     def register(func: Handler) -> Handler:
         handler_id = f"{func.__module__}:{func.__qualname__}:{event_type}:{selector}"
-        if handler_id not in _handlers:
-            _queue(["listen", handler_id, event_type, selector, key_list, prevent])
+        if _listening.get(handler_id) != options:  # new, or its options changed (dev)
+            _queue(["listen", handler_id, *options])
+            _listening[handler_id] = options
         _handlers[handler_id] = func
         if _tracked is not None:
             _tracked.add(handler_id)
@@ -220,8 +256,125 @@ def off(func: Handler) -> None:
     """Remove every registration of ``func``."""
     for handler_id, registered in list(_handlers.items()):
         if registered is func:
-            del _handlers[handler_id]
-            _queue(["unlisten", handler_id])
+            _unlisten(handler_id)
+
+
+def _unlisten(handler_id: str) -> None:
+    _handlers.pop(handler_id, None)
+    _listening.pop(handler_id, None)
+    _queue(["unlisten", handler_id])
+
+
+# ---- timers ---------------------------------------------------------------------------
+class Timer:
+    """A function run later (``later``) or again and again (``every``); ``cancel()`` stops it.
+
+    Its runs are like event handlers': async functions are awaited, DOM writes are sent
+    when a run ends, an exception is shown as the app's traceback (an ``every`` timer keeps
+    going), and the page counts a run as busy (``html[data-pyshell-busy]``).
+    """
+
+    __slots__ = ("function", "id", "ms", "origin", "repeat")
+
+    def __init__(self, ms: float, function: TimerFunction, repeat: bool,
+                 origin: str | None) -> None:
+        self.id = next(_timer_ids)
+        self.ms = ms
+        self.function = function
+        self.repeat = repeat
+        self.origin = origin  # the module whose top level started it (restarted on reload)
+
+    def __repr__(self) -> str:
+        kind = "every" if self.repeat else "later"
+        state = "active" if self.active else "done"
+        return f"<Timer {kind}({self.ms}, {_name(self.function)}) {state}>"
+
+    @property
+    def active(self) -> bool:
+        """True until it is cancelled (or, for ``later``, until its run starts)."""
+        return _timers.get(self.id) is self
+
+    def cancel(self) -> None:
+        """Stop it: no run starts after this (one already running finishes)."""
+        if _timers.pop(self.id, None) is not None and _transport is not None:
+            _transport.cancel(self.id)
+
+
+def later(ms: float, function: TimerFunction) -> Timer:
+    """Run ``function()`` once, ``ms`` milliseconds from now (it may be ``async``)."""
+    if not ms >= 0:
+        raise ValueError(f"later() needs a delay of 0 ms or more, not {ms!r}")
+    return _start(ms, function, repeat=False)
+
+
+def every(ms: float, function: TimerFunction) -> Timer:
+    """Run ``function()`` every ``ms`` milliseconds until the timer is cancelled.
+
+    Runs never overlap: a run that takes longer than ``ms`` delays the next one, which then
+    starts as soon as the page has had its turn (missed runs are not made up).
+    """
+    if not ms > 0:
+        raise ValueError(f"every() needs an interval above 0 ms, not {ms!r}")
+    return _start(ms, function, repeat=True)
+
+
+def _start(ms: float, function: TimerFunction, repeat: bool) -> Timer:
+    if not callable(function):
+        raise TypeError(f"a timer runs a function, not {type(function).__name__}")
+    caller = sys._getframe(2)
+    origin = caller.f_globals.get("__name__") if caller.f_code.co_name == "<module>" else None
+    timer = Timer(ms, function, repeat, origin)
+    _timers[timer.id] = timer
+    if _tracked_timers is not None:
+        _tracked_timers.append(timer)
+    if _transport is not None:
+        _transport.schedule(timer.id, ms)
+    return timer
+
+
+async def run_timer(timer_id: int) -> None:
+    """Run one timer's function (called by the runtime when it is due); an ``every``
+    timer is scheduled again, ``ms`` after this run started, even if the run failed."""
+    timer = _timers.get(timer_id)
+    if timer is None:
+        return  # cancelled while its run was on the way
+    if not timer.repeat:
+        del _timers[timer_id]
+    started = time.monotonic()
+    try:
+        result = timer.function()
+        if inspect.isawaitable(result):
+            await result
+        flush()
+    finally:
+        if timer.active and _transport is not None:
+            spent = (time.monotonic() - started) * 1000
+            _transport.schedule(timer_id, max(0.0, timer.ms - spent))
+
+
+def _name(function: Callable[..., Any]) -> str:
+    return getattr(function, "__qualname__", None) or repr(function)
+
+
+def _current(function: TimerFunction, modules: set[str]) -> TimerFunction | None:
+    """The function's code after a reload of ``modules``: the same name looked up anew
+    (None when it is gone); closures, lambdas and others are kept as they are."""
+    # A reload re-runs the module in its old namespace (and patches classes in place), so
+    # a name still bound to the old function object is one the new code no longer defines.
+    if inspect.ismethod(function):
+        owner, old = function.__self__, function.__func__
+        if type(owner).__module__ not in modules:
+            return function
+        method = getattr(owner, old.__name__, None)
+        return method if inspect.ismethod(method) and method.__func__ is not old else None
+    module = sys.modules.get(getattr(function, "__module__", None) or "")
+    qualname = getattr(function, "__qualname__", "")
+    if module is None or module.__name__ not in modules or "<" in qualname:
+        return function
+    found: Any = module
+    for part in qualname.split("."):
+        found = getattr(found, part, None)
+    return found if callable(found) and found is not function else None
 
 
 def registrations(modules: set[str]) -> set[str]:
@@ -230,17 +383,45 @@ def registrations(modules: set[str]) -> set[str]:
 
 
 def start_tracking() -> None:
-    global _tracked
+    """A reload begins: note the handlers and timers its code registers and starts."""
+    global _tracked, _tracked_timers
     _tracked = set()
+    _tracked_timers = []
 
 
 def drop_untracked(previous: set[str]) -> None:
     """Remove handlers a reload did not register again (their code was deleted)."""
     global _tracked
     for handler_id in previous - (_tracked or set()):
-        _handlers.pop(handler_id, None)
-        _queue(["unlisten", handler_id])
+        _unlisten(handler_id)
     _tracked = None
+
+
+def reload_timers(modules: set[str], ok: bool) -> None:
+    """A reload of ``modules`` has run (``ok``) or failed. Timers their top level started
+    before are cancelled after a good reload (it started them again, or their code is
+    gone), and the ones a failed reload started are cancelled instead. Other timers (started
+    by ``main()`` or a handler) go on with the new code of their function, or stop if it was
+    deleted."""
+    global _tracked_timers
+    started = _tracked_timers or []
+    _tracked_timers = None
+    if not ok:
+        for timer in started:
+            timer.cancel()
+        return
+    fresh = {timer.id for timer in started}
+    for timer in list(_timers.values()):
+        if timer.id in fresh:
+            continue
+        if timer.origin in modules:
+            timer.cancel()
+            continue
+        function = _current(timer.function, modules)
+        if function is None:
+            timer.cancel()
+        else:
+            timer.function = function
 
 
 async def request(op: list[Any]) -> Any:
@@ -281,6 +462,8 @@ def use_transport(transport: Transport | None) -> None:
     _pending.clear()
     _released.clear()
     _handlers.clear()
+    _listening.clear()
+    _timers.clear()
 
 
 async def dispatch(handler_id: str, raw_event: Mapping[str, Any]) -> None:
@@ -294,8 +477,13 @@ async def dispatch(handler_id: str, raw_event: Mapping[str, Any]) -> None:
     flush()
 
 
-def _child(child: Element | str) -> Ref | str:
-    return child._ref if isinstance(child, Element) else child
+def _child(child: Element | str | HasHTML) -> Ref | str:
+    if isinstance(child, Element):
+        ref: Ref = child._ref
+        return ref
+    if type(child) is not str and isinstance(child, HasHTML):  # Markup: parsed as HTML
+        return {"html": str(child.__html__())}
+    return str(child)
 
 
 def _queue(op: list[Any]) -> None:

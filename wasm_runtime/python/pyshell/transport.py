@@ -21,6 +21,12 @@ class Transport(Protocol):
     def error(self, text: str) -> None:
         """Show an app error (a traceback) in the window."""
 
+    def schedule(self, timer_id: int, delay_ms: float) -> None:
+        """Run timer ``timer_id`` (``dom.run_timer``) once, ``delay_ms`` from now."""
+
+    def cancel(self, timer_id: int) -> None:
+        """Forget the run of ``timer_id`` that is scheduled, if one is."""
+
 
 class WorkerTransport:
     """The real bridge: JSON strings through the module that worker.mjs registers."""
@@ -39,13 +45,23 @@ class WorkerTransport:
     def error(self, text: str) -> None:
         self._js.error(text)
 
+    def schedule(self, timer_id: int, delay_ms: float) -> None:
+        self._js.timer(timer_id, delay_ms)
+
+    def cancel(self, timer_id: int) -> None:
+        self._js.cancelTimer(timer_id)
+
 
 class RecordingTransport:
-    """For host-side tests: keeps every batch; queries are answered by ``answer``."""
+    """For host-side tests: keeps every batch; queries are answered by ``answer``.
+
+    Timers are not run by themselves: ``timers`` maps each scheduled timer's id to its
+    delay, and ``await pyshell.dom.run_timer(id)`` runs one as the page would."""
 
     def __init__(self, answer: Callable[[list[Any]], Any] | None = None) -> None:
         self.batches: list[list[list[Any]]] = []
         self.errors: list[str] = []
+        self.timers: dict[int, float] = {}
         self._answer = answer or (lambda op: None)
 
     @property
@@ -60,3 +76,9 @@ class RecordingTransport:
 
     def error(self, text: str) -> None:
         self.errors.append(text)
+
+    def schedule(self, timer_id: int, delay_ms: float) -> None:
+        self.timers[timer_id] = delay_ms
+
+    def cancel(self, timer_id: int) -> None:
+        self.timers.pop(timer_id, None)

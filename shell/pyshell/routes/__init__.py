@@ -1,0 +1,15 @@
+"""The app server's routes, one module per area; ``server`` puts them in one table.
+
+- ``page``: the app's index.html, with what the page is told (``contract.BootConfig``);
+- ``log``: the app's print() and tracebacks, to the terminal;
+- ``files``: the file service (host files inside grants), over HTTP and a WebSocket;
+- ``dialogs``: native file dialogs, whose picks become grants;
+- ``links``: web addresses the app opens in the user's browser (open-urls);
+- ``snapshots``: the app's start-up snapshots, stored and restored;
+- ``dev``: the `pyshell dev` reload channel (only when the launcher passes one);
+- ``assets``: files served as they are (runtime, wheels, page code, the app's ui/); last,
+  since the app's ui/ folder answers every path no other route took.
+
+Every route sits behind ``guard``: none of them checks Host, session or token itself,
+except the WebSockets, whose token is their first message.
+"""
