@@ -21,6 +21,7 @@ import pytest
 from conftest import assert_one_line_error, run_cli
 from pyshell import scaffold
 from pyshell.build.files import walk
+from pyshell.testing import wait_until_idle
 
 EPOCH = "1700000000"
 ACTIONLINT = (Path(os.environ.get("PYSHELL_CACHE_DIR", Path.home() / ".cache/pyshell"))
@@ -262,6 +263,7 @@ def test_web_build_runs_from_a_static_host_and_keeps_notes(static_site: str,
         page.fill("#new-title", "kept in the browser")
         page.press("#new-title", "Enter")
         expect(tasks).to_have_count(4)
+        wait_until_idle(page)  # the task shows before Python has saved it
         page.reload()
         expect(tasks).to_have_count(4, timeout=90_000)
         expect(page.locator("#list")).to_contain_text("kept in the browser")

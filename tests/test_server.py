@@ -189,6 +189,7 @@ def through_guard(server: AppServer, kind: str, pairs: list[tuple[str, str]]
     """Call the guard directly with a request (``kind``: http or websocket) carrying these
     headers, repeated names kept: whether the routes were reached, and what was sent."""
     import asyncio
+    import threading
 
     from pyshell import guard
 
@@ -207,8 +208,11 @@ def through_guard(server: AppServer, kind: str, pairs: list[tuple[str, str]]
     scope = {"type": kind, "path": "/_pyshell/api/fs-socket", "query_string": b"",
              "method": "GET", "headers": [(k.lower().encode(), v.format(port=server.port)
                                            .encode()) for k, v in pairs]}
-    asyncio.run(guard.protect(routes, server.port, server.token, server.session, print)(
-        scope, receive, send))
+    call = guard.protect(routes, server.port, server.token, server.session, print)
+    # On a thread of its own: an earlier test may have left an event loop running here.
+    runner = threading.Thread(target=asyncio.run, args=(call(scope, receive, send),))
+    runner.start()
+    runner.join()
     return bool(reached), sent
 
 

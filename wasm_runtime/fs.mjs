@@ -155,7 +155,6 @@ class GrantFS {
     sys.module = pyodide._module;
     sys.gfs = this;
     this.opening = null; // {flags, mode} while FS.open runs: it hides both from filesystems
-    this.making = false; // FS.mkdir is running
     this.created = null; // the node a running FS.open created
     this.ids = new Map(); // "grant:dev:ino" -> the inode number the app sees
     this.versions = new Map(); // inode number -> count of changes made through the app
@@ -182,17 +181,13 @@ class GrantFS {
     const original = FS.lookupNode;
     const self = this;
     const mkdir = FS.mkdir;
-    FS.mkdir = function (...args) {
-      self.making = true;
-      try {
-        return mkdir.apply(this, args);
-      } finally {
-        self.making = false;
-      }
+    FS.mkdir = function (path, ...rest) {
+      self.checkBeforeCreating(path);
+      return mkdir.call(this, path, ...rest);
     };
     FS.lookupNode = function (parent, name) {
       const node = original.call(this, parent, name);
-      if (!node.suspect && !(self.creating() && node.node_ops === self.node_ops)) return node;
+      if (!node.suspect) return node;
       node.suspect = false;
       let attrs;
       try {
@@ -211,8 +206,21 @@ class GrantFS {
     return stream?.node?.node_ops === this.node_ops ? stream.file ?? null : null;
   }
 
-  creating() {
-    return !this.cache.enabled && (this.making || (this.opening?.flags & O_CREAT) !== 0);
+  /**
+   * Before creating ``path`` with no change reports to rely on: if its name is known, it
+   * is checked against the host at its lookup (one request, only for a known name).
+   */
+  checkBeforeCreating(path) {
+    if (this.cache.enabled || typeof path !== "string") return;
+    const name = path.split("/").filter(Boolean).pop();
+    let parent;
+    try {
+      parent = this.FS.lookupPath(path, { parent: true }).node;
+    } catch {
+      return; // the create itself reports what is wrong with the path
+    }
+    const node = name && this.cached(parent, name);
+    if (node && node.node_ops === this.node_ops) node.suspect = true;
   }
 
   suspect(grant, path) {
@@ -285,6 +293,7 @@ class GrantFS {
     const self = this;
     FS.open = function (path, flags, mode) {
       self.opening = { flags: typeof flags === "number" ? flags : 0, mode: mode ?? 0o666 };
+      if (self.opening.flags & O_CREAT) self.checkBeforeCreating(path);
       try {
         return original.call(this, path, flags, mode);
       } finally {
