@@ -194,6 +194,32 @@ def test_mount_points_are_checked() -> None:
             capabilities.check_mount(bad)
 
 
+def test_the_page_gets_the_host_path_as_display_text_only(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from pyshell import files
+
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    journal = tmp_path / "home" / "Documents" / "Journal"
+    assert capabilities.display_path(journal) == "~/Documents/Journal"
+    assert capabilities.display_path(tmp_path / "home") == "~"
+    assert capabilities.display_path(tmp_path / "srv") == str(tmp_path / "srv")
+    grant = Grant("g1", "/data", journal, True)
+    assert grant.public()["hostPath"] == "~/Documents/Journal"
+
+    mounted = [files.GrantInfo("/data", True, None, host_path="~/Documents/Journal"),
+               files.GrantInfo("/data/sub", True, None, host_path="/mnt/elsewhere"),
+               files.GrantInfo("/picked/1", False, "a.txt", host_path="C:\\Users\\me"),
+               files.GrantInfo("/store", True, None, storage="browser")]
+    assert files._host_path_in(mounted, "/data/out/export.html") == \
+        "~/Documents/Journal/out/export.html"
+    assert files._host_path_in(mounted, "/data") == "~/Documents/Journal"
+    assert files._host_path_in(mounted, "/data/sub/x") == "/mnt/elsewhere/x"  # the nearest
+    assert files._host_path_in(mounted, "/picked/1/a.txt") == "C:\\Users\\me\\a.txt"
+    assert files._host_path_in(mounted, "/data/../etc/passwd") is None
+    assert files._host_path_in(mounted, "/database") is None
+    assert files._host_path_in(mounted, "/store/x") is None  # browser storage: no host path
+
+
 operation = st.sampled_from(["stat", "listdir", "read", "write", "append", "mkdir", "unlink",
                              "rmdir", "rename", "chmod", "truncate"])
 hostile_path = st.lists(st.sampled_from(SEGMENTS), min_size=0, max_size=5).map("/".join) | \

@@ -125,7 +125,8 @@ def test_page_and_worker_read_the_config_through_the_typedef_without_fallbacks()
 
 def test_a_grant_on_the_page_is_what_capabilities_makes_public() -> None:
     grant = capabilities.Grant("g1", "/data", Path("/srv"), True, "notes.txt")
-    page = contract.Grant(grant.id, grant.mount, grant.writable, grant.only)
+    page = contract.Grant(grant.id, grant.mount, grant.writable, grant.only,
+                          capabilities.display_path(grant.root))
     assert contract.BootConfig("m:f", "b", "r", grants=(page,)).to_json()["grants"] == [
         grant.public()]
 
@@ -154,7 +155,8 @@ def test_app_server_sends_every_key(make_app, pyshell_folders) -> None:
         sent = json.loads(head_meta(page)[contract.CONFIG_META])
     assert set(sent) == set(records()["BootConfig"])
     assert sent["grants"] == [{"id": sent["grants"][0]["id"], "mount": "/data",
-                               "writable": True, "file": None}]
+                               "writable": True, "file": None,
+                               "hostPath": str(pyshell_folders["appdata"].resolve())}]
     assert sent["fsSocket"] == f"ws://127.0.0.1:{server.port}/_pyshell/api/fs-socket"
     assert sent["dev"] is None and sent["packages"] is None and sent["browserGrants"] == []
     assert head_meta(page)[contract.TOKEN_META] == server.token
@@ -244,7 +246,7 @@ def test_worker_holds_no_python_and_calls_bootstrap_by_name() -> None:
     assert "runPython" not in WORKER
     called = set(re.findall(r"\bbootstrap\.(\w+)\(", WORKER))
     assert called == {"wheel_folder", "prepare", "warm", "start", "dispatch", "run_timer",
-                      "reload"}
+                      "reload", "close"}
     assert all(callable(getattr(bootstrap, name)) for name in called)
     app_dir = re.search(r'const APP_DIR = "([^"]+)"', WORKER)
     assert app_dir and app_dir[1] + "/" == bootstrap.APP_ROOT

@@ -182,6 +182,43 @@ def test_pyodide_compiled_package_without_a_source_names_the_setting(
     assert_one_line_error(proc, "numpy", "pyodide-packages", progress=True)
 
 
+def test_dependency_that_is_a_pyodide_compiled_package_is_named(
+        tmp_path: Path, cache: Path, local_index: Path) -> None:
+    # Like jinja2 -> markupsafe: with several versions of the package that needs it, pip
+    # backtracks through them and reports only "Cannot install needs-numpy==1.0 and ...".
+    for version in ("1.0", "1.1", "1.2"):
+        make_wheel(local_index, "needs-numpy", version, requires=("numpy>=1",))
+    make_wheel(local_index, "one-version", requires=("numpy",))
+    for dep in ("needs-numpy", "one-version"):
+        proc = run_cli("lock", str(dep_app(tmp_path / dep, [dep])))
+        assert_one_line_error(proc, f"{dep} depends on numpy", "Pyodide's compiled packages",
+                              "pyodide-packages", progress=True)
+        assert "Cannot install" not in proc.stderr
+
+
+def test_dependency_missing_behind_a_conflict_is_supplied_from_the_distribution(
+        tmp_path: Path, cache: Path, local_index: Path) -> None:
+    distribution(tmp_path / "dist")
+    for version in ("1.0", "1.1"):
+        make_wheel(local_index, "needs-dist", version, requires=("pyshell-dist-b>=2",))
+    app = dep_app(tmp_path / "app", ["needs-dist"], tool='pyodide-packages = "../dist"\n')
+    service.lock(config.load(app), runtime.ensure(), io.StringIO())
+    packages = locked_names(app)
+    assert packages["needs-dist"]["version"] == "1.1"
+    assert packages["pyshell-dist-b"]["tool"]["pyshell"]["origin"] == "pyodide"
+
+
+def test_real_version_conflict_names_the_requirements(tmp_path: Path, cache: Path,
+                                                      local_index: Path) -> None:
+    make_wheel(local_index, "a-pkg", requires=("b-pkg<2",))
+    make_wheel(local_index, "c-pkg", requires=("b-pkg>=2",))
+    make_wheel(local_index, "b-pkg", "1.0")
+    make_wheel(local_index, "b-pkg", "2.0")
+    proc = run_cli("lock", str(dep_app(tmp_path / "app", ["a-pkg", "c-pkg"])))
+    assert_one_line_error(proc, "conflicting requirements", "a-pkg needs b-pkg<2",
+                          "c-pkg needs b-pkg>=2", progress=True)
+
+
 def test_distribution_wheel_with_another_hash_is_refused(tmp_path: Path, cache: Path,
                                                          local_index: Path) -> None:
     dist = distribution(tmp_path / "dist")

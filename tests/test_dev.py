@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import threading
@@ -17,32 +18,49 @@ from pyshell.dev.watcher import Watcher
 from pyshell.testing import wait_until_started
 
 
-@pytest.fixture
-def dev_page(app_dir: Path, pyshell_browser, pyshell_folders):
-    """The template app served in dev mode, with the watcher running; yields (page, app_dir)."""
+@contextlib.contextmanager
+def dev_session(app_dir: Path, pyshell_browser, pyshell_folders, started: bool = True):
+    """The app served in dev mode, with the watcher running; yields the page, whose
+    ``reports`` are the page's reports and ``logs`` what reached the terminal's log.
+    ``started``: wait until the app has started (else only until its start ended)."""
     from pyshell.testing import app_server
 
     app = config.load(app_dir)
     hub = Hub()
     reports: list[dict] = []
+    logs: list[tuple[str, str]] = []
     server = app_server(app, pyshell_folders, dev=hub, on_dev_report=reports.append,
-                        log=lambda s, t: None)
+                        log=lambda s, t: logs.append((s, t)))
     server.start()
     watcher = Watcher(app_dir, forward(app, hub))
     watcher.start()
     context = pyshell_browser.new_context()
-    page = context.new_page()
-    page.goto(server.launch_url())
-    wait_until_started(page)
-    deadline = time.monotonic() + 10
-    while hub.clients == 0 and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert hub.clients == 1
-    page.reports = reports
-    yield page, app_dir
-    context.close()
-    watcher.stop()
-    server.stop()
+    try:
+        page = context.new_page()
+        page.goto(server.launch_url())
+        if started:
+            wait_until_started(page)
+        else:
+            page.locator("html[data-pyshell=ready], html[data-pyshell=error]").wait_for(
+                state="attached", timeout=90_000)
+        deadline = time.monotonic() + 10
+        while hub.clients == 0 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert hub.clients == 1
+        page.reports = reports
+        page.logs = logs
+        yield page
+    finally:
+        context.close()
+        watcher.stop()
+        server.stop()
+
+
+@pytest.fixture
+def dev_page(app_dir: Path, pyshell_browser, pyshell_folders):
+    """The template app served in dev mode, with the watcher running; yields (page, app_dir)."""
+    with dev_session(app_dir, pyshell_browser, pyshell_folders) as page:
+        yield page, app_dir
 
 
 def wait_for_updates(page, count: int, timeout: float = 30) -> None:
@@ -130,6 +148,34 @@ def test_errors_show_and_recover(dev_page) -> None:
     page.fill("#new-title", "still alive")
     page.press("#new-title", "Enter")
     expect(page.locator("#list")).to_contain_text("still alive")
+
+
+def test_a_fix_completes_a_start_that_failed(app_dir: Path, pyshell_browser,
+                                             pyshell_folders) -> None:
+    main = app_dir / "app" / "main.py"
+    good = main.read_text().replace("def main() -> None:\n",
+                                    "def main() -> None:\n    print('main ran')\n", 1)
+    assert "main ran" in good
+    main.write_text(good.replace("def main() -> None:", "def main() -> None\n", 1))
+    with dev_session(app_dir, pyshell_browser, pyshell_folders, started=False) as page:
+        html, panel = page.locator("html"), page.locator("#pyshell-error")
+        expect(html).to_have_attribute("data-pyshell", "error")
+        expect(panel).to_contain_text("SyntaxError")
+        shown = panel.inner_text()
+        assert "app/main.py" in shown and "pyshell/" not in shown, shown  # no frames of ours
+        main.write_text(good)
+        expect(page.locator("#list .task")).to_have_count(3)  # main() rendered the list
+        expect(html).to_have_attribute("data-pyshell", "ready")
+        expect(panel).to_have_count(0)
+        edit(main, "print('main ran')", "print('main ran, edited')")
+        wait_for_updates(page, 2)
+        expect(panel).to_have_count(0)
+        time.sleep(0.2)  # the log is sent in batches
+        printed = "\n".join(text for _, text in page.logs)
+        assert printed.count("main ran") == 1, printed  # main() once; then on_reload()
+        assert printed.count("SyntaxError") == 1, printed  # said once in the terminal
+        assert "pyshell/" not in printed, printed
+    assert [r["ok"] for r in page.reports if r["kind"] != "boot"] == [True, True]
 
 
 def test_classify(app_dir: Path) -> None:

@@ -40,7 +40,8 @@ async def main():
     open(os.path.join(shared, "made.txt"), "w").write("made")
     r["shared"] = sorted(os.listdir(shared))
     r["cancelled"] = await files.pick_file()
-    r["grants"] = [[g.mount, g.writable, g.file] for g in files.grants()]
+    r["grants"] = [[g.mount, g.writable, g.file, g.host_path] for g in files.grants()]
+    r["host_path"] = files.host_path(saved)
     dom.select("#out").text = json.dumps(r)
 '''
 
@@ -71,8 +72,10 @@ def test_dialog_grants_in_pyodide(tmp_path: Path, pyshell_browser) -> None:
     assert (home / "out" / "report.txt").read_text() == "saved from wasm"
     assert r["shared"] == ["made.txt"] and (home / "shared" / "made.txt").read_text() == "made"
     assert r["cancelled"] is None
-    assert r["grants"] == [["/picked/1", False, "picked.txt"], ["/picked/2", True, "report.txt"],
-                           ["/picked/3", True, None]]
+    assert r["grants"] == [["/picked/1", False, "picked.txt", str(home)],
+                           ["/picked/2", True, "report.txt", str(home / "out")],
+                           ["/picked/3", True, None, str(home / "shared")]]
+    assert r["host_path"] == str(home / "out" / "report.txt")  # where the save went
     assert (home / "sibling.txt").read_text() == "not yours"
 
 

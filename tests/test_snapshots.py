@@ -92,6 +92,33 @@ def test_truncated_snapshot_falls_back_to_a_cold_boot_with_a_note(
         server.stop()
 
 
+@pytest.mark.page
+def test_a_javascript_object_held_ahead_is_explained_not_pyodides_words(
+        tmp_path: Path, cache: Path, pyshell_browser) -> None:
+    app = scaffold.create("snap-js", target=tmp_path / "snap-js")
+    (app / "app" / "holds_js.py").write_text("import js\n\nHELD = js.Object.new()\n")
+    toml = app / "pyproject.toml"
+    toml.write_text(toml.read_text().replace('snapshot-imports = ["app.tasks"]',
+                                             'snapshot-imports = ["app.holds_js"]'))
+    server = start_server(app, {"appdata": tmp_path / "appdata"})
+    try:
+        from playwright.sync_api import expect
+
+        context = pyshell_browser.new_context()
+        page = context.new_page()
+        page.goto(server.launch_url())
+        wait_until_started(page, timeout_ms=90_000)
+        expect(page.locator("html")).to_have_attribute("data-pyshell-snapshot", "failed",
+                                                       timeout=60_000)
+        context.close()
+    finally:
+        server.stop()
+    notes = [text for _, text in server.logs if "snapshot" in text]  # type: ignore[attr-defined]
+    assert len(notes) == 1, server.logs  # type: ignore[attr-defined]
+    assert "JavaScript object" in notes[0] and "snapshot-imports" in notes[0], notes
+    assert "hiwire" not in notes[0] and "\n" not in notes[0].strip(), notes
+
+
 def wheel(sha: str) -> LockedPackage:
     return LockedPackage("demo", "1.0", "demo-1.0-py3-none-any.whl", sha, "x")
 

@@ -207,3 +207,43 @@ def test_meta_refresh_cannot_take_the_window_off_the_app(engine: str, tmp_path: 
 
 
 NAVIGATION_HARNESS = Path(__file__).with_name("window_navigation_harness.py")
+
+
+CLOSE_HARNESS = Path(__file__).with_name("window_close_harness.py")
+
+
+@pytest.mark.parametrize("engine", ["qt", "gtk"])
+def test_closing_lets_python_finish_then_runs_close_and_quit_handlers(
+        engine: str, tmp_path: Path, xvfb: str) -> None:
+    """SIGTERM (as Ctrl-C or a session's logout) mid-handler: the save completes, the app's
+    on_close may keep the window open, and on_quit's write is on disk after the exit."""
+    from test_lifecycle import CLOSING_APP
+
+    from conftest import grant_toml, write_app
+
+    data = tmp_path / "data"
+    data.mkdir()
+    app = write_app(tmp_path / "closing", CLOSING_APP, extra_toml=(
+        "snapshot = false\n" + grant_toml(data, "/data", "rw")
+        + "[tool.pyshell.window]\nquit-budget = 20\n"))
+    env = dict(os.environ, DISPLAY=xvfb, XDG_DATA_HOME=str(tmp_path / "xdg-data"))
+    started = time.monotonic()
+    proc = subprocess.run([sys.executable, str(CLOSE_HARNESS), str(app), engine, str(data)],
+                          env=env, capture_output=True, text=True, timeout=300,
+                          cwd=Path(__file__).parent)
+    took = time.monotonic() - started
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    line = next(ln for ln in proc.stdout.splitlines() if ln.startswith("FINDINGS "))
+    found = json.loads(line.removeprefix("FINDINGS "))
+    complete = [f"step {i}" for i in range(50)] + ["done"]
+    assert found["state"] == "ready", proc.stderr[-3000:]
+    # The close came while the first save was running...
+    assert found["busy_1"] and found["lines_at_close_1"] < 51, found
+    # ...which finished before on_close ran, and on_close kept the window open.
+    assert found["out_after_veto"] == "kept open" and found["still_open"] is True, found
+    assert found["lines_after_veto_1"] == 51 and found["quit_after_veto"] is False, found
+    # The second close, again mid-save, let the save finish and on_quit run, then exited.
+    assert (data / "save-1.txt").read_text().splitlines() == complete
+    assert (data / "save-2.txt").read_text().splitlines() == complete
+    assert (data / "quit.txt").read_text() == "saved on quit after 2 saves, 2 closes"
+    assert "did not finish closing" not in proc.stderr and took < 200

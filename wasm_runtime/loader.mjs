@@ -16,11 +16,18 @@ const attachedTypes = new Set();
 // a debounced or throttled event is held back here: whatever must not cut Python short
 // (a test, a restart) waits for 0.
 let busy = 0;
+let whenIdle = []; // what waits for Python to be idle (a close)
 
 function countBusy(change) {
   busy += change;
-  if (busy > 0) root.dataset.pyshellBusy = String(busy);
-  else delete root.dataset.pyshellBusy;
+  if (busy > 0) {
+    root.dataset.pyshellBusy = String(busy);
+    return;
+  }
+  delete root.dataset.pyshellBusy;
+  const waiting = whenIdle;
+  whenIdle = [];
+  for (const then of waiting) then();
 }
 
 root.dataset.pyshell = "booting";
@@ -156,6 +163,7 @@ function describe(e, matched) {
 }
 
 function onDomEvent(e) {
+  if (closing) return; // the app is closing: no new work for Python
   for (const [id, l] of listeners) {
     if (l.type !== e.type) continue;
     const matched = l.selector ? e.target.closest?.(l.selector) : (e.target instanceof Element ? e.target : root);
@@ -276,6 +284,11 @@ worker.onmessage = ({ data }) => {
       if (data.restart) location.reload(); // the module asked for a fresh start
       else devReport({ kind: "python", ok: data.ok, ms: data.ms });
       break;
+    case msg.CLOSED:
+      countBusy(-1);
+      if (!data.ok) closing = false; // an on_close handler kept the window open
+      answerClose(data.ok);
+      break;
     case msg.FATAL:
       root.dataset.pyshell = "error";
       showError(data.text, "pyshell could not start the app");
@@ -288,11 +301,39 @@ worker.onerror = (e) => {
 };
 // Relative URLs in the config are the page's (the static web build uses them); the worker
 // lives in another folder, so it gets them resolved.
-for (const key of ["bundle", "runtime", "log", "fs", "dialog", "openUrl"]) {
+for (const key of ["bundle", "runtime", "log", "fs", "dialog", "openUrl", "closed"]) {
   if (config[key]) config[key] = new URL(config[key], document.baseURI).href;
 }
 if (config.packages) config.packages.lock = new URL(config.packages.lock, document.baseURI).href;
 worker.postMessage({ type: msg.INIT, token, config });
+
+// ---- closing the window -----------------------------------------------------------------
+// The host never closes the window under running Python: it dispatches `pyshell:close` and
+// waits (within the app's quit budget) for the answer on the `closed` route. No new events
+// go to Python from now on; once the ones under way are handled and no timer runs, the
+// worker runs the app's on_close handlers (which may keep the window open) and on_quit.
+let closing = false;
+
+function answerClose(close) {
+  if (!config.closed) return;
+  fetch(config.closed, {
+    method: "POST",
+    headers: { "x-pyshell-token": token, "content-type": "application/json" },
+    body: JSON.stringify({ close }),
+  }).catch(() => {});
+}
+
+document.addEventListener("pyshell:close", () => {
+  if (closing) return;
+  closing = true;
+  if (root.dataset.pyshell !== "ready") return answerClose(true); // no app to ask
+  const ask = () => {
+    countBusy(+1); // the close handlers run: busy until `closed`
+    worker.postMessage({ type: msg.CLOSE });
+  };
+  if (busy > 0) whenIdle.push(ask);
+  else ask();
+});
 
 // ---- links off the app -------------------------------------------------------------------
 // The window never leaves the app's origin: a clicked link to another origin is handed to

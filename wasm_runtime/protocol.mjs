@@ -7,6 +7,7 @@ export const INIT = "init";     // {type, token, config}
 export const EVENT = "event";   // {type, handler, event}
 export const REPLY = "reply";   // {type, id, value} | {type, id, error}
 export const RELOAD = "reload"; // {type, modules, files}   dev mode: re-run changed modules
+export const CLOSE = "close";   // {type}                the window is asked to close: on_close, then on_quit
 
 /** worker -> page */
 export const STATUS = "status"; // {type, text}          boot progress for the loading state
@@ -19,6 +20,7 @@ export const RELOADED = "reloaded"; // {type, ok, restart, ms}  dev mode: a relo
 export const SNAPSHOT = "snapshot"; // {type, saved}      first launch: the start-up snapshot was stored
 export const HANDLED = "handled";   // {type}             one EVENT's handler (or TIMER's run) has finished (writes flushed)
 export const TIMER = "timer";       // {type}             a timer's run started in Python; a HANDLED follows
+export const CLOSED = "closed";     // {type, ok}         CLOSE's handlers ran; ok false: one vetoed
 
 /** host -> page over the dev WebSocket (dev mode only) */
 export const DEV_CONNECTED = "connected";     // {type}
@@ -43,6 +45,7 @@ export const DEV_RELOADED = "reloaded";       // {type, kind, ok, ms}  an update
  * @property {boolean} fsFastPath
  * @property {?string} dialog
  * @property {?string} openUrl
+ * @property {?string} closed
  * @property {?string} dev
  * @property {?string} snapshot
  * @property {string[]} snapshotImports
@@ -59,6 +62,7 @@ export const DEV_RELOADED = "reloaded";       // {type, kind, ok, ms}  an update
  * @property {string} mount
  * @property {boolean} writable
  * @property {?string} file
+ * @property {string} hostPath
  */
 
 /**

@@ -20,6 +20,7 @@ let snapshotURL = null;
 const pending = new Map(); // query id -> {resolve, reject}
 let nextQuery = 1;
 const timers = new Map(); // Python timer id -> setTimeout id, while its next run waits
+let compiledPackages = []; // names of the app's wheels with compiled code (Pyodide's loader)
 
 // Boot phases as wall-clock times; the page turns them into performance marks, so a boot
 // can be read in the engine's profiler and by benchmarks (scripts/bench/startup.py).
@@ -221,7 +222,8 @@ async function installWheels(lockURL, names) {
     pyodide.unpackArchive(data, "zip", { extractDir: site });
   }));
   if (compiled.length) {
-    await pyodide.loadPackage(compiled.map((e) => e.name), {
+    compiledPackages = compiled.map((e) => e.name);
+    await pyodide.loadPackage(compiledPackages, {
       messageCallback: () => {},
       errorCallback: (text) => log("stderr", text),
       checkIntegrity: true,
@@ -276,8 +278,36 @@ async function fetchSnapshot() {
 /** An error in one line, for the terminal. */
 const firstLine = (err) => String(err?.message ?? err).split("\n")[0];
 
+/**
+ * Pyodide's internal errors name its internals ("Unexpected hiwire entry at index 6"),
+ * which tell an app's author nothing. Such an error is said as what it means, in one
+ * line with where to look (its own text goes to the engine's console only); null for any
+ * other error.
+ */
+function explainInternal(err) {
+  const text = String(err?.message ?? err);
+  if (/hiwire|\bat index \d+/.test(text)) {
+    // Pyodide's snapshot found a JS object referenced from Python ("Unexpected hiwire entry
+    // at index 6", "Can't serialize object at index 12"; pyodide#5195).
+    console.debug("pyshell: Pyodide said:", err);
+    const where = compiledPackages.length
+      ? `Pyodide's loader keeps some for packages with compiled code (${compiledPackages.join(", ")}), so this app boots cold`
+      : "a module imported ahead (listed in [tool.pyshell] snapshot-imports, or a locked package " +
+        "the app imports) keeps one; import it in the entry function instead. The app boots cold until then";
+    return `Python holds a JavaScript object, which a start-up snapshot cannot store: ${where} ` +
+      "(README: Start-up, \"What a snapshot cannot hold\")";
+  }
+  if (err?.pyodide_fatal_error || /Pyodide (already fatally failed|has suffered a fatal error)/.test(text)) {
+    console.error("pyshell: Pyodide said:", err);
+    return "Python's runtime (Pyodide) failed internally and cannot go on; restart the app " +
+      "(Pyodide's own report is in the engine's developer console)";
+  }
+  return null;
+}
+
 function discardSnapshot(err) {
-  log("stderr", `pyshell: start-up snapshot unusable (${firstLine(err)}); booting cold and making a new one`);
+  const why = explainInternal(err) ? "Pyodide could not restore it" : firstLine(err);
+  log("stderr", `pyshell: start-up snapshot unusable (${why}); booting cold and making a new one`);
   fetch(snapshotURL, { method: "DELETE", headers: { "x-pyshell-token": token } }).catch(() => {});
 }
 
@@ -358,7 +388,9 @@ function makeSnapshot(imports) {
     bootstrap.warm(names);
     return pyodide.makeMemorySnapshot();
   } catch (err) {
-    log("stderr", `pyshell: no start-up snapshot this time (${firstLine(err)})`);
+    const explained = explainInternal(err);
+    log("stderr", explained ? `pyshell: no start-up snapshot: ${explained}`
+                            : `pyshell: no start-up snapshot this time (${firstLine(err)})`);
     return null;
   } finally {
     names.destroy();
@@ -424,7 +456,7 @@ self.onmessage = async ({ data }) => {
         await boot();
       } catch (err) {
         flushLog();
-        postMessage({ type: msg.FATAL, text: String(err?.stack || err) });
+        postMessage({ type: msg.FATAL, text: explainInternal(err) ?? String(err?.stack || err) });
       }
       break;
     case msg.RELOAD: {
@@ -435,6 +467,11 @@ self.onmessage = async ({ data }) => {
       const modules = pyodide.toPy(data.modules);
       const result = await bootstrap.reload(modules);
       modules.destroy();
+      if (result === "started") {
+        // The fix completed a start that had failed: the page leaves its "error" state.
+        // READY is not sent again, since `pyshell dev` counts it as a new page load.
+        postMessage({ type: msg.DOM, ops: [["attr", { sel: "html" }, "data-pyshell", "ready"]] });
+      }
       postMessage({ type: msg.RELOADED, ok: result !== false, restart: result === "restart",
                     ms: performance.now() - t0 });
       break;
@@ -446,6 +483,18 @@ self.onmessage = async ({ data }) => {
         postMessage({ type: msg.HANDLED });
       }
       break;
+    case msg.CLOSE: {
+      // Sent once no handler or timer run is under way; the page sends no events until
+      // it has the answer (and none at all unless an on_close handler vetoed).
+      let ok = true;
+      try {
+        if (bootstrap) await runApp(async () => { ok = await bootstrap.close(); });
+      } finally {
+        flushLog();
+        postMessage({ type: msg.CLOSED, ok });
+      }
+      break;
+    }
     case msg.REPLY: {
       const waiter = pending.get(data.id);
       pending.delete(data.id);

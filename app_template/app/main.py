@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from pyshell import dom, files
+from pyshell import app, dom, files
 from pyshell.dom import Event
 from pyshell.html import Markup, fragment, h
 from pyshell.state import keep
@@ -125,6 +125,20 @@ def blur_edit(event: Event) -> None:
         tasks.rename(int(event.data["id"]), event.value or "")
         view["editing"] = None
         render()
+        save()
+
+
+@app.on_quit
+async def keep_the_edit() -> None:
+    """The window is closing while a task is being renamed: keep the text typed so far
+    (every other change was saved when it was made)."""
+    editing = view["editing"]
+    if not isinstance(editing, int):
+        return
+    typed = await dom.select(".edit-input").get("value")
+    if isinstance(typed, str):
+        tasks.rename(editing, typed)
+        view["editing"] = None
         save()
 
 

@@ -45,9 +45,20 @@ class Grant:
     only: str | None = None  # a single-file grant: the one name allowed in ``root``
 
     def public(self) -> dict[str, object]:
-        """What the page may know: never the host path."""
+        """What the page may know: the host path only as text to show the user
+        (``hostPath``, see ``display_path``); file operations never take a host path."""
         return {"id": self.id, "mount": self.mount, "writable": self.writable,
-                "file": self.only}
+                "file": self.only, "hostPath": display_path(self.root)}
+
+
+def display_path(path: Path) -> str:
+    """A host folder as the user would write it: ``~/Documents/Journal`` for a folder in
+    the home folder, the absolute path otherwise. For showing only, never for reaching."""
+    try:
+        rel = path.relative_to(Path.home())
+    except (ValueError, RuntimeError):  # elsewhere, or no home folder known
+        return str(path)
+    return "~" if rel == Path() else f"~{os.sep}{rel}"
 
 
 def check_mount(mount: str) -> str:

@@ -33,6 +33,9 @@ class WindowConfig:
     resizable: bool = True
     fullscreen: bool = False
     background: str = "#ffffff"
+    # Seconds a close may take: Python finishes what it is doing, then the app's on_close
+    # and on_quit handlers run; when the time is up the window closes anyway.
+    quit_budget: float = 5.0
 
 
 @dataclass(frozen=True)
@@ -218,7 +221,7 @@ def _nested(a: str, b: str) -> bool:
 def _window(table: dict[str, Any], name: str) -> WindowConfig:
     where = "[tool.pyshell.window]"
     known = {"title", "width", "height", "min-width", "min-height", "resizable", "fullscreen",
-             "background"}
+             "background", "quit-budget"}
     for key in table:
         if key not in known:
             raise PyshellError(f"pyproject.toml: {where} unknown key {key!r}; "
@@ -233,6 +236,7 @@ def _window(table: dict[str, Any], name: str) -> WindowConfig:
         resizable=_bool(table, "resizable", where, default.resizable),
         fullscreen=_bool(table, "fullscreen", where, default.fullscreen),
         background=_colour(table, "background", where, default.background),
+        quit_budget=_seconds(table, "quit-budget", where, default.quit_budget),
     )
 
 
@@ -270,6 +274,14 @@ def _int(table: dict[str, Any], key: str, where: str, default: int) -> int:
         raise PyshellError(f"pyproject.toml: {where} {key} must be an integer from 100 to 10000, "
                            f"got {value!r}")
     return value
+
+
+def _seconds(table: dict[str, Any], key: str, where: str, default: float) -> float:
+    value = table.get(key, default)
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value <= 600:
+        raise PyshellError(f"pyproject.toml: {where} {key} must be a number of seconds from "
+                           f"0 (excluded) to 600, got {value!r}")
+    return float(value)
 
 
 def _bool(table: dict[str, Any], key: str, where: str, default: bool) -> bool:

@@ -30,12 +30,14 @@ TOKEN_META = "pyshell-token"    # the launch token (app server only; the page re
 class Grant:
     """A host folder (or one file) mounted in the worker, reached through the file service.
 
-    The page's view of ``capabilities.Grant``: never the host path."""
+    The page's view of ``capabilities.Grant``: the host path only as text to show the user
+    (``pyshell.files.GrantInfo.host_path``); file operations never take a host path."""
 
     id: str
     mount: str
     writable: bool
     file: str | None  # a single-file grant: the one name in ``mount``
+    host_path: str    # the host folder behind ``mount``, for display (``~`` for home)
 
 
 @dataclass(frozen=True)
@@ -87,7 +89,8 @@ class BootConfig:
 
     ``None`` means "this host has none": no terminal log (``log``), no file service
     (``fs``, ``fs_socket``), no native dialogs (``dialog``), no browser to open links in
-    (``open_url``), not dev mode (``dev``), no start-up snapshots (``snapshot``)."""
+    (``open_url``), no window to close (``closed``), not dev mode (``dev``), no start-up
+    snapshots (``snapshot``)."""
 
     entry: str                  # the app's "module:function"
     bundle: str                 # zip of pyshell's in-WebAssembly API and the app's packages
@@ -98,6 +101,7 @@ class BootConfig:
     fs_fast_path: bool = False  # False: synchronous requests only, even with shared memory
     dialog: str | None = None   # POST: native file dialogs
     open_url: str | None = None  # POST: show a web address in the user's browser
+    closed: str | None = None   # POST {close}: the page's answer to a close of the window
     dev: str | None = None      # the dev-reload WebSocket
     snapshot: str | None = None  # start-up snapshots, per engine id appended
     snapshot_imports: tuple[str, ...] = ()  # modules a new snapshot imports ahead
@@ -163,6 +167,8 @@ TIMER = Message("TIMER", "timer", "worker", "page")
 ERROR = Message("ERROR", "error", "worker", "page", ("text",))
 FATAL = Message("FATAL", "fatal", "worker", "page", ("text",))
 RELOADED = Message("RELOADED", "reloaded", "worker", "page", ("ok", "restart", "ms"))
+CLOSE = Message("CLOSE", "close", "page", "worker")
+CLOSED = Message("CLOSED", "closed", "worker", "page", ("ok",))
 
 # The dev-reload WebSocket (dev mode only), JSON text.
 DEV_CONNECTED = Message("DEV_CONNECTED", "connected", "host", "page")
@@ -172,7 +178,7 @@ FULL_RELOAD = Message("FULL_RELOAD", "full-reload", "host", "page", ("reason",))
 DEV_RELOADED = Message("DEV_RELOADED", "reloaded", "page", "host", ("kind", "ok", "ms"))
 
 WORKER_MESSAGES = (INIT, EVENT, REPLY, RELOAD, STATUS, READY, SNAPSHOT, DOM, QUERY, HANDLED,
-                   TIMER, ERROR, FATAL, RELOADED)
+                   TIMER, ERROR, FATAL, RELOADED, CLOSE, CLOSED)
 DEV_MESSAGES = (DEV_CONNECTED, PYTHON_UPDATE, CSS_UPDATE, FULL_RELOAD, DEV_RELOADED)
 MESSAGES = WORKER_MESSAGES + DEV_MESSAGES
 

@@ -89,6 +89,7 @@ def _serve(server: AppServer, app: config.AppConfig, engine: Engine | None, stop
               file=sys.stderr)
         open_window(server.launch_url(), app.window, engine, stop, on_started=on_started,
                     debug=debug, navigation=Navigation(server.url[:-1], server.links.window_left),
+                    closer=server.closer,
                     on_created=lambda window: server.use_dialogs(pywebview_dialogs(window)))
     return 0
 

@@ -31,8 +31,9 @@ from .capabilities import Grant
 from .config import AppConfig
 from .dialogs import DialogProvider, Picker
 from .fileservice import FileService
+from .lifecycle import Closer
 from .packages import Packages
-from .routes import assets, dev, dialogs, files, links, log, page
+from .routes import assets, dev, dialogs, files, lifecycle, links, log, page
 from .routes import snapshots as snapshot_routes
 from .routes.dev import DevChannel, DevReport
 from .routes.links import Links, Opener
@@ -67,6 +68,8 @@ class AppServer:
                                  max_handles=fileservice.handle_cap(self._fd_limit))
         self.picker = Picker(self.files)
         self.links = Links(app.url_patterns, self._say, opener)
+        # The window's close, asked of the page first (the launcher attaches the window).
+        self.closer = Closer(app.window.quit_budget, self._say)
         # Off: every file operation uses synchronous XHR (as where SharedArrayBuffer is missing).
         self.fs_fast_path = True
         self.dev = dev
@@ -115,6 +118,7 @@ class AppServer:
                  *files.routes(self.files, self.token),
                  *dialogs.routes(self.picker),
                  *links.routes(self.links),
+                 *lifecycle.routes(self.closer.answer),
                  *snapshot_routes.routes(self.snapshots, self._say),
                  *dev.routes(self.dev, self._on_dev_report, self.token),
                  *assets.routes(self.app, self.runtime, self.packages)]

@@ -16,6 +16,7 @@ from typing import Any
 from .config import WindowConfig
 from .engines import Engine, Navigation
 from .errors import PyshellError
+from .lifecycle import Closer
 
 OnStarted = Callable[[Any], None]
 
@@ -31,10 +32,13 @@ def prepare_environment(engine: Engine,
 
 def open_window(url: str, settings: WindowConfig, engine: Engine, stop: SignalStop, *,
                 on_started: OnStarted | None = None, on_created: OnStarted | None = None,
-                debug: bool = False, navigation: Navigation | None = None) -> None:
+                debug: bool = False, navigation: Navigation | None = None,
+                closer: Closer | None = None) -> None:
     """Show the window and block until it is closed or ``stop`` fires (Ctrl-C, SIGTERM).
 
-    ``navigation``: keep the window on the app (``pyshell run`` always passes it)."""
+    ``navigation``: keep the window on the app (``pyshell run`` always passes it).
+    ``closer``: every close (``stop`` too) asks the app's page first (``pyshell run``
+    always passes it); without one the window closes at once."""
     prepare_environment(engine)
     try:
         import webview
@@ -51,7 +55,14 @@ def open_window(url: str, settings: WindowConfig, engine: Engine, stop: SignalSt
     )
     if on_created is not None:
         on_created(window)
-    if not stop.attach(window.destroy):
+    if closer is not None:
+        closer.attach(window)
+        close = closer.request
+    else:
+        def close() -> bool:
+            window.destroy()
+            return True
+    if not stop.attach(close):
         return
     try:
         engine.start(on_started, window, debug=debug)
@@ -71,14 +82,15 @@ class SignalStop:
     def __init__(self) -> None:
         self.requested = threading.Event()
         self._lock = threading.Lock()
-        self._action: Callable[[], None] | None = None
+        self._action: Callable[[], bool] | None = None
         signals = {signal.SIGINT, signal.SIGTERM}
         signal.pthread_sigmask(signal.SIG_BLOCK, signals)
         threading.Thread(target=self._wait, args=(signals,), name="pyshell-signals",
                          daemon=True).start()
 
-    def attach(self, action: Callable[[], None]) -> bool:
-        """Run ``action`` on the next signal; False if a signal already came."""
+    def attach(self, action: Callable[[], bool]) -> bool:
+        """Run ``action`` on each signal; False if a signal already came. ``action`` returns
+        False when a close it started is still under way: then the process leaves at once."""
         with self._lock:
             self._action = action
             return not self.requested.is_set()
@@ -87,11 +99,13 @@ class SignalStop:
         self.requested.wait()
 
     def _wait(self, signals: set[signal.Signals]) -> None:
-        signal.sigwait(signals)
-        with self._lock:
-            self.requested.set()
-            action = self._action
-        if action is not None:
-            action()
-        signal.sigwait(signals)  # a second Ctrl-C while closing: leave at once
-        os._exit(0)
+        while True:
+            signal.sigwait(signals)
+            with self._lock:
+                again = self.requested.is_set()
+                self.requested.set()
+                action = self._action
+            # A second Ctrl-C while closing: leave at once. After a close the app vetoed,
+            # the next one asks again.
+            if (action is None and again) or (action is not None and not action()):
+                os._exit(0)

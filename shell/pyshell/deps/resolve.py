@@ -8,6 +8,11 @@ try again, or explains in one line:
 2. it is one of Pyodide's compiled packages and no distribution is configured: say so;
 3. it has an sdist that builds into a pure-Python wheel here: build it, add it;
 4. otherwise it needs a compiled WebAssembly build nobody published: say so.
+
+A dependency with no wheel can also surface as a version conflict: when the package that
+needs it has several versions, pip tries them all and reports "Cannot install a==1 and
+a==2 ...". The dependencies named in the conflict are then checked one by one, so the
+missing one is handled as above and the error names the package that needs it.
 """
 
 from __future__ import annotations
@@ -32,7 +37,9 @@ from .distribution import SETTING, Distribution
 from .lock import LockedPackage
 from .target import WasmTarget
 
-_MISSING = re.compile(r"No matching distribution found for (\S+)")
+_MISSING = re.compile(r"No matching distribution found for (\S+)(?: \(from ([^)\s]+)\))?")
+_DEPENDS = re.compile(r"^\s*(\S+) \S+ depends on (.+?)\s*$", re.MULTILINE)
+_MAX_PROBES = 8
 _MAX_ROUNDS = 30
 PYODIDE_BUILD_DOC = "README: 'Packages with C or Rust extensions'"
 
@@ -60,10 +67,10 @@ class Resolver:
 
     def resolve(self, requirements: list[str]) -> list[LockedPackage]:
         for _ in range(_MAX_ROUNDS):
-            report, missing = self._report(requirements)
+            report, missing, needed_by = self._report(requirements)
             if report is not None:
                 return self._lock(report)
-            self._supply(missing)
+            self._supply(missing, needed_by)
         raise PyshellError("dependency resolution did not settle; check [project].dependencies")
 
     # -- pip --------------------------------------------------------------------------
@@ -71,29 +78,63 @@ class Resolver:
     def _pip(self, args: list[str], marker_env: bool) -> subprocess.CompletedProcess[str]:
         return pip([*args, "--find-links", str(self.links)], self.target, marker_env)
 
-    def _report(self, requirements: list[str]) -> tuple[dict[str, Any] | None, str]:
-        """pip's installation report, or None and the requirement pip found no wheel for."""
+    def _report(self, requirements: list[str]) -> tuple[dict[str, Any] | None, str, str]:
+        """pip's installation report, or None, the requirement pip found no wheel for and
+        the package that needs it ("" for a requirement of the app itself)."""
         report = self.work / "report.json"
-        proc = self._pip(["install", "--dry-run", "--ignore-installed", "--quiet",
+        # Not --quiet: on a conflict, pip names the dependencies involved only at INFO level.
+        proc = self._pip(["install", "--dry-run", "--ignore-installed", "--progress-bar", "off",
                           "--report", str(report), *self.target.pip_args(), *requirements],
                          marker_env=True)
         if proc.returncode == 0:
             answer: dict[str, Any] = json.loads(report.read_text(encoding="utf-8"))
-            return answer, ""
+            return answer, "", ""
         missing = _MISSING.search(proc.stderr)
-        if missing is None:
-            raise PyshellError("pip could not resolve [project].dependencies for WebAssembly: "
-                               + _first_error(proc.stderr))
-        return None, missing.group(1)
+        if missing is not None:
+            return None, missing.group(1), _name_of(missing.group(2) or "")
+        conflict = _DEPENDS.findall(proc.stdout + "\n" + proc.stderr)
+        found = self._missing_in_conflict(conflict)
+        if found is not None:
+            return None, found[1], found[0]
+        if conflict:
+            raise PyshellError("pip could not resolve [project].dependencies for WebAssembly, "
+                               "conflicting requirements: "
+                               + "; ".join(f"{a} needs {b}" for a, b in conflict[:4]))
+        raise PyshellError("pip could not resolve [project].dependencies for WebAssembly: "
+                           + _first_error(proc.stderr))
+
+    def _missing_in_conflict(self, conflict: list[tuple[str, str]]) -> tuple[str, str] | None:
+        """(package, requirement) for the first dependency in pip's conflict that has no
+        wheel for the target on its own, i.e. the conflict is really a missing package."""
+        seen: set[str] = set()
+        for parent, text in conflict:
+            try:
+                name = canonicalize_name(Requirement(text).name)
+            except InvalidRequirement:
+                continue
+            if name in seen:
+                continue
+            seen.add(name)
+            if len(seen) > _MAX_PROBES:
+                break
+            proc = self._pip(["install", "--dry-run", "--no-deps", "--ignore-installed",
+                              "--quiet", *self.target.pip_args(), text], marker_env=True)
+            if proc.returncode != 0 and _MISSING.search(proc.stderr):
+                return _name_of(parent), text
+        return None
 
     # -- when pip finds no wheel --------------------------------------------------------
 
-    def _supply(self, text: str) -> None:
-        """Put a wheel for requirement ``text`` in the links folder, or say why none can be."""
+    def _supply(self, text: str, needed_by: str = "") -> None:
+        """Put a wheel for requirement ``text`` in the links folder, or say why none can be.
+
+        ``needed_by``: the package that depends on it, named in the error ("" for the app)."""
         try:
             name = canonicalize_name(Requirement(text).name)
         except InvalidRequirement:
             raise PyshellError(f"pip: no matching distribution for {text}") from None
+        # "jinja2 depends on markupsafe, which is ..." rather than "markupsafe is ...".
+        subject = f"{needed_by} depends on {name}, which" if needed_by else name
         if self.distribution is not None and name in self.distribution:
             for dep in self.distribution.closure(name):
                 path = self.distribution.fetch(dep, self.links, self.runtime_packages)
@@ -101,16 +142,19 @@ class Resolver:
             return
         if name in self.runtime_packages:
             raise PyshellError(
-                f"{name} is one of Pyodide's compiled packages, which are not on the package "
-                f"index; set {SETTING} = \"<folder or URL of the Pyodide {PYODIDE_VERSION} "
+                f"{subject} is one of Pyodide's compiled packages (not on the package "
+                f"index); set {SETTING} = \"<folder or URL of the Pyodide {PYODIDE_VERSION} "
                 "distribution>\"")
         if self._build_sdist(text, name):
             return
         if self._exists_elsewhere(text):
             raise PyshellError(
-                f"{name} has C/Rust extensions and no WebAssembly wheel for "
+                f"{subject} has C/Rust extensions and no WebAssembly wheel for "
                 f"{self.target.platform_tag}; build one with pyodide-build ({PYODIDE_BUILD_DOC}) "
                 "or pick a pure-Python alternative")
+        if needed_by:
+            raise PyshellError(f"{subject} is on none of the configured package indexes "
+                               f"(required as {text!r}); check the package indexes")
         raise PyshellError(f"{name}: no such package on the configured package indexes "
                            f"(required as {text!r}); check [project].dependencies")
 
@@ -202,6 +246,14 @@ def _candidate(item: dict[str, Any]) -> _Candidate:
     hashes = info.get("archive_info", {}).get("hashes", {})
     return _Candidate(canonicalize_name(meta["name"]), meta["version"], info["url"],
                       hashes.get("sha256"), tuple(meta.get("requires_dist", [])))
+
+
+def _name_of(text: str) -> str:
+    """The package name in pip's "(from jinja2==3.1)" or "jinja2", "" if none."""
+    try:
+        return canonicalize_name(Requirement(text).name) if text else ""
+    except InvalidRequirement:
+        return text
 
 
 def _local_path(url: str) -> Path | None:

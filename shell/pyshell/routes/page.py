@@ -17,7 +17,7 @@ from .. import capabilities, contract
 from .. import snapshots as snapshot_recipe
 from ..config import AppConfig
 from ..packages import Packages
-from . import assets, dev, dialogs, files, links, log, snapshots
+from . import assets, dev, dialogs, files, lifecycle, links, log, snapshots
 
 LOADER = assets.WASM + "/loader.mjs"
 
@@ -36,16 +36,17 @@ def boot_config(app: AppConfig, port: int, packages: Packages,
                 grants: Iterable[capabilities.Grant], *, fs_fast_path: bool, dev_mode: bool,
                 snapshots_on: bool) -> contract.BootConfig:
     """What a server on ``port`` offers the page: every route's address, the grants as the
-    page sees them (never a host path), and the packages to install."""
+    page sees them (the host path only as text to show), and the packages to install."""
     sockets = f"ws://127.0.0.1:{port}"
     lock = packages.lock
     return contract.BootConfig(
         entry=app.entry, bundle=assets.BUNDLE, runtime=assets.RUNTIME, log=log.PATH,
         fs=files.PATH, fs_socket=sockets + files.SOCKET, fs_fast_path=fs_fast_path,
-        dialog=dialogs.PATH, open_url=links.PATH,
+        dialog=dialogs.PATH, open_url=links.PATH, closed=lifecycle.PATH,
         dev=sockets + dev.PATH if dev_mode else None,
         snapshot=snapshots.PREFIX if snapshots_on else None,
         snapshot_imports=tuple(snapshot_recipe.imports(app, packages)) if snapshots_on else (),
-        grants=tuple(contract.Grant(g.id, g.mount, g.writable, g.only) for g in grants),
+        grants=tuple(contract.Grant(g.id, g.mount, g.writable, g.only,
+                                    capabilities.display_path(g.root)) for g in grants),
         packages=contract.PackageSet.of(assets.PACKAGES + "pyodide-lock.json",
                                         lock.packages if lock else ()))

@@ -12,23 +12,27 @@ from __future__ import annotations
 
 import importlib
 import inspect
+import os
 import sys
 import sysconfig
 import traceback
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
-from . import dom
+from . import app, dom
 from .transport import Transport, WorkerTransport
 
 APP_ROOT = "/home/pyodide/app/"  # where worker.mjs unpacks the app; shown as relative paths
 # pyshell's own modules that a start-up snapshot holds (none of them touches JS on import).
 OWN_MODULES = ("pyshell.bootstrap", "pyshell.files", "pyshell.state")
-_INTERNAL_MARKERS = ("/pyshell/bootstrap.py", "/pyshell/dom.py", "/pyshell/transport.py",
-                     "/pyshell/html.py", "<exec>", "<frozen ", "/lib/python3")
+# Frames not shown in the app's tracebacks: every module of pyshell's own (this folder),
+# Pyodide's glue and the standard library's.
+_OWN_FOLDER = os.path.dirname(os.path.abspath(__file__)) + os.sep
+_INTERNAL_MARKERS = ("<exec>", "<frozen ", "/lib/python3")
 
 
 _entry = ""
+_started = False  # the entry point ran to its end (at start, or after a fix in dev mode)
 
 
 def wheel_folder() -> str:
@@ -61,6 +65,8 @@ def warm(imports: Iterable[str]) -> None:
     for name in [*OWN_MODULES, *imports]:
         try:
             importlib.import_module(name)
+        except SyntaxError:
+            continue  # the app's own error: shown once, when the app imports it at start
         except Exception as exc:  # noqa: BLE001 - the snapshot is made without it
             if name.partition(".")[0] not in sys.stdlib_module_names:
                 print(f"pyshell: not in the start-up snapshot: {name} ({exc!r})",
@@ -73,16 +79,12 @@ def warm(imports: Iterable[str]) -> None:
 
 async def start(entry: str, transport: Transport | None = None) -> bool:
     """Import ``module:function`` and run it; True when it finished without error."""
-    global _entry
-    _entry = entry
+    global _entry, _started
+    _entry, _started = entry, False
+    app.reset()
     dom.use_transport(transport or WorkerTransport())
-    module_name, _, func_name = entry.partition(":")
     try:
-        module = importlib.import_module(module_name)
-        if func_name:
-            result = getattr(module, func_name)()
-            if inspect.isawaitable(result):
-                await result
+        await _run_entry(importlib.import_module(entry.partition(":")[0]))
     except BaseException as exc:  # noqa: BLE001 - every app failure is reported, not raised
         report(exc)
         return False
@@ -91,7 +93,19 @@ async def start(entry: str, transport: Transport | None = None) -> bool:
     return True
 
 
+async def _run_entry(module: Any) -> None:
+    """The entry function of the imported entry ``module``; marks the app started."""
+    global _started
+    func_name = _entry.partition(":")[2]
+    if func_name:
+        result = getattr(module, func_name)()
+        if inspect.isawaitable(result):
+            await result
+    _started = True
+
+
 RESTART = "restart"  # a module that sets ``__pyshell_reload__ = "restart"`` is never patched
+STARTED = "started"  # the reload fixed an app whose start had failed: its entry point ran
 
 
 async def reload(changed: list[str]) -> bool | str:
@@ -106,6 +120,11 @@ async def reload(changed: list[str]) -> bool | str:
     entry module's ``on_reload()`` runs, if it has one. On any error the app's traceback is
     shown, the code that was running stays, and False is returned.
 
+    If the app's start had failed (its entry module did not import, or the entry function
+    raised), a reload that works completes the start instead: the entry module is
+    imported and the entry function runs (not ``on_reload()``), once, and ``"started"``
+    is returned.
+
     A module whose top level must not run twice (it opens things, starts tasks...) can say
     so with ``__pyshell_reload__ = "restart"``; changing it restarts the page instead, and
     ``"restart"`` is returned.
@@ -117,12 +136,15 @@ async def reload(changed: list[str]) -> bool | str:
     entry_module = _entry.partition(":")[0]
     loaded = [n for n in list(sys.modules) if n.split(".")[0] in packages and n not in changed]
     order = [*changed, *sorted(n for n in loaded if n != entry_module)]
-    if entry_module in sys.modules and entry_module not in order:
+    if (entry_module in sys.modules or not _started) and entry_module not in order:
         order.append(entry_module)
     importlib.invalidate_caches()
+    starting = not _started
     modules = set(order)
     previous = dom.registrations(modules)
+    previous_hooks = app.registrations(modules)
     dom.start_tracking()
+    app.start_tracking()
     try:
         try:
             for name in order:
@@ -133,11 +155,15 @@ async def reload(changed: list[str]) -> bool | str:
                     importlib.import_module(name)
         except BaseException:
             dom.reload_timers(modules, ok=False)
+            app.drop_untracked(set())  # the handlers registered before stay
             raise
         dom.drop_untracked(previous)
+        app.drop_untracked(previous_hooks)
         dom.reload_timers(modules, ok=True)
         hook = getattr(sys.modules.get(entry_module), "on_reload", None)
-        if hook is not None:
+        if starting:
+            await _run_entry(sys.modules[entry_module])
+        elif hook is not None:
             result = hook()
             if inspect.isawaitable(result):
                 await result
@@ -149,7 +175,7 @@ async def reload(changed: list[str]) -> bool | str:
     transport = dom._transport
     if transport is not None:
         transport.error("")  # an empty error clears the overlay
-    return True
+    return STARTED if starting else True
 
 
 def _patch_classes(old: dict[str, Any], module: Any) -> None:
@@ -184,6 +210,34 @@ async def run_timer(timer_id: int) -> None:
         report(exc)
 
 
+async def close() -> bool:
+    """The window is asked to close (the page waited until no handler or timer run was
+    under way): run the ``on_close`` handlers, and unless one returned False (then
+    False: the window stays), the ``on_quit`` handlers. Errors are shown, and veto
+    nothing."""
+    vetoed = False
+    for func in app.close_handlers():
+        if await _run_hook(func) is False:
+            vetoed = True
+    if not vetoed:
+        for func in app.quit_handlers():
+            await _run_hook(func)
+    dom.flush()
+    return not vetoed
+
+
+async def _run_hook(func: Callable[[], Any]) -> Any:
+    try:
+        result = func()
+        if inspect.isawaitable(result):
+            result = await result
+        return result
+    except BaseException as exc:  # noqa: BLE001 - reported; the next handler still runs
+        dom.flush()
+        report(exc)
+        return None
+
+
 def report(exc: BaseException) -> None:
     """Print the app's traceback to stderr (the terminal) and show it in the window."""
     text = format_app_traceback(exc)
@@ -195,7 +249,8 @@ def report(exc: BaseException) -> None:
 
 def format_app_traceback(exc: BaseException) -> str:
     frames = [f for f in traceback.extract_tb(exc.__traceback__)
-              if not any(marker in f.filename for marker in _INTERNAL_MARKERS)]
+              if not f.filename.startswith(_OWN_FOLDER)
+              and not any(marker in f.filename for marker in _INTERNAL_MARKERS)]
     lines = ["Traceback (most recent call last):\n"] if frames else []
     lines += traceback.format_list(frames)
     lines += traceback.format_exception_only(type(exc), exc)

@@ -29,6 +29,10 @@ class GrantInfo:
     writable: bool
     file: str | None      # for a single-file grant, the one file name in ``mount``
     storage: str = "host"  # "host", or "browser" (web build: the browser's own storage)
+    # The host folder behind ``mount``, to tell the user where things are (``~`` for the
+    # home folder, e.g. "~/Documents/Journal"); None for browser storage. Display only:
+    # files are reached through ``mount``.
+    host_path: str | None = None
 
 
 @dataclass(frozen=True)
@@ -85,8 +89,34 @@ def _fsync_folder(folder: str) -> None:
 def grants() -> list[GrantInfo]:
     """Every grant mounted now: the declared ones, then those picked this session."""
     raw = json.loads(_js().grants())
-    return [GrantInfo(g["mount"], bool(g["writable"]), g.get("file"), g.get("storage", "host"))
+    return [GrantInfo(g["mount"], bool(g["writable"]), g.get("file"), g.get("storage", "host"),
+                      g.get("hostPath"))
             for g in raw]
+
+
+def host_path(path: str | os.PathLike[str]) -> str | None:
+    """Where ``path`` (a path in a grant) is on the host, as text to show the user, e.g.
+    ``files.host_path("/data/export.html")`` -> ``"~/Documents/Journal/export.html"``;
+    None outside the host grants (in the web build, always None)."""
+    return _host_path_in(grants(), path)
+
+
+def _host_path_in(mounted: Sequence[GrantInfo], path: str | os.PathLike[str]) -> str | None:
+    """``host_path`` among the grants given."""
+    target = os.path.abspath(os.fspath(path))
+    best: GrantInfo | None = None
+    for grant in mounted:
+        inside = target == grant.mount or target.startswith(grant.mount.rstrip("/") + "/")
+        if grant.host_path is not None and inside and (
+                best is None or len(grant.mount) > len(best.mount)):
+            best = grant
+    if best is None or best.host_path is None:
+        return None
+    rest = os.path.relpath(target, best.mount)
+    if rest == ".":
+        return best.host_path
+    sep = "\\" if "\\" in best.host_path and "/" not in best.host_path else "/"  # Windows
+    return best.host_path.rstrip(sep) + sep + rest.replace("/", sep)
 
 
 def refused() -> list[Refused]:

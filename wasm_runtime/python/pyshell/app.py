@@ -1,0 +1,104 @@
+"""The app's life: what runs when its window is asked to close, and when it quits.
+
+::
+
+    from pyshell import app
+
+    @app.on_close
+    def leaving():
+        if unsaved and not confirmed:
+            show_my_own_confirm_panel()
+            return False   # the window stays open
+        # anything else (None, True): the window may close
+
+    @app.on_quit
+    def save():
+        write_what_is_unsaved()
+
+When the user closes the window (or presses Ctrl-C, or the process gets SIGTERM), the host
+first lets the handlers and timer runs already under way finish, then runs every
+``on_close`` handler; if one returns ``False`` the window stays open. Otherwise every
+``on_quit`` handler runs to its end, and then the window closes. All of this must fit in
+the quit budget (``[tool.pyshell.window] quit-budget``, 5 seconds unless set): when it
+runs out the window closes anyway. Handlers may be ``async``. File writes in grants are
+on the host as soon as the call that made them returns.
+
+`pyshell dev` keeps these registrations in step with the code, like event handlers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+CloseHandler = Callable[[], "bool | None | Awaitable[bool | None]"]
+QuitHandler = Callable[[], "None | Awaitable[None]"]
+
+_close: dict[str, Callable[[], Any]] = {}
+_quit: dict[str, Callable[[], Any]] = {}
+_tracked: set[str] | None = None  # ids registered since start_tracking() (dev reloads)
+
+
+def _id(kind: str, func: Callable[..., Any]) -> str:
+    return f"{func.__module__}:{func.__qualname__}:{kind}"
+
+
+def _register(table: dict[str, Callable[[], Any]], kind: str, func: Any) -> Any:
+    if not callable(func):
+        raise TypeError(f"@app.{kind} decorates a function, not {type(func).__name__}")
+    key = _id(kind, func)
+    table[key] = func
+    if _tracked is not None:
+        _tracked.add(key)
+    return func
+
+
+def on_close(func: CloseHandler) -> CloseHandler:
+    """Run ``func()`` when the window is asked to close; returning ``False`` keeps it open."""
+    return _register(_close, "on_close", func)  # type: ignore[no-any-return]
+
+
+def on_quit(func: QuitHandler) -> QuitHandler:
+    """Run ``func()`` to its end before the app quits (within the quit budget)."""
+    return _register(_quit, "on_quit", func)  # type: ignore[no-any-return]
+
+
+def off(func: Callable[..., Any]) -> None:
+    """Remove ``func`` from both lists."""
+    for table in (_close, _quit):
+        for key, registered in list(table.items()):
+            if registered is func:
+                del table[key]
+
+
+def quit_handlers() -> list[Callable[[], Any]]:
+    return list(_quit.values())
+
+
+def close_handlers() -> list[Callable[[], Any]]:
+    return list(_close.values())
+
+
+def reset() -> None:
+    """Forget every registration (a new app starts)."""
+    _close.clear()
+    _quit.clear()
+
+
+def registrations(modules: set[str]) -> set[str]:
+    """Ids of the handlers registered by these modules (used by dev-mode reloads)."""
+    return {key for key in (*_close, *_quit) if key.split(":", 1)[0] in modules}
+
+
+def start_tracking() -> None:
+    global _tracked
+    _tracked = set()
+
+
+def drop_untracked(previous: set[str]) -> None:
+    """Remove handlers a reload did not register again (their code was deleted)."""
+    global _tracked
+    for key in previous - (_tracked or set()):
+        _close.pop(key, None)
+        _quit.pop(key, None)
+    _tracked = None
