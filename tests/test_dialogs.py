@@ -116,3 +116,67 @@ def test_pywebview_dialog_wiring() -> None:
     assert [c[0] for c in window.calls] == [webview.FileDialog.OPEN, webview.FileDialog.FOLDER,
                                            webview.FileDialog.SAVE, webview.FileDialog.OPEN]
     assert window.calls[0][2] == ("Text (*.txt)",) and window.calls[2][1] == "b.txt"
+
+
+DOWNLOADS = r'''
+import json
+from pyshell import dom, files
+
+async def main():
+    r = {}
+    r["saved"] = await files.download("report.csv", "name,total\nlinus,3\n")
+    r["cancelled"] = await files.download("again.csv", b"x")
+    try:
+        await files.download("../escape.csv", b"x")
+    except ValueError as exc:
+        r["bad_name"] = str(exc)
+    dom.select("#out").text = json.dumps(r)
+'''
+
+
+@pytest.mark.page
+def test_download_is_a_save_dialog_on_the_desktop(tmp_path: Path, pyshell_browser) -> None:
+    target = tmp_path / "exports" / "report.csv"
+    target.parent.mkdir()
+    answers = iter([target, None])
+    asked: list[tuple] = []
+
+    def provider(kind, suggested, types):
+        asked.append((kind, suggested))
+        return next(answers)
+
+    app = write_app(tmp_path / "app", DOWNLOADS)
+    r = json.loads(run_app_page(pyshell_browser, app, tmp_path / "appdata", provider))
+    assert asked == [("save_file", "report.csv"), ("save_file", "again.csv")]
+    assert r["saved"] == str(target)  # the host path, to tell the user where it went
+    assert target.read_bytes() == b"name,total\nlinus,3\n"
+    assert r["cancelled"] is None
+    assert "must be a plain file name" in r["bad_name"]
+
+
+@pytest.mark.page
+def test_download_without_a_dialog_is_a_browser_download(tmp_path: Path,
+                                                          pyshell_browser) -> None:
+    from pyshell.testing import start_server, wait_until_started
+
+    app = write_app(tmp_path / "app", '''
+from pyshell import dom, files
+
+async def main():
+    where = await files.download("data.bin", bytes(range(256)) * 4)
+    dom.select("#out").text = where
+''')
+    server = start_server(app, {"appdata": tmp_path / "appdata"})  # no window: no dialogs
+    context = pyshell_browser.new_context(accept_downloads=True)
+    try:
+        page = context.new_page()
+        with page.expect_download(timeout=90_000) as info:
+            page.goto(server.launch_url())
+            wait_until_started(page)
+        download = info.value
+        assert download.suggested_filename == "data.bin"
+        assert Path(download.path()).read_bytes() == bytes(range(256)) * 4
+        assert page.locator("#out").inner_text() == "data.bin"
+    finally:
+        context.close()
+        server.stop()

@@ -2,6 +2,8 @@
 // file operation. A transport is a function (op, args, body) -> reply, where a reply is
 // {ok, data} or {error: "ENOENT"}.
 
+import { ChangeLog } from "./fs-cache.mjs";
+
 const BULK = 4 << 20; // larger requests and answers skip the shared-memory path
 const QUESTIONS = new Set(["stat", "listdir", "read", "fstat"]); // change nothing on the host
 
@@ -10,23 +12,63 @@ const QUESTIONS = new Set(["stat", "listdir", "read", "fstat"]); // change nothi
  * One XMLHttpRequest serves every request: a worker busy in a long Python loop never
  * returns to its event loop, where the engine frees request objects, and a new one per
  * operation grew Chromium's renderer by about 16 KB each (1 GB over 40,000 operations).
+ *
+ * With ``follow``, the worker names itself to the host, which then returns the change
+ * records heard since its previous request with every answer (``c``): the file cache
+ * works without a socket. Records reach it only when it asks, so a cache used for more
+ * than ``STALE_MS`` since the last answer asks first (``settle``).
  */
-export function xhrTransport(url, token) {
+export function xhrTransport(url, token, follow = false) {
   const xhr = new XMLHttpRequest();
   const decoder = new TextDecoder();
-  return (op, args, body) => {
+  const client = follow ? crypto.randomUUID() : null;
+  const log = new AnswerLog();
+  const transport = (op, args, body) => {
     xhr.open("POST", `${url}?op=${op}`, false);
     xhr.responseType = "arraybuffer";
     xhr.setRequestHeader("x-pyshell-token", token);
     xhr.setRequestHeader("x-pyshell-fs", encodeURIComponent(JSON.stringify(args)));
+    if (client) xhr.setRequestHeader("x-pyshell-client", client);
     xhr.send(body ?? null);
     if (xhr.status !== 200) return { error: "EIO" };
     const header = xhr.getResponseHeader("x-pyshell-fs");
-    if (header === null) return JSON.parse(decoder.decode(xhr.response));
-    const meta = JSON.parse(header);
-    meta.data = xhr.response;
-    return meta;
+    const reply = header === null ? JSON.parse(decoder.decode(xhr.response)) : JSON.parse(header);
+    reply.data = header === null ? new ArrayBuffer(0) : xhr.response; // as sharedTransport
+    if ("c" in reply) log.heard(reply.c);
+    return reply;
   };
+  if (client) {
+    log.ask = () => transport("settle", {});
+    transport.changes = { log, live: () => log.fed };
+  }
+  return transport;
+}
+
+const STALE_MS = 10;
+
+/** The change records that came with answers, read as fs-cache.mjs reads a ChangeLog. */
+class AnswerLog {
+  constructor() {
+    this.records = [];
+    this.fed = false; // the host sends records at all (it has a change feed)
+    this.at = 0; // when the last answer came
+    this.ask = null;
+  }
+
+  heard(records) {
+    this.fed = true;
+    this.at = performance.now();
+    if (records === null || this.records === null) this.records = null;
+    else this.records.push(...records);
+  }
+
+  /** Records since the last call, or null: forget everything. */
+  take() {
+    if (this.fed && performance.now() - this.at > STALE_MS) this.ask();
+    const records = this.records;
+    this.records = [];
+    return records;
+  }
 }
 
 /**
@@ -85,6 +127,6 @@ export async function sharedTransport(socketUrl, token, slow, capacity = 9 << 20
     return reply;
   };
   // What the file cache needs: the host's change log, and whether it is still arriving.
-  transport.changes = { notes, live: () => !broken };
+  transport.changes = { log: new ChangeLog(notes), live: () => !broken };
   return transport;
 }

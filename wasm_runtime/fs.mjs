@@ -14,7 +14,7 @@
 // resolve paths (Emscripten's name cache); one the host reports as changed is checked
 // again at its next use, and a stale one is dropped as soon as the host says it is gone.
 
-import { ChangeLog, FileCache } from "./fs-cache.mjs";
+import { FileCache } from "./fs-cache.mjs";
 
 const S_IFMT = 0o170000;
 const S_IFDIR = 0o040000;
@@ -162,7 +162,7 @@ class GrantFS {
     this.devices = new Map(); // grant id -> st_dev the app sees (one per grant, as mounts)
     this.roots = new Map(); // grant id -> its root node
     const changes = transport.changes;
-    this.cache = new FileCache(changes ? new ChangeLog(changes.notes) : null,
+    this.cache = new FileCache(changes ? changes.log : null,
                                changes ? changes.live : () => false,
                                (grant, path) => this.suspect(grant, path));
     this.node_ops = nodeOps(this);

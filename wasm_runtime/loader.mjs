@@ -255,6 +255,15 @@ function showError(text, title = "Python error") {
 }
 
 /** The worker's boot phases as `pyshell:NAME` marks on the page's performance timeline. */
+/** files.download() without a native dialog: the browser's own download. */
+function saveDownload(name, bytes) {
+  const link = document.createElement("a");
+  link.href = URL.createObjectURL(new Blob([bytes]));
+  link.download = name;
+  link.click();
+  setTimeout(() => URL.revokeObjectURL(link.href), 60_000);
+}
+
 function markPhases(phases) {
   for (const [name, at] of Object.entries(phases)) {
     performance.mark(`pyshell:${name}`, { startTime: Math.max(0, at - performance.timeOrigin) });
@@ -275,6 +284,7 @@ worker.onmessage = ({ data }) => {
       break;
     case msg.TIMER: countBusy(+1); break; // a timer's run started in Python
     case msg.HANDLED: countBusy(-1); break; // an event's handler or a timer's run ended
+    case msg.DOWNLOAD: saveDownload(data.name, data.bytes); break;
     case msg.SNAPSHOT: root.dataset.pyshellSnapshot = data.saved ? "saved" : "failed"; break;
     case msg.ERROR:
       if (data.text) showError(data.text);

@@ -21,6 +21,7 @@ export const SNAPSHOT = "snapshot"; // {type, saved}      first launch: the star
 export const HANDLED = "handled";   // {type}             one EVENT's handler (or TIMER's run) has finished (writes flushed)
 export const TIMER = "timer";       // {type}             a timer's run started in Python; a HANDLED follows
 export const CLOSED = "closed";     // {type, ok}         CLOSE's handlers ran; ok false: one vetoed
+export const DOWNLOAD = "download"; // {type, name, bytes} a file for the user, saved as a browser download
 
 /** host -> page over the dev WebSocket (dev mode only) */
 export const DEV_CONNECTED = "connected";     // {type}

@@ -72,6 +72,10 @@ const bridge = {
     timers.delete(id);
   },
   dialog: (requestJson) => openDialog(requestJson),
+  download(name, data) {
+    const bytes = data.toJs(); // a copy: the proxy of the Python bytes ends with this call
+    postMessage({ type: msg.DOWNLOAD, name, bytes }, [bytes.buffer]);
+  },
   openUrl: (url) => openUrl(url),
   grants: () => JSON.stringify(grants),
   refused: () => JSON.stringify(config.refused),
@@ -93,12 +97,13 @@ async function flushBrowserStores() {
 
 /** Shared memory + WebSocket where the engine allows it, synchronous XHR everywhere else. */
 async function chooseFileTransport() {
-  const xhr = xhrTransport(config.fs, token);
   const canShare = self.crossOriginIsolated && typeof SharedArrayBuffer === "function";
   const fast = config.fsFastPath && canShare
-    ? await sharedTransport(config.fsSocket, token, xhr).catch(() => null) : null;
+    ? await sharedTransport(config.fsSocket, token, xhrTransport(config.fs, token))
+      .catch(() => null)
+    : null;
   self.pyshellFileTransport = fast ? "shared-memory" : "xhr"; // for diagnostics and tests
-  return fast ?? xhr;
+  return fast ?? xhrTransport(config.fs, token, true);
 }
 
 function needFileTransport() {

@@ -226,3 +226,55 @@ def start(grants: Callable[[str], Grant | None]) -> ChangeFeed | None:
         return ChangeFeed(grants)
     except (OSError, AttributeError):
         return None
+
+
+@dataclass
+class _Mailbox:
+    records: list[Record] = field(default_factory=list)
+    lost: bool = True  # new, or overflowed: the reader must forget everything it holds
+    seen: float = 0.0
+
+
+class Mailboxes:
+    """Records for workers that ask over XHR, where nothing can be pushed: each worker
+    names itself in its requests and gets what the feed heard since its last request
+    with its next answer. Bounded: a box that overflows, or a worker that was away long
+    enough to lose its box, is told to forget everything instead."""
+
+    MAX_RECORDS = 500  # more than one answer should carry: forget all instead
+    MAX_BOXES = 32
+    IDLE = 300.0  # seconds without a request before a worker's box is dropped
+
+    def __init__(self, feed: ChangeFeed) -> None:
+        self._boxes: dict[str, _Mailbox] = {}
+        self._lock = threading.Lock()
+        feed.subscribe(self._heard)
+
+    def _heard(self, records: list[Record]) -> None:
+        with self._lock:
+            for box in self._boxes.values():
+                if not box.lost:
+                    box.records += records
+                    if len(box.records) > self.MAX_RECORDS:
+                        box.lost, box.records = True, []
+
+    def take(self, client: str, now: float) -> list[Record] | None:
+        """What ``client`` has not heard yet, or None: forget everything."""
+        with self._lock:
+            box = self._boxes.get(client)
+            if box is None:
+                self._drop_idle(now)
+                box = self._boxes[client] = _Mailbox()
+            box.seen = now
+            if box.lost:
+                box.lost = False
+                return None
+            records, box.records = box.records, []
+            return records
+
+    def _drop_idle(self, now: float) -> None:
+        for client, box in list(self._boxes.items()):
+            if now - box.seen > self.IDLE:
+                del self._boxes[client]
+        while len(self._boxes) >= self.MAX_BOXES:
+            del self._boxes[min(self._boxes, key=lambda c: self._boxes[c].seen)]

@@ -45,6 +45,11 @@ def _parser() -> argparse.ArgumentParser:
                           "write pyshell-lock.json")
     lock.add_argument("app_dir", nargs="?", default=".", type=Path)
 
+    test = sub.add_parser("test", help="run the app's tests: host tests with its locked "
+                          "dependencies importable, and UI tests in real Pyodide")
+    test.add_argument("app_dir", nargs="?", default=".", type=Path)
+    test.epilog = "Arguments after -- go to pytest, e.g. pyshell test -- -k ui -x"
+
     build = sub.add_parser("build", help="make installers: .deb, .tar.gz, a static web site, "
                            "and a CI workflow for Windows/macOS")
     build.add_argument("app_dir", nargs="?", default=".", type=Path)
@@ -61,7 +66,10 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+    argv = sys.argv[1:] if argv is None else argv
+    cut = argv.index("--") if "--" in argv else len(argv)
+    args = _parser().parse_args(argv[:cut])
+    args.passed_on = argv[cut + 1:]  # after --: for pytest (`pyshell test`)
     try:
         return _dispatch(args)
     except PyshellError as exc:
@@ -92,6 +100,10 @@ def _dispatch(args: argparse.Namespace) -> int:
 
         lock(config.load(args.app_dir), runtime.ensure())
         return 0
+    if args.command == "test":
+        from .apptest import run as run_tests
+
+        return run_tests(args.app_dir, args.passed_on)
     if args.command == "build":
         from . import config, permissions
         from .build import report

@@ -169,6 +169,7 @@ FATAL = Message("FATAL", "fatal", "worker", "page", ("text",))
 RELOADED = Message("RELOADED", "reloaded", "worker", "page", ("ok", "restart", "ms"))
 CLOSE = Message("CLOSE", "close", "page", "worker")
 CLOSED = Message("CLOSED", "closed", "worker", "page", ("ok",))
+DOWNLOAD = Message("DOWNLOAD", "download", "worker", "page", ("name", "bytes"))
 
 # The dev-reload WebSocket (dev mode only), JSON text.
 DEV_CONNECTED = Message("DEV_CONNECTED", "connected", "host", "page")
@@ -178,7 +179,7 @@ FULL_RELOAD = Message("FULL_RELOAD", "full-reload", "host", "page", ("reason",))
 DEV_RELOADED = Message("DEV_RELOADED", "reloaded", "page", "host", ("kind", "ok", "ms"))
 
 WORKER_MESSAGES = (INIT, EVENT, REPLY, RELOAD, STATUS, READY, SNAPSHOT, DOM, QUERY, HANDLED,
-                   TIMER, ERROR, FATAL, RELOADED, CLOSE, CLOSED)
+                   TIMER, ERROR, FATAL, RELOADED, CLOSE, CLOSED, DOWNLOAD)
 DEV_MESSAGES = (DEV_CONNECTED, PYTHON_UPDATE, CSS_UPDATE, FULL_RELOAD, DEV_RELOADED)
 MESSAGES = WORKER_MESSAGES + DEV_MESSAGES
 

@@ -85,6 +85,8 @@ class FileService:
         # Folders the app reached are watched, so the worker may cache what it read of them.
         # Paths (the portable containment) give the feed nothing to watch: nothing is cached.
         self.changes = changes.start(self._grants.get) if self.place.watchable else None
+        # ... and workers without a socket (XHR) get the feed's records with their answers.
+        self.mailboxes = changes.Mailboxes(self.changes) if self.changes else None
 
     @property
     def containment(self) -> str:

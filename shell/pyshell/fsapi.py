@@ -5,6 +5,10 @@ raw body, so reads and writes carry no encoding overhead. An answer with data ha
 result in the same header; an answer without data is the JSON result as its body. An OS
 error comes back as ``{"error": "ENOENT"}`` (the errno name), which the worker turns into
 the same errno inside WebAssembly, so app code sees the exception native Python would raise.
+
+A worker that names itself in ``x-pyshell-client`` also gets, as ``c`` in every result, the
+change records the host heard since its previous request (``null``: forget everything), so
+its file cache stays valid without a socket to push them on (changes.py).
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import errno
 import json
+import time
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import unquote
@@ -24,6 +29,7 @@ from . import security
 from .fileservice import FileService
 
 HEADER = "x-pyshell-fs"
+CLIENT = "x-pyshell-client"
 MAX_READ = 16 * 1024 * 1024
 NO_STORE = {"cache-control": "no-store"}
 
@@ -117,6 +123,9 @@ async def handle(request: Request, fs: FileService) -> Response:
                                               await request.body())
     except (ValueError, KeyError, TypeError) as exc:
         return Response(f"bad file request: {exc}", status_code=400)
+    client = request.headers.get(CLIENT)
+    if client and fs.mailboxes is not None:  # after the answer: records it may predate
+        result["c"] = fs.mailboxes.take(client[:64], time.monotonic())
     # no-store: an engine must not keep answers (a renderer that cached every read grew
     # by the size of each one).
     if not data:  # results can be big (a listing): they travel as the JSON body

@@ -12,7 +12,8 @@ Every test that uses the page runs twice: booted cold, and restored from the app
 snapshot (made once per session, in a temporary folder), since a restored app must behave
 exactly as a cold one. The app folder is the pytest rootdir unless the ``pyshell_app_dir``
 fixture is overridden.
-Chromium is Debian's ``/usr/bin/chromium`` unless ``PYSHELL_CHROMIUM`` names another.
+Chromium is ``PYSHELL_CHROMIUM``, else the system's (``chromium`` on PATH), else the one
+``python -m playwright install chromium`` fetched (what the generated CI workflow uses).
 """
 
 from __future__ import annotations
@@ -37,13 +38,10 @@ CHROMIUM_ARGS = ("--no-sandbox", "--disable-gpu", "--disable-background-networki
 BOOT_TIMEOUT_MS = 90_000
 
 
-def chromium_path() -> str:
-    found = os.environ.get("PYSHELL_CHROMIUM") or shutil.which("chromium") or shutil.which(
+def chromium_path() -> str | None:
+    """``PYSHELL_CHROMIUM``, the system's Chromium, or None: Playwright's own Chromium."""
+    return os.environ.get("PYSHELL_CHROMIUM") or shutil.which("chromium") or shutil.which(
         "chromium-browser")
-    if not found:
-        raise pytest.UsageError("pyshell.testing needs Chromium: apt-get install chromium, "
-                                "or set PYSHELL_CHROMIUM to its path")
-    return found
 
 
 @pytest.fixture
@@ -165,7 +163,14 @@ def pyshell_browser() -> Iterator[Any]:
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=chromium_path(), args=list(CHROMIUM_ARGS))
+        try:
+            browser = pw.chromium.launch(executable_path=chromium_path(),
+                                         args=list(CHROMIUM_ARGS))
+        except Exception as exc:  # playwright's Error: no browser where it looked
+            raise pytest.UsageError(
+                "pyshell.testing needs Chromium: install your system's chromium package, "
+                "run `python -m playwright install chromium`, or set PYSHELL_CHROMIUM to "
+                f"its path ({str(exc).splitlines()[0]})") from None
         yield browser
         browser.close()
 

@@ -20,6 +20,9 @@ def error(text: str, /) -> None:
 def dialog(request_json: str, /) -> Awaitable[str]:
     """A native file dialog through the host; JSON ``{"picked"}`` or ``{"error"}``."""
 
+def download(name: str, data: bytes, /) -> None:
+    """Save ``data`` as a browser download named ``name`` (no native dialog here)."""
+
 def openUrl(url: str, /) -> Awaitable[str]:
     """Ask the host to open a web address; JSON ``{"opened"}`` or ``{"error"}``."""
 

@@ -142,6 +142,31 @@ async def save_file(suggested_name: str = "", *, types: Sequence[str] = ()) -> s
     return await _dialog("save_file", True, suggested_name, types)
 
 
+async def download(name: str, data: bytes | str, *, types: Sequence[str] = ()) -> str | None:
+    """Hand a file the app made (an export, a report) to the user, as a browser does.
+
+    On the desktop a save dialog asks where (``name`` suggested) and the file is written
+    there through the grant the answer gives; where there is no native dialog (the web
+    build, ``pyshell run --browser``) it becomes the browser's download. Returns where it
+    went, for telling the user: the host path, or ``name`` for a browser download; None
+    if the user cancelled. Text is saved as UTF-8.
+    """
+    if not name or name in (".", "..") or "/" in name or "\\" in name or "\0" in name:
+        raise ValueError(f"download name {name!r} must be a plain file name, e.g. 'report.csv'")
+    content = data.encode() if isinstance(data, str) else bytes(data)
+    try:
+        path = await save_file(name, types=types)
+    except DialogUnavailable:
+        _js().download(name, content)
+        return name
+    if path is None:
+        return None
+    with open(path, "wb") as f:
+        f.write(content)
+        os.fsync(f.fileno())
+    return host_path(path) or path
+
+
 async def _dialog(kind: str, write: bool, name: str, types: Sequence[str]) -> str | None:
     request = json.dumps({"kind": kind, "write": write, "name": name, "types": list(types)})
     answer = json.loads(await _js().dialog(request))
