@@ -218,17 +218,32 @@ def test_host_example_runs(example: Example, tmp_path: Path) -> None:
 
 # Steps of an app example, one a line: a verb and its arguments (shell quoting).
 #   grant MOUNT ro|rw        a grant of a fresh host folder at MOUNT (before start)
-#   seed MOUNT/PATH TEXT     a host file in that folder (before start)
+#   seed MOUNT/PATH TEXT     a host file in that folder (before start); ~/PATH: in the
+#                            user's own folder, which no grant covers
+#   pick KIND ~/PATH         what the user picks in the next file dialog (KIND: open_file,
+#                            open_folder, save_file)
 #   click SEL / fill SEL TEXT / press SEL KEY     what a user does
 #   text SEL TEXT / contains SEL TEXT / count SEL N / value SEL TEXT   what the page shows
-#   hostfile MOUNT/PATH TEXT  the host file (in the grant's folder) holds TEXT
-STEPS = {"grant", "seed", "click", "fill", "press", "text", "contains", "count", "value",
-         "hostfile"}
+#   hostfile MOUNT/PATH TEXT  the host file (in the grant's folder, or ~/PATH) holds TEXT
+STEPS = {"grant", "seed", "pick", "click", "fill", "press", "text", "contains", "count",
+         "value", "hostfile"}
 
 
 def host_file(grants: dict[str, Path], path: str) -> Path:
     mount = next(m for m in grants if path.startswith(m + "/"))
     return grants[mount] / path[len(mount) + 1:]
+
+
+def dialogs(picks: list[tuple[str, Path]]) -> Any:
+    """A dialog provider that answers with ``picks``, in order, and checks their kinds."""
+
+    def pick(kind: str, suggested: str, types: Any) -> Path:
+        assert picks, f"an unexpected {kind} dialog"
+        expected, path = picks.pop(0)
+        assert kind == expected, f"a {kind} dialog, where the example picks for {expected}"
+        return path
+
+    return pick
 
 
 @pytest.mark.page
@@ -244,7 +259,9 @@ def test_app_example_runs_in_pyodide(example: Example, pyshell_browser: Any,
     root = tmp_path / "example"
     (root / "app").mkdir(parents=True)
     (root / "ui").mkdir()
-    grants: dict[str, Path] = {}
+    grants: dict[str, Path] = {"~": tmp_path / "user"}  # the user's folder: no grant
+    grants["~"].mkdir()
+    picks: list[tuple[str, Path]] = []
     toml = ""
     for step in steps:
         if step[0] == "grant":
@@ -256,6 +273,8 @@ def test_app_example_runs_in_pyodide(example: Example, pyshell_browser: Any,
             target = host_file(grants, step[1])
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_text(step[2], encoding="utf-8")
+        elif step[0] == "pick":
+            picks.append((step[1], host_file(grants, step[2])))
     entry = "app.main:main" if re.search(r"^(async )?def main\(", example.code, re.M) else "app.main"
     (root / "pyproject.toml").write_text(
         f'[project]\nname = "example"\nversion = "0.1.0"\n[tool.pyshell]\nentry = "{entry}"\n'
@@ -265,6 +284,7 @@ def test_app_example_runs_in_pyodide(example: Example, pyshell_browser: Any,
     (root / "ui" / "index.html").write_text(example.page, encoding="utf-8")
 
     server = start_server(root, pyshell_folders, cold=True)
+    server.use_dialogs(dialogs(picks))
     context = pyshell_browser.new_context()
     try:
         page = open_app(context, server, "cold")
@@ -288,6 +308,7 @@ def test_app_example_runs_in_pyodide(example: Example, pyshell_browser: Any,
                 assert host_file(grants, args[0]).read_text(encoding="utf-8") == args[1]
             wait_until_idle(page)
         wait_until_idle(page)
+        assert not picks, f"{example.where}: dialogs never opened: {picks}"
         error = page.locator("#pyshell-error pre")
         assert error.count() == 0, f"{example.where}:\n{error.inner_text()}"
     finally:
