@@ -3,7 +3,7 @@
 // granted. Every operation is a synchronous request to the app server, which alone decides
 // what is allowed; nothing here is trusted for security.
 //
-// The contract is the local disk's (README, "Files in grants"): a file exists once open()
+// The contract is the local disk's (docs/guides/security.md, "Files behave as on a local disk"): a file exists once open()
 // created it; every write reaches the host file before it returns, so nothing is lost when
 // the window closes; fsync/fdatasync call the host's; every descriptor of the app sees
 // the others' writes at once; unlinked or renamed files stay usable through open

@@ -300,7 +300,7 @@ function explainInternal(err) {
       : "a module imported ahead (listed in [tool.pyshell] snapshot-imports, or a locked package " +
         "the app imports) keeps one; import it in the entry function instead. The app boots cold until then";
     return `Python holds a JavaScript object, which a start-up snapshot cannot store: ${where} ` +
-      "(README: Start-up, \"What a snapshot cannot hold\")";
+      "(docs: Start-up and snapshots, \"What a snapshot cannot hold\")";
   }
   if (err?.pyodide_fatal_error || /Pyodide (already fatally failed|has suffered a fatal error)/.test(text)) {
     console.error("pyshell: Pyodide said:", err);

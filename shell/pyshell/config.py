@@ -136,8 +136,14 @@ def parse(data: dict[str, Any], root: Path) -> AppConfig:
                      snapshot, tuple(imports), open_urls)
 
 
+# Every key each table accepts (anything else is an error naming it); the documentation's
+# configuration reference lists exactly these (tests/test_docs.py).
 TOOL_KEYS = frozenset({"entry", "ui", "packages", "pyodide-packages", "snapshot",
                        "snapshot-imports", "icon", "window", "permissions"})
+WINDOW_KEYS = frozenset({"title", "width", "height", "min-width", "min-height", "resizable",
+                         "fullscreen", "background", "quit-budget"})
+PERMISSIONS_KEYS = frozenset({"fs", "open-urls"})
+FS_KEYS = frozenset({"path", "mount", "mode", "create"})
 
 
 def _known_keys(table: dict[str, Any], where: str, known: frozenset[str]) -> None:
@@ -179,19 +185,13 @@ def _dependencies(project: dict[str, Any]) -> tuple[str, ...]:
 
 def _permissions(table: dict[str, Any]) -> tuple[FsPermission, ...]:
     where = "[[tool.pyshell.permissions.fs]]"
-    for key in table:
-        if key not in ("fs", "open-urls"):
-            raise PyshellError(f"pyproject.toml: [tool.pyshell.permissions] unknown key {key!r}; "
-                               "known: fs, open-urls")
+    _known_keys(table, "[tool.pyshell.permissions]", PERMISSIONS_KEYS)
     entries = table.get("fs", [])
     if not isinstance(entries, list) or not all(isinstance(e, dict) for e in entries):
         raise PyshellError(f"pyproject.toml: {where} must be an array of tables")
     perms: list[FsPermission] = []
     for entry in entries:
-        unknown = set(entry) - {"path", "mount", "mode", "create"}
-        if unknown:
-            raise PyshellError(f"pyproject.toml: {where} unknown key {sorted(unknown)[0]!r}; "
-                               "known keys: create, mode, mount, path")
+        _known_keys(entry, where, FS_KEYS)
         path = _string(entry, "path", where)
         mount = _string(entry, "mount", where)
         mode = _string(entry, "mode", where, default="ro")
@@ -220,12 +220,7 @@ def _nested(a: str, b: str) -> bool:
 
 def _window(table: dict[str, Any], name: str) -> WindowConfig:
     where = "[tool.pyshell.window]"
-    known = {"title", "width", "height", "min-width", "min-height", "resizable", "fullscreen",
-             "background", "quit-budget"}
-    for key in table:
-        if key not in known:
-            raise PyshellError(f"pyproject.toml: {where} unknown key {key!r}; "
-                               f"known keys: {', '.join(sorted(known))}")
+    _known_keys(table, where, WINDOW_KEYS)
     default = WindowConfig(title=name)
     return WindowConfig(
         title=_string(table, "title", where, default=name),

@@ -41,7 +41,7 @@ _MISSING = re.compile(r"No matching distribution found for (\S+)(?: \(from ([^)\
 _DEPENDS = re.compile(r"^\s*(\S+) \S+ depends on (.+?)\s*$", re.MULTILINE)
 _MAX_PROBES = 8
 _MAX_ROUNDS = 30
-PYODIDE_BUILD_DOC = "README: 'Packages with C or Rust extensions'"
+PYODIDE_BUILD_DOC = "docs: Dependencies, 'Packages with C or Rust extensions'"
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,6 @@
 """The app's life: what runs when its window is asked to close, and when it quits.
 
-::
+For example:
 
     from pyshell import app
 

@@ -87,7 +87,13 @@ class Style:
 
 
 class Element:
-    """A reference to one element (or, from ``select_all``, every match) in the page."""
+    """A reference to one element (or, from ``select_all``, every match) in the page.
+
+    Properties are set by assignment, and each write is queued like every other:
+    ``text`` (always text), ``html`` (a ``Markup`` or a plain ``str``, put in as it is),
+    ``value``, ``checked``, ``disabled``, ``hidden``, ``title`` and ``placeholder``.
+    Reading one needs the live page: ``await el.get("value")``.
+    """
 
     __slots__ = ("__weakref__", "_ref")
 
@@ -167,9 +173,11 @@ class Element:
         return await request(["get", self._ref, _PROPERTIES.get(name, name)])
 
     async def exists(self) -> bool:
+        """Whether the selector matches an element in the live page now."""
         return bool(await request(["exists", self._ref]))
 
     async def count(self) -> int:
+        """How many elements the selector matches in the live page now."""
         return int(await request(["count", self._ref]))
 
     def _op(self, name: str, *args: Any) -> Element:

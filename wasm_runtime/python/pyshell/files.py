@@ -25,20 +25,30 @@ from types import ModuleType
 
 @dataclass(frozen=True)
 class GrantInfo:
-    mount: str            # where it is in this Python's filesystem
+    """One grant mounted now, as ``grants()`` lists it."""
+
+    mount: str
+    """Where it is in this Python's file system, e.g. ``"/data"``."""
     writable: bool
-    file: str | None      # for a single-file grant, the one file name in ``mount``
-    storage: str = "host"  # "host", or "browser" (web build: the browser's own storage)
-    # The host folder behind ``mount``, to tell the user where things are (``~`` for the
-    # home folder, e.g. "~/Documents/Journal"); None for browser storage. Display only:
-    # files are reached through ``mount``.
+    """False for a read-only grant: every change is refused with ``PermissionError``."""
+    file: str | None
+    """For a single-file grant (a dialog pick), the one file name in ``mount``."""
+    storage: str = "host"
+    """``"host"``, or ``"browser"`` (the web build: the browser's own storage)."""
     host_path: str | None = None
+    """The host folder behind ``mount``, to tell the user where things are (``~`` for the
+    home folder, e.g. ``"~/Documents/Journal"``); None for browser storage. Display only:
+    files are reached through ``mount``."""
 
 
 @dataclass(frozen=True)
 class Refused:
-    mount: str            # a declared grant that is not mounted here
+    """A declared grant this build does not mount, and why (``refused()``)."""
+
+    mount: str
+    """The mount of a declared grant that is not mounted here."""
     reason: str
+    """Why, in words for the user."""
 
 
 class DialogUnavailable(RuntimeError):

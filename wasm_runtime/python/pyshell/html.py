@@ -1,7 +1,7 @@
 """HTML from Python that is safe by default: an element builder, ``Markup`` for trusted
 HTML, and ``sanitize()`` for HTML you did not write.
 
-Text put into markup is escaped unless it is marked as HTML already::
+Text put into markup is escaped unless it is marked as HTML already:
 
     from pyshell.html import Markup, fragment, h, sanitize
 

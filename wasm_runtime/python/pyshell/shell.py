@@ -1,12 +1,12 @@
 """The desktop around the app: web addresses open in the user's own browser.
 
-The app's window always stays on the app. To show a web page, the app asks the host::
+The app's window always stays on the app. To show a web page, the app asks the host:
 
     from pyshell import shell
 
     await shell.open_url("https://example.com/help")
 
-The host opens it only if the app declared it in ``pyproject.toml``::
+The host opens it only if the app declared it in ``pyproject.toml``:
 
     [tool.pyshell.permissions]
     open-urls = ["https://example.com/*"]

@@ -79,8 +79,8 @@ jobs:
         run: pyshell test
 
   wasm-wheels:
-    # Optional: WebAssembly wheels for C/Rust packages nobody published (see pyshell's
-    # README). Set the repository variable PYSHELL_WASM_PACKAGES, e.g. "ujson==5.10.0".
+    # Optional: WebAssembly wheels for C/Rust packages nobody published (see pyshell's docs,
+    # Dependencies guide). Set the repository variable PYSHELL_WASM_PACKAGES, e.g. "ujson==5.10.0".
     if: ${{ vars.PYSHELL_WASM_PACKAGES != '' }}
     runs-on: ubuntu-latest
     steps:
