@@ -8,7 +8,8 @@ VENV="$ROOT/.venv"
 
 # Debian packages: the virtual display, the browser for page tests, the GTK
 # engine (WebKitGTK through PyGObject), the libraries QtWebEngine loads, and the
-# Debian tools `pyshell build` and its tests use (dpkg-deb, lintian, desktop-file-validate).
+# Debian tools `pyshell build` and its tests use (dpkg-deb, lintian, desktop-file-validate),
+# and Firefox ESR, where the web build is tested besides Chromium and WebKitGTK.
 APT_PACKAGES=(
   xvfb xauth imagemagick chromium fonts-dejavu-core dbus-x11
   python3 python3-venv python3-gi gir1.2-gtk-3.0 gir1.2-webkit2-4.1
@@ -18,6 +19,7 @@ APT_PACKAGES=(
   libxcomposite1 libxdamage1 libxrandr2 libxtst6 libxkbfile1
   nodejs npm
   dpkg-dev lintian desktop-file-utils xdotool
+  firefox-esr
 )
 
 missing=()

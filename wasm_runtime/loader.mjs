@@ -254,7 +254,6 @@ function showError(text, title = "Python error") {
   panel.querySelector("pre").textContent = text;
 }
 
-/** The worker's boot phases as `pyshell:NAME` marks on the page's performance timeline. */
 /** files.download() without a native dialog: the browser's own download. */
 function saveDownload(name, bytes) {
   const link = document.createElement("a");
@@ -264,6 +263,7 @@ function saveDownload(name, bytes) {
   setTimeout(() => URL.revokeObjectURL(link.href), 60_000);
 }
 
+/** The worker's boot phases as `pyshell:NAME` marks on the page's performance timeline. */
 function markPhases(phases) {
   for (const [name, at] of Object.entries(phases)) {
     performance.mark(`pyshell:${name}`, { startTime: Math.max(0, at - performance.timeOrigin) });
@@ -299,6 +299,7 @@ worker.onmessage = ({ data }) => {
       if (!data.ok) closing = false; // an on_close handler kept the window open
       answerClose(data.ok);
       break;
+    case msg.WARNING: showError(data.text, "Note"); break;
     case msg.FATAL:
       root.dataset.pyshell = "error";
       showError(data.text, "pyshell could not start the app");

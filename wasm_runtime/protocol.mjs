@@ -15,6 +15,7 @@ export const READY = "ready";   // {type, ok, boot, phases}  the entry point has
 export const DOM = "dom";       // {type, ops}           one batch of DOM writes
 export const QUERY = "query";   // {type, id, op}        a read of the live DOM
 export const ERROR = "error";   // {type, text}          an app traceback to show
+export const WARNING = "warning"; // {type, text}        a one-line notice for the user (the app still runs)
 export const FATAL = "fatal";   // {type, text}          pyshell could not start the app
 export const RELOADED = "reloaded"; // {type, ok, restart, ms}  dev mode: a reload was applied
 export const SNAPSHOT = "snapshot"; // {type, saved}      first launch: the start-up snapshot was stored

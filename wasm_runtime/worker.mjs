@@ -81,14 +81,50 @@ const bridge = {
   refused: () => JSON.stringify(config.refused),
 };
 
-/** Web build: an {appdata} grant lives in the origin-private file system, same mount. */
+/**
+ * Web build: an {appdata} grant lives in the browser's own storage, at the same mount: the
+ * origin-private file system where the engine has one, else IndexedDB (Emscripten's IDBFS;
+ * WebKit without `navigator.storage`), else memory for this visit only, said in the page.
+ * A missing store never stops the boot.
+ */
 async function mountBrowserGrant(grant) {
-  const root = await navigator.storage.getDirectory();
-  const folder = await root.getDirectoryHandle(`pyshell${grant.mount.replaceAll("/", "-")}`,
-                                               { create: true });
-  browserStores.push(await pyodide.mountNativeFS(grant.mount, folder));
+  let storage = "browser";
+  let store = await mountOriginPrivate(grant.mount).catch(() => null);
+  store ??= await mountIndexedDB(grant.mount).catch(() => null);
+  if (!store) {
+    storage = "memory";
+    pyodide.FS.mkdirTree(grant.mount);
+    postMessage({ type: msg.WARNING, text: `This browser keeps no storage for this app: ` +
+      `what it saves in ${grant.mount} is lost when the page closes.` });
+  } else {
+    browserStores.push(store);
+  }
   grants.push({ id: `browser${grant.mount}`, mount: grant.mount, writable: grant.writable,
-                file: null, storage: "browser" });
+                file: null, storage });
+}
+
+async function mountOriginPrivate(mount) {
+  const root = await navigator.storage.getDirectory();
+  const folder = await root.getDirectoryHandle(`pyshell${mount.replaceAll("/", "-")}`,
+                                               { create: true });
+  return await pyodide.mountNativeFS(mount, folder);
+}
+
+async function mountIndexedDB(mount) {
+  const FS = pyodide.FS;
+  const sync = (populate) => new Promise((resolve, reject) => {
+    FS.syncfs(populate, (err) => (err ? reject(err) : resolve()));
+  });
+  if (typeof indexedDB === "undefined") throw new Error("no IndexedDB");
+  FS.mkdirTree(mount);
+  FS.mount(FS.filesystems.IDBFS, {}, mount);
+  try {
+    await sync(true); // what earlier visits saved
+  } catch (err) {
+    FS.unmount(mount);
+    throw err;
+  }
+  return { syncfs: () => sync(false) };
 }
 
 async function flushBrowserStores() {
@@ -289,6 +325,14 @@ const firstLine = (err) => String(err?.message ?? err).split("\n")[0];
  * line with where to look (its own text goes to the engine's console only); null for any
  * other error.
  */
+/** The message first, then where: Firefox's and WebKit's stacks carry no message. */
+function describeError(err) {
+  if (!(err instanceof Error)) return String(err);
+  const head = `${err.name}: ${err.message}`;
+  const stack = String(err.stack ?? "");
+  return stack.includes(err.message) ? stack : `${head}\n${stack}`;
+}
+
 function explainInternal(err) {
   const text = String(err?.message ?? err);
   if (/hiwire|\bat index \d+/.test(text)) {
@@ -461,7 +505,7 @@ self.onmessage = async ({ data }) => {
         await boot();
       } catch (err) {
         flushLog();
-        postMessage({ type: msg.FATAL, text: explainInternal(err) ?? String(err?.stack || err) });
+        postMessage({ type: msg.FATAL, text: explainInternal(err) ?? describeError(err) });
       }
       break;
     case msg.RELOAD: {

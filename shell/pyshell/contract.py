@@ -166,6 +166,7 @@ HANDLED = Message("HANDLED", "handled", "worker", "page")
 TIMER = Message("TIMER", "timer", "worker", "page")
 ERROR = Message("ERROR", "error", "worker", "page", ("text",))
 FATAL = Message("FATAL", "fatal", "worker", "page", ("text",))
+WARNING = Message("WARNING", "warning", "worker", "page", ("text",))
 RELOADED = Message("RELOADED", "reloaded", "worker", "page", ("ok", "restart", "ms"))
 CLOSE = Message("CLOSE", "close", "page", "worker")
 CLOSED = Message("CLOSED", "closed", "worker", "page", ("ok",))
@@ -179,7 +180,7 @@ FULL_RELOAD = Message("FULL_RELOAD", "full-reload", "host", "page", ("reason",))
 DEV_RELOADED = Message("DEV_RELOADED", "reloaded", "page", "host", ("kind", "ok", "ms"))
 
 WORKER_MESSAGES = (INIT, EVENT, REPLY, RELOAD, STATUS, READY, SNAPSHOT, DOM, QUERY, HANDLED,
-                   TIMER, ERROR, FATAL, RELOADED, CLOSE, CLOSED, DOWNLOAD)
+                   TIMER, ERROR, WARNING, FATAL, RELOADED, CLOSE, CLOSED, DOWNLOAD)
 DEV_MESSAGES = (DEV_CONNECTED, PYTHON_UPDATE, CSS_UPDATE, FULL_RELOAD, DEV_RELOADED)
 MESSAGES = WORKER_MESSAGES + DEV_MESSAGES
 

@@ -11,9 +11,13 @@ import hashlib
 import json
 import os
 import shutil
+import socket
 import subprocess
+import sys
 import tarfile
 import tempfile
+import threading
+import urllib.parse
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -21,6 +25,7 @@ from typing import Any
 import platformdirs
 
 from .errors import PyshellError
+from .progress import Ticker
 
 PYODIDE_VERSION = "314.0.7"
 # npm's own integrity string for pyodide-314.0.7.tgz (sha512, base64).
@@ -89,10 +94,15 @@ def ensure(allow_download: bool = True) -> Runtime:
             f"Pyodide {PYODIDE_VERSION} is not in the cache ({runtime_dir()}); "
             "run `pyshell runtime fetch` once while online"
         )
+    npm = _npm()
     with tempfile.TemporaryDirectory(prefix="pyshell-fetch-") as tmp:
-        tarball = _npm_pack(Path(tmp))
+        what = f"fetching Pyodide {PYODIDE_VERSION} with npm (once; then it is cached)"
+        with Ticker(what) as tick:
+            tarball = _npm_pack(npm, Path(tmp))
         verify(tarball, PYODIDE_INTEGRITY)
         _install(tarball, runtime_dir())
+        print(f"pyshell: Pyodide {PYODIDE_VERSION}: {tarball.stat().st_size / 1e6:.0f} MB "
+              f"fetched in {tick.elapsed:.0f} s and verified", file=sys.stderr, flush=True)
     found = cached()
     assert found is not None
     return found
@@ -113,14 +123,22 @@ def verify(tarball: Path, integrity: str) -> None:
         )
 
 
-def _npm_pack(dest: Path) -> Path:
+def _npm() -> str:
     npm = shutil.which("npm")
     if npm is None:
         raise PyshellError(
             "npm not found: pyshell fetches Pyodide with npm; install Node.js and npm "
             "(Debian: apt-get install npm) and run `pyshell runtime fetch`"
         )
+    return npm
+
+
+def _npm_pack(npm: str, dest: Path) -> Path:
     spec = f"pyodide@{PYODIDE_VERSION}"
+    unreachable = _unreachable(npm)
+    if unreachable:
+        raise PyshellError(f"cannot fetch Pyodide {PYODIDE_VERSION}: {unreachable}; connect to "
+                           "the network once and run `pyshell runtime fetch`")
     try:
         proc = subprocess.run(
             [npm, "pack", spec, "--pack-destination", str(dest), "--json", "--silent"],
@@ -136,6 +154,41 @@ def _npm_pack(dest: Path) -> Path:
             "connect to the network once and run `pyshell runtime fetch`"
         )
     return tarballs[0]
+
+
+def _unreachable(npm: str, timeout: float = 5.0) -> str | None:
+    """Why npm's registry cannot be reached from here, or None (reachable, or behind a
+    proxy, which npm knows how to use and this check does not). Seconds, where npm itself
+    would retry for minutes before it says anything."""
+    if any(os.environ.get(v) for v in ("HTTPS_PROXY", "https_proxy", "HTTP_PROXY",
+                                       "http_proxy", "npm_config_proxy",
+                                       "npm_config_https_proxy")):
+        return None
+    try:
+        proc = subprocess.run([npm, "config", "get", "registry"], capture_output=True,
+                              text=True, timeout=30)
+    except subprocess.TimeoutExpired:
+        return None
+    url = urllib.parse.urlsplit(proc.stdout.strip())
+    if not url.hostname:
+        return None
+    port = url.port or (443 if url.scheme == "https" else 80)
+    failure: list[str] = []
+
+    def connect() -> None:
+        try:
+            socket.create_connection((url.hostname, port), timeout=timeout).close()
+        except OSError as exc:
+            failure.append(exc.strerror or str(exc))
+
+    probe = threading.Thread(target=connect, daemon=True)  # name lookups ignore timeouts
+    probe.start()
+    probe.join(timeout)
+    if probe.is_alive():
+        return f"npm's registry ({url.hostname}) did not answer within {timeout:.0f} s"
+    if failure:
+        return f"npm's registry ({url.hostname}:{port}) is unreachable ({failure[0]})"
+    return None
 
 
 def _last_line(text: str) -> str:

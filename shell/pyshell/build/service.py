@@ -12,6 +12,7 @@ from typing import TextIO
 from .. import appcode, permissions, runtime
 from ..deps.service import prepare
 from ..errors import PyshellError
+from ..progress import Ticker
 from . import project as projects
 from .context import Context
 from .report import Artifact
@@ -39,7 +40,10 @@ def build(app_dir: Path | str, targets: list[str] | None = None,
     stage = Path(tempfile.mkdtemp(prefix=".pyshell-build-", dir=project.app.root))
     try:
         ctx = Context(project, rt, packages, stage, project.app.root / "dist", out)
-        artifacts = [art for name in names for art in TARGETS[name].build(ctx)]
+        artifacts: list[Artifact] = []
+        for name in names:
+            with Ticker(f"building {name}", out):
+                artifacts += TARGETS[name].build(ctx)
         for staged, final in ctx.moves:
             _replace(staged, final)
         return artifacts

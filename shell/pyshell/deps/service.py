@@ -16,6 +16,7 @@ from typing import Any, TextIO
 from ..config import AppConfig
 from ..errors import PyshellError
 from ..packages import Packages
+from ..progress import Ticker
 from ..runtime import Runtime
 from . import lock as lockfile
 from . import wheels
@@ -41,9 +42,9 @@ def lock(app: AppConfig, rt: Runtime, out: TextIO | None = None) -> Lock:
     dist = Distribution(app.pyodide_packages, app.root) if app.pyodide_packages else None
     if dist is not None:
         dist.check_target(target)
-    out.write(f"pyshell: resolving {len(app.dependencies)} requirement(s) for "
-              f"{target.platform_tag} (Python {target.python_short})…\n")
-    with tempfile.TemporaryDirectory(prefix="pyshell-lock-") as work:
+    what = (f"resolving {len(app.dependencies)} requirement(s) for {target.platform_tag} "
+            f"(Python {target.python_short})")
+    with tempfile.TemporaryDirectory(prefix="pyshell-lock-") as work, Ticker(what, out):
         resolver = Resolver(target, rt.lock()["packages"], dist, Path(work), out)
         packages = resolver.resolve(list(app.dependencies)) if app.dependencies else []
     result = Lock(target.info(), inputs(app, rt), tuple(packages))

@@ -34,7 +34,8 @@ class GrantInfo:
     file: str | None
     """For a single-file grant (a dialog pick), the one file name in ``mount``."""
     storage: str = "host"
-    """``"host"``, or ``"browser"`` (the web build: the browser's own storage)."""
+    """``"host"``, ``"browser"`` (the web build: the browser's own storage), or ``"memory"``
+    (a web build in a browser that keeps no storage: gone when the page closes)."""
     host_path: str | None = None
     """The host folder behind ``mount``, to tell the user where things are (``~`` for the
     home folder, e.g. ``"~/Documents/Journal"``); None for browser storage. Display only:

@@ -1,0 +1,139 @@
+"""The web build in other engines than Chromium (tests/test_build.py covers Chromium):
+Firefox (Debian's firefox-esr, headless) and WebKit (WebKitGTK under Xvfb). Neither is
+driven: the page itself reports what it shows to the test's static host, so the only
+browser-side code is the app's own `ui/report.js`. Each engine starts twice with the same
+profile: what the app saved in {appdata} must be there the second time."""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import json
+import os
+import queue
+import shutil
+import signal
+import subprocess
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from conftest import run_cli, write_app
+
+HERE = Path(__file__).parent
+
+APP = r'''
+from pyshell import dom, files
+
+def main():
+    path = "/data/visits.txt"
+    try:
+        with open(path) as f:
+            visits = int(f.read()) + 1
+    except FileNotFoundError:
+        visits = 1
+    with open(path, "w") as f:
+        f.write(str(visits))
+    storage = [g.storage for g in files.grants() if g.mount == "/data"][0]
+    dom.select("#out").text = f"visit {visits} in {storage}"
+'''
+
+REPORTER = '''// Test-only: once Python is ready (or failed), tell the test server what the page shows.
+const root = document.documentElement;
+function tell() {
+  const state = root.dataset.pyshell;
+  if (state !== "ready" && state !== "error") return setTimeout(tell, 100);
+  const panel = document.getElementById("pyshell-error");
+  fetch("/report", {
+    method: "POST",
+    body: JSON.stringify({ state, out: document.getElementById("out").textContent,
+                           panel: panel ? panel.textContent : null }),
+  });
+}
+tell();
+'''
+
+
+class _Host(http.server.SimpleHTTPRequestHandler):
+    """A plain static host (no COOP/COEP) that also takes the page's reports."""
+
+    extensions_map = {**http.server.SimpleHTTPRequestHandler.extensions_map,
+                      ".mjs": "text/javascript", ".wasm": "application/wasm"}
+    reports: queue.Queue[dict] = queue.Queue()
+
+    def do_POST(self) -> None:
+        body = self.rfile.read(int(self.headers.get("content-length", 0)))
+        self.reports.put(json.loads(body))
+        self.send_response(204)
+        self.end_headers()
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, queue.Queue]]:
+    root = tmp_path_factory.mktemp("web-engines")
+    app = write_app(root / "visits", APP, '[[tool.pyshell.permissions.fs]]\npath = "{appdata}"\n'
+                    'mount = "/data"\nmode = "rw"\n', name="visits")
+    index = app / "ui" / "index.html"
+    index.write_text(index.read_text().replace(
+        "</head>", '<script src="report.js" defer></script></head>'))
+    (app / "ui" / "report.js").write_text(REPORTER)
+    proc = run_cli("build", str(app), "--target", "web", timeout=600)
+    assert proc.returncode == 0, proc.stderr
+    reports: queue.Queue[dict] = queue.Queue()
+    handler = type("Host", (_Host,), {"reports": reports})
+    server = http.server.ThreadingHTTPServer(
+        ("127.0.0.1", 0), functools.partial(handler, directory=str(web_folder(app))))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/", reports
+    finally:
+        server.shutdown()
+
+
+def web_folder(app: Path) -> Path:
+    [folder] = (app / "dist").glob("*-web")
+    return folder
+
+
+def visit(command: list[str], reports: queue.Queue, env: dict[str, str]) -> dict:
+    """Start the engine, wait for the page's report, then end the engine as a user would."""
+    proc = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL, start_new_session=True)
+    try:
+        return reports.get(timeout=180)
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+
+
+def firefox(url: str, profile: Path) -> list[str]:
+    exe = shutil.which("firefox-esr") or shutil.which("firefox")
+    if exe is None:
+        pytest.fail("Firefox is missing: run scripts/setup.sh (apt-get install firefox-esr)")
+    profile.mkdir(exist_ok=True)
+    return [exe, "--headless", "--no-remote", "--profile", str(profile), url]
+
+
+def webkit(url: str, profile: Path) -> list[str]:
+    return ["/usr/bin/python3", str(HERE / "webkit_page.py"), url, str(profile)]
+
+
+@pytest.mark.parametrize(("engine", "storage"), [(firefox, "browser"), (webkit, "browser")],
+                         ids=["firefox", "webkit"])
+def test_web_build_boots_and_keeps_appdata(site, engine, storage, tmp_path: Path,
+                                           xvfb: str) -> None:
+    url, reports = site
+    env = dict(os.environ, DISPLAY=xvfb, MOZ_CRASHREPORTER_DISABLE="1")
+    first = visit(engine(url, tmp_path / "profile"), reports, env)
+    assert first == {"state": "ready", "out": f"visit 1 in {storage}", "panel": None}, first
+    again = visit(engine(url, tmp_path / "profile"), reports, env)
+    assert again["out"] == f"visit 2 in {storage}", again
