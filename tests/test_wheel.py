@@ -59,3 +59,37 @@ def test_clean_venv_install_runs_pyshell_new(wheel: Path, tmp_path: Path) -> Non
                            cwd=tmp_path, timeout=60)
     assert check.returncode == 0, check.stderr
     assert str(venv) in check.stdout and "site-packages/pyshell/wasm_runtime" in check.stdout
+
+
+APP_CODE = '''
+from pyshell import dom, files
+from pyshell.html import h
+
+
+@dom.on("click", "#go")
+async def go(event: dom.Event) -> None:
+    dom.select("#out").html = h("b", event.type)
+    where: str | None = await files.download("a.txt", "text")
+'''
+
+
+def test_an_app_authors_type_checker_sees_the_app_api(wheel: Path, tmp_path: Path) -> None:
+    """The wheel carries pyshell.dom & co. as modules of its own, so mypy (strict) checks an
+    app's code against them: right code passes, a wrong call is caught."""
+    venv = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=120)
+    subprocess.run([str(venv / "bin" / "python"), "-m", "pip", "install", "-q", "--no-deps",
+                    str(wheel)], check=True, timeout=600)
+    (tmp_path / "good.py").write_text(APP_CODE)
+    (tmp_path / "bad.py").write_text(APP_CODE.replace('h("b", event.type)', "h(3)"))
+
+    def mypy(name: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "mypy", "--strict", "--no-incremental",
+                               "--python-executable", str(venv / "bin" / "python"), name],
+                              cwd=tmp_path, capture_output=True, text=True, timeout=300)
+
+    good = mypy("good.py")
+    assert good.returncode == 0, good.stdout
+    bad = mypy("bad.py")
+    assert bad.returncode == 1 and 'Argument 1 to "h" has incompatible type' in bad.stdout, \
+        bad.stdout
