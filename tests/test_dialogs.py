@@ -11,7 +11,7 @@ import pytest
 import webview
 
 from conftest import run_app_page, write_app
-from pyshell.dialogs import pywebview_dialogs
+from pyshell.pickers import pywebview_dialogs
 
 PROBE = r'''
 import errno, json, os
@@ -180,3 +180,58 @@ async def main():
     finally:
         context.close()
         server.stop()
+
+
+BOXES = r'''
+import json
+from pyshell import dialogs, dom
+
+async def main():
+    r = {}
+    await dialogs.message("Saved.")
+    r["ok"] = await dialogs.confirm("Close anyway?")
+    r["cancel"] = await dialogs.confirm("Really?")
+    r["typed"] = await dialogs.prompt("Name of the list", default="Groceries")
+    r["cancelled"] = await dialogs.prompt("Again")
+    try:
+        await dialogs.confirm("  ")
+    except ValueError as exc:
+        r["empty"] = str(exc)
+    dom.select("#out").text = json.dumps(r)
+'''
+
+
+@pytest.mark.page
+def test_message_confirm_and_prompt_are_the_windows_own(tmp_path: Path, pyshell_browser) -> None:
+    from pyshell.testing import start_server, wait_until_started
+
+    app = write_app(tmp_path / "app", BOXES)
+    server = start_server(app, {"appdata": tmp_path / "appdata"})
+    context = pyshell_browser.new_context()
+    seen: list[tuple[str, str, str]] = []
+    answers = iter([None, True, False, "Weekend", None])
+
+    def answer(dialog) -> None:
+        seen.append((dialog.type, dialog.message, dialog.default_value))
+        reply = next(answers)
+        if reply is False or (reply is None and dialog.type != "alert"):
+            dialog.dismiss()
+        else:
+            dialog.accept(reply if isinstance(reply, str) else "")
+
+    try:
+        page = context.new_page()
+        page.on("dialog", answer)
+        page.goto(server.launch_url())
+        wait_until_started(page)
+        page.wait_for_function("() => document.querySelector('#out').textContent !== ''")
+        r = json.loads(page.locator("#out").inner_text())
+    finally:
+        context.close()
+        server.stop()
+    assert seen == [("alert", "Saved.", ""), ("confirm", "Close anyway?", ""),
+                    ("confirm", "Really?", ""), ("prompt", "Name of the list", "Groceries"),
+                    ("prompt", "Again", "")]
+    assert r["ok"] is True and r["cancel"] is False
+    assert r["typed"] == "Weekend" and r["cancelled"] is None
+    assert "needs some text" in r["empty"]

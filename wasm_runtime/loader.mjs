@@ -113,6 +113,13 @@ const QUERIES = {
   get(ref, prop) { const [el] = resolve(ref); return el === undefined ? null : el[prop]; },
   exists(ref) { return resolve(ref).length > 0; },
   count(ref) { return resolve(ref).length; },
+  // pyshell.dialogs: the engine's own message boxes (native in Qt and GTK windows).
+  ask(kind, text, value) {
+    if (kind === "confirm") return confirm(text);
+    if (kind === "prompt") return prompt(text, value);
+    alert(text);
+    return null;
+  },
 };
 
 function answer(id, [name, ...args]) {

@@ -15,9 +15,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from . import appcode, config, engines, permissions, runtime
-from .dialogs import pywebview_dialogs
 from .engines import Engine, Navigation
 from .packages import Packages
+from .pickers import pywebview_dialogs
 from .server import AppServer
 from .terminal import LogSink
 from .window import OnStarted, SignalStop, open_window

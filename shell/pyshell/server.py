@@ -29,10 +29,10 @@ from starlette.types import ASGIApp
 from . import connections, contract, fileservice, guard, security, snapshots
 from .capabilities import Grant
 from .config import AppConfig
-from .dialogs import DialogProvider, Picker
 from .fileservice import FileService
 from .lifecycle import Closer
 from .packages import Packages
+from .pickers import DialogProvider, Picker
 from .routes import assets, dev, dialogs, files, lifecycle, links, log, page
 from .routes import snapshots as snapshot_routes
 from .routes.dev import DevChannel, DevReport

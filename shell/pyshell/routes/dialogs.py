@@ -13,7 +13,7 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from .. import security
-from ..dialogs import Picker
+from ..pickers import Picker
 
 PATH = security.API_PREFIX + "dialog"
 
