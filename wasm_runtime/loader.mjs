@@ -1,6 +1,7 @@
 // The page side of pyshell: starts the Python worker, applies its DOM writes as they
 // arrive, answers its reads, delegates events to it and shows app errors.
 // The page's own HTML and CSS are already painted when this module runs.
+import { morph } from "./morph.mjs";
 import * as msg from "./protocol.mjs";
 
 const root = document.documentElement;
@@ -31,6 +32,9 @@ function countBusy(change) {
 }
 
 root.dataset.pyshell = "booting";
+// Assistive technology waits while Python starts; the page's own text says it is starting.
+document.body.setAttribute("aria-busy", "true");
+const started = () => document.body.removeAttribute("aria-busy");
 performance.mark("pyshell:loader");
 const worker = new Worker(new URL("./worker.mjs", import.meta.url), { type: "module" });
 
@@ -55,7 +59,10 @@ function parseHTML(html) {
 // ---- DOM writes -------------------------------------------------------------------------
 const OPS = {
   create(ref, tag) { handles.set(ref.h, document.createElement(tag)); },
-  set(ref, prop, value) { for (const el of resolve(ref)) el[prop] = value; },
+  set(ref, prop, value) {
+    // `el.html = ...` morphs: focus, selection, scroll and typed values survive a re-render.
+    for (const el of resolve(ref)) prop === "innerHTML" ? morph(el, String(value)) : el[prop] = value;
+  },
   attr(ref, name, value) {
     for (const el of resolve(ref)) value === null ? el.removeAttribute(name) : el.setAttribute(name, value);
   },
@@ -233,32 +240,60 @@ function pace(id, l, element, event) {
 }
 
 // ---- errors --------------------------------------------------------------------------
+// The error panel (also the dev overlay): an alert dialog that takes focus when it appears,
+// closes with Dismiss or Esc and gives focus back to where it was.
+let focusBeforeError = null;
+
 function showError(text, title = "Python error") {
   let panel = document.getElementById("pyshell-error");
-  if (!panel) {
+  const opening = !panel;
+  if (opening) {
     panel = document.createElement("div");
     panel.id = "pyshell-error";
-    panel.setAttribute("role", "alert");
+    panel.setAttribute("role", "alertdialog");
+    panel.setAttribute("aria-labelledby", "pyshell-error-title");
+    panel.setAttribute("aria-describedby", "pyshell-error-text");
     panel.style.cssText = "position:fixed;left:12px;right:12px;bottom:12px;max-height:45vh;" +
       "overflow:auto;z-index:2147483647;background:#1e1e2e;color:#f5e0dc;border-left:4px solid #f38ba8;" +
       "border-radius:8px;padding:12px 16px;font:13px/1.45 ui-monospace,Menlo,Consolas,monospace;" +
-      "box-shadow:0 8px 30px rgba(0,0,0,.35)";
+      "box-shadow:0 8px 30px rgba(0,0,0,.35);color-scheme:dark";
     const head = document.createElement("div");
     head.style.cssText = "display:flex;justify-content:space-between;align-items:center;margin-bottom:6px";
     const label = document.createElement("strong");
+    label.id = "pyshell-error-title";
     label.style.color = "#f38ba8";
     const close = document.createElement("button");
+    close.type = "button";
     close.textContent = "Dismiss";
+    close.title = "Dismiss (Esc)";
     close.style.cssText = "background:#313244;color:#cdd6f4;border:0;border-radius:4px;padding:4px 10px;cursor:pointer";
-    close.addEventListener("click", () => panel.remove());
+    close.addEventListener("click", closeError);
+    panel.addEventListener("keydown", (e) => {
+      if (e.key !== "Escape") return;
+      e.preventDefault();
+      closeError();
+    });
     const pre = document.createElement("pre");
+    pre.id = "pyshell-error-text";
     pre.style.cssText = "margin:0;white-space:pre-wrap";
     head.append(label, close);
     panel.append(head, pre);
     document.body.append(panel);
+    focusBeforeError = document.activeElement;
   }
   panel.querySelector("strong").textContent = title;
   panel.querySelector("pre").textContent = text;
+  if (opening) panel.querySelector("button").focus();
+}
+
+function closeError() {
+  const panel = document.getElementById("pyshell-error");
+  if (!panel) return;
+  const hadFocus = panel.contains(document.activeElement);
+  panel.remove();
+  const back = focusBeforeError;
+  focusBeforeError = null;
+  if (hadFocus && back?.isConnected && back !== document.body) back.focus();
 }
 
 /** files.download() without a native dialog: the browser's own download. */
@@ -285,6 +320,7 @@ worker.onmessage = ({ data }) => {
     case msg.STATUS: root.dataset.pyshellStatus = data.text; break;
     case msg.READY:
       root.dataset.pyshell = data.ok ? "ready" : "error";
+      started();
       root.dataset.pyshellBoot = data.boot; // "cold" or "snapshot", for tests and benchmarks
       markPhases(data.phases);
       if (config.dev) devReport({ kind: "boot", ok: data.ok, ms: performance.now() });
@@ -295,7 +331,7 @@ worker.onmessage = ({ data }) => {
     case msg.SNAPSHOT: root.dataset.pyshellSnapshot = data.saved ? "saved" : "failed"; break;
     case msg.ERROR:
       if (data.text) showError(data.text);
-      else document.getElementById("pyshell-error")?.remove();
+      else closeError();
       break;
     case msg.RELOADED:
       if (data.restart) location.reload(); // the module asked for a fresh start
@@ -309,12 +345,14 @@ worker.onmessage = ({ data }) => {
     case msg.WARNING: showError(data.text, "Note"); break;
     case msg.FATAL:
       root.dataset.pyshell = "error";
+      started();
       showError(data.text, "pyshell could not start the app");
       break;
   }
 };
 worker.onerror = (e) => {
   root.dataset.pyshell = "error";
+  started();
   showError(e.message || "the Python worker failed to load", "pyshell could not start the app");
 };
 // Relative URLs in the config are the page's (the static web build uses them); the worker

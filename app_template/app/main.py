@@ -48,6 +48,8 @@ def save() -> None:
 
 
 def render() -> None:
+    """Draw the list. `el.html = ...` morphs the page's list into the new markup: rows
+    that stay keep focus, selection and what is typed in them (matched by data-id)."""
     current: Filter = view["filter"]  # type: ignore[assignment]
     shown = tasks.visible(current)
     dom.select("#list").html = fragment(_item(task) for task in shown)
@@ -63,58 +65,104 @@ def render() -> None:
         dom.select(".edit-input").focus(select=True)
 
 
+def announce(text: str) -> None:
+    """Say what changed to screen readers (the polite live region #status)."""
+    dom.select("#status").text = text
+
+
+def _shown_ids() -> list[int]:
+    return [t.id for t in tasks.visible(view["filter"])]  # type: ignore[arg-type]
+
+
+def _focus_row(task_id: int, before: list[int], control: str = ".title") -> None:
+    """Keep keyboard focus in the list: on `control` in the task's row if it is still shown,
+    else in the row that took its place (the next, else the previous), else on the new-task
+    field."""
+    shown = set(_shown_ids())
+    at = before.index(task_id) if task_id in before else len(before)
+    for candidate in [task_id, *before[at + 1:], *reversed(before[:at])]:
+        if candidate in shown:
+            dom.select(f'{control}[data-id="{candidate}"]').focus()
+            return
+    dom.select("#new-title").focus()
+
+
 def _item(task: Task) -> Markup:
     """One row. h() escapes every text and attribute value: a title such as
-    `<b>bold</b>` shows as typed, never as markup."""
+    `<b>bold</b>` shows as typed, never as markup. Each control's name says which task
+    it acts on ("Done: Buy milk", "Delete Buy milk"), as a screen reader reads it."""
     if view["editing"] == task.id:
         body = h("input", class_="edit-input", data_id=task.id, value=task.title,
-                 aria_label="Edit task")
+                 aria_label=f"Rename {task.title}")
     else:
-        body = h("span", task.title, class_="title", data_id=task.id)
+        body = h("button", task.title, type="button", class_="title", data_id=task.id,
+                 aria_label=f"Edit {task.title}")
     return h("li", {"class": {"task": True, "done": task.done}, "data-id": task.id},
              h("input", type="checkbox", class_="toggle", data_id=task.id, checked=task.done,
-               aria_label="Done"),
+               aria_label=f"Done: {task.title}"),
              body,
-             h("button", "×", class_="delete", data_id=task.id, aria_label="Delete",
-               title="Delete"))
+             h("button", "×", type="button", class_="delete", data_id=task.id,
+               aria_label=f"Delete {task.title}", title="Delete"))
+
+
+def _title(task_id: int) -> str:
+    task = tasks.get(task_id)
+    return task.title if task else ""
 
 
 @dom.on("submit", "#new-task")
 def add(event: Event) -> None:
-    if tasks.add(event.form.get("title", "")):
+    task = tasks.add(event.form.get("title", ""))
+    if task:
         dom.select("#new-title").value = ""
         if view["filter"] == "done":
             view["filter"] = "all"
         render()
+        announce(f"Added {task.title}.")
         save()
 
 
 @dom.on("change", ".toggle")
 def toggle(event: Event) -> None:
-    tasks.toggle(int(event.data["id"]))
+    task_id, before = int(event.data["id"]), _shown_ids()
+    tasks.toggle(task_id)
     render()
+    _focus_row(task_id, before, ".toggle")
+    task = tasks.get(task_id)
+    if task:
+        announce(f"{task.title}: {'done' if task.done else 'not done'}.")
     save()
 
 
 @dom.on("click", ".delete")
 def delete(event: Event) -> None:
+    task_id, before = int(event.data["id"]), _shown_ids()
+    title = _title(task_id)
     tasks.delete(int(event.data["id"]))
     render()
+    _focus_row(task_id, before)
+    announce(f"Deleted {title}.")
     save()
 
 
-@dom.on("dblclick", ".title")
+@dom.on("click", ".title")
 def start_edit(event: Event) -> None:
+    """A click, Enter or Space on a task's title opens its editor."""
     view["editing"] = int(event.data["id"])
     render()
 
 
 @dom.on("keydown", ".edit-input", keys=["Enter", "Escape"])
 def finish_edit(event: Event) -> None:
+    task_id, before = int(event.data["id"]), _shown_ids()
     if event.key == "Enter":
-        tasks.rename(int(event.data["id"]), event.value or "")
+        old = _title(task_id)
+        tasks.rename(task_id, event.value or "")
+        new = _title(task_id)
+        announce(f"Renamed to {new}." if new else f"Deleted {old}.")
     view["editing"] = None
     render()
+    _focus_row(task_id, before)
     if event.key == "Enter":
         save()
 
@@ -142,22 +190,31 @@ async def keep_the_edit() -> None:
         save()
 
 
+def _show(which: Filter, event: Event) -> None:
+    view["filter"] = which
+    render()
+    count = len(_shown_ids())
+    announce(f"Showing {which} tasks: {count}.")
+    if "id" in event.data and int(event.data["id"]) not in _shown_ids():
+        dom.select(f'[data-filter="{which}"]').focus()  # the focused row was filtered out
+
+
 @dom.on("click", "[data-filter]")
 def choose_filter(event: Event) -> None:
-    view["filter"] = event.data["filter"]
-    render()
+    _show(event.data["filter"], event)  # type: ignore[arg-type]
 
 
 @dom.on("keydown", keys=["alt+1", "alt+2", "alt+3"])
 def filter_shortcut(event: Event) -> None:
-    view["filter"] = FILTERS[int(event.key or "1") - 1]
-    render()
+    _show(FILTERS[int(event.key or "1") - 1], event)
 
 
 @dom.on("click", "#clear-done")
 def clear_done(event: Event) -> None:
-    tasks.clear_done()
+    cleared = tasks.clear_done()
     render()
+    dom.select("#new-title").focus()  # the button is disabled now: focus goes on
+    announce(f"Cleared {cleared} done task{'s' if cleared != 1 else ''}.")
     save()
 
 
