@@ -20,7 +20,7 @@ from typing import Any
 
 import platformdirs
 
-from .errors import PyshellError
+from .errors import PyshellError, stderr_line
 
 PYODIDE_VERSION = "314.0.7"
 # npm's own integrity string for pyodide-314.0.7.tgz (sha512, base64).
@@ -130,18 +130,13 @@ def _npm_pack(dest: Path) -> Path:
         raise PyshellError(f"npm pack {spec} timed out; check the network and retry") from None
     tarballs = list(dest.glob("pyodide-*.tgz"))
     if proc.returncode != 0 or len(tarballs) != 1:
-        reason = _last_line(proc.stderr) or f"exit code {proc.returncode}"
+        reason = stderr_line(proc.stderr, f"exit code {proc.returncode}", marks=("npm error",),
+                             first=True, limit=200)
         raise PyshellError(
             f"could not download Pyodide {PYODIDE_VERSION} with npm ({reason}); "
             "connect to the network once and run `pyshell runtime fetch`"
         )
     return tarballs[0]
-
-
-def _last_line(text: str) -> str:
-    lines = [ln.strip() for ln in text.splitlines() if ln.strip() and "npm error" in ln]
-    lines = lines or [ln.strip() for ln in text.splitlines() if ln.strip()]
-    return lines[0][:200] if lines else ""
 
 
 def _install(tarball: Path, target: Path) -> None:
