@@ -12,9 +12,14 @@ import sys
 import time
 from pathlib import Path
 
-from pyshell import launcher, scaffold
-
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "tests"))  # the tests' Xvfb and window harness
+
+from window_harness import wait_until_ready  # noqa: E402
+
+from kit import display  # noqa: E402
+from pyshell import launcher, scaffold  # noqa: E402
+
 APP = ROOT / ".demo" / "tasks"
 SHOT = ROOT / "test-artifacts" / "demo.png"
 
@@ -30,26 +35,15 @@ def main() -> int:
 
 
 def _headless(gui: str | None) -> int:
-    read, write = os.pipe()
-    xvfb = subprocess.Popen(["Xvfb", "-displayfd", str(write), "-screen", "0", "1280x800x24",
-                             "-nolisten", "tcp"], pass_fds=(write,), stderr=subprocess.DEVNULL)
-    os.close(write)
-    with os.fdopen(read) as fh:
-        os.environ["DISPLAY"] = ":" + fh.readline().strip()
-    try:
+    with display.xvfb() as name:
+        os.environ["DISPLAY"] = name
         return launcher.run(APP, gui=gui, on_started=_screenshot_and_close)
-    finally:
-        xvfb.terminate()
 
 
 def _screenshot_and_close(window) -> None:
     try:
-        deadline = time.monotonic() + 120
-        state = ""
-        while state not in ("ready", "error") and time.monotonic() < deadline:
-            time.sleep(0.1)
-            state = window.run_js("document.documentElement.dataset.pyshell || ''")
-        time.sleep(0.5)
+        state = wait_until_ready(window)
+        time.sleep(0.5)  # no signal for "painted": a few frames for the window to show the DOM
         SHOT.parent.mkdir(exist_ok=True)
         subprocess.run(["import", "-window", "root", str(SHOT)], check=True)
         print(f"demo: the app is {state}; no display, so a screenshot is in {SHOT}")

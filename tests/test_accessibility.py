@@ -17,8 +17,8 @@ from typing import Any
 
 import pytest
 from playwright.sync_api import expect
-from test_dev import dev_session
 
+from kit.apps import dev_session, write_app
 from pyshell.testing import LoggedServer, start_server, wait_until_idle, wait_until_started
 
 pytestmark = pytest.mark.page
@@ -150,9 +150,9 @@ def expect_panel(page: Any, name: str, text: str) -> Any:
     return panel
 
 
-def test_the_error_panel_when_the_entry_raises(served, make_app) -> None:
-    app = make_app({"app/main.py": "def main():\n    raise RuntimeError('boom at start')\n",
-                    "ui/index.html": ERROR_PAGE})
+def test_the_error_panel_when_the_entry_raises(served, tmp_path: Path) -> None:
+    app = write_app(tmp_path / "probe", "def main():\n    raise RuntimeError('boom at start')\n",
+                    ui=ERROR_PAGE)
     context, server = served(app)
     page = context.new_page()
     page.goto(server.launch_url())
@@ -164,8 +164,8 @@ def test_the_error_panel_when_the_entry_raises(served, make_app) -> None:
     expect(panel).to_have_count(0)
 
 
-def test_the_error_panel_takes_focus_and_gives_it_back(served, make_app) -> None:
-    context, server = served(make_app({"app/main.py": ERROR_APP, "ui/index.html": ERROR_PAGE}))
+def test_the_error_panel_takes_focus_and_gives_it_back(served, tmp_path: Path) -> None:
+    context, server = served(write_app(tmp_path / "probe", ERROR_APP, ui=ERROR_PAGE))
     page = context.new_page()
     page.goto(server.launch_url())
     wait_until_started(page)
@@ -189,8 +189,9 @@ def test_the_dev_overlay(app_dir: Path, pyshell_browser: Any, pyshell_folders) -
     good = main.read_text()
     broken = good.replace("def main() -> None:", "def main() -> None\n", 1)
     main.write_text(broken)  # a syntax error: the app cannot start
-    with dev_session(app_dir, CspFreeBrowser(pyshell_browser), pyshell_folders,
-                     started=False) as page:
+    with dev_session(CspFreeBrowser(pyshell_browser), app_dir, pyshell_folders,
+                     wait="settled") as opened:
+        page = opened.page
         expect_panel(page, "Python error", "SyntaxError")
         check_with_axe(page, "the dev overlay at start")
         main.write_text(good)

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from conftest import assert_one_line_error, run_cli, write_app
+from kit.apps import write_app
+from kit.procs import assert_one_line_error, run_cli
 from wheelmaker import make_wheel
 
 HOST_TEST = '''

@@ -12,8 +12,8 @@ import sys
 import time
 from pathlib import Path
 
-from conftest import grant_toml, write_app
 from kill_writer import CHUNK, CHUNKS
+from kit.apps import grant_toml, write_app
 
 KILLS = 50
 

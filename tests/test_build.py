@@ -18,7 +18,8 @@ from pathlib import Path
 
 import pytest
 
-from conftest import assert_one_line_error, run_cli
+from kit.procs import assert_one_line_error, run_cli
+from kit.waits import poll
 from pyshell import scaffold
 from pyshell.build.files import walk
 from pyshell.testing import wait_until_idle
@@ -212,7 +213,7 @@ def launch_and_add_task(cmd: list[str], home: Path, display: str, shot: Path) ->
             xdo(display, "key", "ctrl+a")  # an earlier try may have typed before Python ran
             xdo(display, "type", "--delay", "20", "added in the installed app")
             xdo(display, "key", "Return")
-            time.sleep(3)
+            poll(saved.exists, 3, 0.1)  # saved, or typed before Python ran: type again
         subprocess.run(["import", "-display", display, "-window", "root", str(shot)],
                        check=False, timeout=30)
         assert saved.exists(), "the app never saved a task"
@@ -343,6 +344,17 @@ def test_bad_input_is_one_line_and_leaves_nothing(tmp_path: Path, edit, args, ne
     assert not (app / "dist").exists()
     assert not list(app.glob(".pyshell-build-*"))
     assert not (app / ".github").exists()
+
+
+def test_a_failing_dpkg_deb_is_one_line_even_when_it_says_nothing(tmp_path: Path) -> None:
+    app = scaffold.create("mute-deb", target=tmp_path / "mute-deb")
+    fake = tmp_path / "bin" / "dpkg-deb"
+    fake.parent.mkdir()
+    fake.write_text("#!/bin/sh\nexit 2\n")  # fails with an empty stderr
+    fake.chmod(0o755)
+    env = dict(os.environ, PATH=f"{fake.parent}{os.pathsep}{os.environ['PATH']}")
+    proc = run_cli("build", str(app), "--target", "deb", env=env, timeout=900)
+    assert_one_line_error(proc, "dpkg-deb failed: exit code 2", progress=True)
 
 
 def test_windows_target_on_linux_points_to_the_workflow(tmp_path: Path) -> None:

@@ -19,7 +19,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import grant_toml, write_app
+from kit.apps import grant_toml, write_app
 from pyshell import capabilities, containment
 from pyshell.capabilities import AccessDenied, Grant
 from pyshell.fileservice import FileService

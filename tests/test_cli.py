@@ -2,7 +2,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import assert_one_line_error, run_cli
+from kit.procs import assert_one_line_error, run_cli
 
 
 def test_run_outside_an_app(tmp_path: Path) -> None:
@@ -61,3 +61,15 @@ def test_entry_defined_under_a_condition_or_imported_is_found(app_dir: Path) -> 
     main.write_text(main.read_text().replace("def main() -> None:", "def _main() -> None:")
                     + "\ntry:\n    main = _main\nexcept NameError:\n    pass\n")
     appcode.check(config.load(app_dir))  # no error: `main` is assigned at the top level
+
+
+def test_the_line_of_stderr_that_says_why() -> None:
+    from pyshell.errors import stderr_line
+
+    assert stderr_line("", "exit code 2") == "exit code 2"
+    assert stderr_line("  \n\n", "exit code 2") == "exit code 2"
+    assert stderr_line("building\nfailed: disk full\n", "?") == "failed: disk full"
+    npm = "npm notice x\nnpm error code E404\nnpm error 404 Not Found\nnpm notice y\n"
+    assert stderr_line(npm, "?", marks=("npm error",), first=True) == "npm error code E404"
+    assert stderr_line("no marks here\nlast\n", "?", marks=("ERROR",), first=True) == "no marks here"
+    assert stderr_line("x" * 500, "?", limit=10) == "x" * 10

@@ -2,17 +2,15 @@ from pathlib import Path
 
 import pytest
 
+from kit.apps import write_app
+from kit.procs import assert_one_line_error, run_cli
 from pyshell import config
 from pyshell.errors import PyshellError
 
 
 def write(root: Path, text: str) -> Path:
-    (root / "ui").mkdir(exist_ok=True)
-    (root / "ui" / "index.html").write_text("<html></html>")
-    (root / "app").mkdir(exist_ok=True)
-    (root / "app" / "main.py").write_text("def main():\n    pass\n")
-    (root / "pyproject.toml").write_text(text)
-    return root
+    """An app whose pyproject.toml is ``text``."""
+    return write_app(root, "def main():\n    pass\n", files={"pyproject.toml": text})
 
 
 def test_defaults(tmp_path: Path) -> None:
@@ -91,8 +89,6 @@ def test_permission_errors_name_the_key(tmp_path: Path, toml: str, needle: str) 
     ("../../nowhere-at-all", "/nowhere-at-all"),  # resolved, not echoed as written
 ])
 def test_bad_grant_folders_stop_the_launch(tmp_path: Path, path: str, needle: str) -> None:
-    from conftest import assert_one_line_error, run_cli
-
     write(tmp_path, PERM + f'path = "{path}"\nmount = "/data"\n')
     proc = run_cli("run", str(tmp_path), "--gui", "gtk")
     assert_one_line_error(proc, needle, "[[tool.pyshell.permissions.fs]]")

@@ -15,7 +15,8 @@ from types import SimpleNamespace
 
 import pytest
 
-from conftest import REPO, grant_toml
+from kit import REPO
+from kit.apps import grant_toml, write_app
 from pyshell import bootstrap, capabilities, config, contract
 from pyshell.build.targets.web import web_config
 from pyshell.deps.lock import Lock, LockedPackage
@@ -145,10 +146,9 @@ def head_meta(page: str) -> dict[str, str]:
     return found
 
 
-def test_app_server_sends_every_key(make_app, pyshell_folders) -> None:
-    app = config.load(make_app({"pyproject.toml": '[project]\nname = "c"\n[tool.pyshell]\n'
-                                'entry = "app.main:main"\n' + grant_toml("{appdata}", "/data",
-                                                                         "rw")}))
+def test_app_server_sends_every_key(tmp_path: Path, pyshell_folders) -> None:
+    app = config.load(write_app(tmp_path / "c", extra_toml=grant_toml("{appdata}", "/data", "rw"),
+                                name="c"))
     with app_server(app, pyshell_folders) as server:
         page = contract.inject_head("<head><title>t</title></head>", contract.head_tags(
             server.boot_config(), "/_pyshell/wasm/loader.mjs", token=server.token))
@@ -162,13 +162,12 @@ def test_app_server_sends_every_key(make_app, pyshell_folders) -> None:
     assert head_meta(page)[contract.TOKEN_META] == server.token
 
 
-def test_web_build_sends_every_key_and_keeps_only_appdata(make_app) -> None:
-    toml = ('[project]\nname = "w"\n[tool.pyshell]\nentry = "app.main:main"\n'
-            + grant_toml("{appdata}/notes", "/notes", "rw")
+def test_web_build_sends_every_key_and_keeps_only_appdata(tmp_path: Path) -> None:
+    toml = (grant_toml("{appdata}/notes", "/notes", "rw")
             + grant_toml("{documents}", "/docs", "ro"))
     lock = Lock({}, {}, (LockedPackage("attrs", "25.1", "attrs-25.1-py3-none-any.whl",
                                        "a" * 64, "", imports=("attrs",)),))
-    ctx = SimpleNamespace(project=SimpleNamespace(app=config.load(make_app({"pyproject.toml": toml}))),
+    ctx = SimpleNamespace(project=SimpleNamespace(app=config.load(write_app(tmp_path / "w", extra_toml=toml, name="w"))),
                           packages=Packages(lock, {}))
     sent = web_config(ctx).to_json()  # type: ignore[arg-type]
     assert set(sent) == set(records()["BootConfig"])

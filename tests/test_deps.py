@@ -16,7 +16,8 @@ from pathlib import Path
 import packaging.tags
 import pytest
 
-from conftest import assert_one_line_error, run_app_page, run_cli, write_app
+from kit.apps import run_app_page, write_app
+from kit.procs import assert_one_line_error, run_cli
 from pyshell import config, runtime
 from pyshell.deps import service, wheels
 from pyshell.deps.lock import LOCK_NAME
@@ -42,13 +43,8 @@ def local_index(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 def dep_app(root: Path, deps: list[str], main: str = "def main():\n    pass\n",
             tool: str = "") -> Path:
-    write_app(root, main, tool)
-    text = (root / "pyproject.toml").read_text()
     listed = ", ".join(json.dumps(d) for d in deps)
-    (root / "pyproject.toml").write_text(
-        text.replace("[tool.pyshell]", f'version = "1.0"\ndependencies = [{listed}]\n'
-                     "[tool.pyshell]", 1))
-    return root
+    return write_app(root, main, tool, project=f'version = "1.0"\ndependencies = [{listed}]\n')
 
 
 def distribution(root: Path, python: str | None = None) -> Path:

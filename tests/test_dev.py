@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import os
 import subprocess
 import threading
@@ -12,63 +11,25 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
+from kit.apps import dev_session
+from kit.waits import wait_until
 from pyshell import config
-from pyshell.dev.reload import Hub, classify, forward
+from pyshell.dev.reload import classify
 from pyshell.dev.watcher import Watcher
 from pyshell.testing import wait_until_started
-
-
-@contextlib.contextmanager
-def dev_session(app_dir: Path, pyshell_browser, pyshell_folders, started: bool = True):
-    """The app served in dev mode, with the watcher running; yields the page, whose
-    ``reports`` are the page's reports and ``logs`` what reached the terminal's log.
-    ``started``: wait until the app has started (else only until its start ended)."""
-    from pyshell.testing import app_server
-
-    app = config.load(app_dir)
-    hub = Hub()
-    reports: list[dict] = []
-    logs: list[tuple[str, str]] = []
-    server = app_server(app, pyshell_folders, dev=hub, on_dev_report=reports.append,
-                        log=lambda s, t: logs.append((s, t)))
-    server.start()
-    watcher = Watcher(app_dir, forward(app, hub))
-    watcher.start()
-    context = pyshell_browser.new_context()
-    try:
-        page = context.new_page()
-        page.goto(server.launch_url())
-        if started:
-            wait_until_started(page)
-        else:
-            page.locator("html[data-pyshell=ready], html[data-pyshell=error]").wait_for(
-                state="attached", timeout=90_000)
-        deadline = time.monotonic() + 10
-        while hub.clients == 0 and time.monotonic() < deadline:
-            time.sleep(0.05)
-        assert hub.clients == 1
-        page.reports = reports
-        page.logs = logs
-        yield page
-    finally:
-        context.close()
-        watcher.stop()
-        server.stop()
 
 
 @pytest.fixture
 def dev_page(app_dir: Path, pyshell_browser, pyshell_folders):
     """The template app served in dev mode, with the watcher running; yields (page, app_dir)."""
-    with dev_session(app_dir, pyshell_browser, pyshell_folders) as page:
-        yield page, app_dir
+    with dev_session(pyshell_browser, app_dir, pyshell_folders) as opened:
+        yield opened.page, app_dir
 
 
 def wait_for_updates(page, count: int, timeout: float = 30) -> None:
     """Until the page has reported ``count`` Python/CSS updates applied (or failed)."""
-    deadline = time.monotonic() + timeout
-    while len([r for r in page.reports if r["kind"] != "boot"]) < count:
-        assert time.monotonic() < deadline, page.reports
-        time.sleep(0.02)
+    wait_until(lambda: len([r for r in page.reports if r["kind"] != "boot"]) >= count, timeout,
+               f"{count} updates reported")
 
 
 def edit(path: Path, old: str, new: str) -> None:
@@ -157,7 +118,8 @@ def test_a_fix_completes_a_start_that_failed(app_dir: Path, pyshell_browser,
                                     "def main() -> None:\n    print('main ran')\n", 1)
     assert "main ran" in good
     main.write_text(good.replace("def main() -> None:", "def main() -> None\n", 1))
-    with dev_session(app_dir, pyshell_browser, pyshell_folders, started=False) as page:
+    with dev_session(pyshell_browser, app_dir, pyshell_folders, wait="settled") as opened:
+        page = opened.page
         html, panel = page.locator("html"), page.locator("#pyshell-error")
         expect(html).to_have_attribute("data-pyshell", "error")
         expect(panel).to_contain_text("SyntaxError")
@@ -170,12 +132,35 @@ def test_a_fix_completes_a_start_that_failed(app_dir: Path, pyshell_browser,
         edit(main, "print('main ran')", "print('main ran, edited')")
         wait_for_updates(page, 2)
         expect(panel).to_have_count(0)
-        time.sleep(0.2)  # the log is sent in batches
+        wait_until(lambda: "SyntaxError" in "\n".join(text for _, text in page.logs), 10,
+                   "the failed start in the terminal's log")  # the log is sent in batches
+        time.sleep(0.2)  # the test: a batch more, in which nothing may be said again
         printed = "\n".join(text for _, text in page.logs)
         assert printed.count("main ran") == 1, printed  # main() once; then on_reload()
         assert printed.count("SyntaxError") == 1, printed  # said once in the terminal
         assert "pyshell/" not in printed, printed
     assert [r["ok"] for r in page.reports if r["kind"] != "boot"] == [True, True]
+
+
+def test_the_watcher_the_bundle_and_a_build_skip_the_same(tmp_path: Path) -> None:
+    """One skip-list: what a build copies and the bundle takes is what the watcher follows."""
+    from pyshell.build.files import copy_tree
+    from pyshell.bundle import tree
+    from pyshell.dev.watcher import interesting
+
+    src = tmp_path / "src"
+    for rel in ["app/main.py", "ui/index.html", "app/__pycache__/main.cpython-311.pyc",
+                "app/old.pyc", "app/.hidden/x.py", ".git/HEAD", ".venv/lib/x.py",
+                "node_modules/a.js", "app/.mypy_cache/x.json", "ui/.DS_Store"]:
+        (src / rel).parent.mkdir(parents=True, exist_ok=True)
+        (src / rel).write_text(rel)
+    everything = {p.relative_to(src).as_posix() for p in src.rglob("*") if p.is_file()}
+    walked = {p.relative_to(src).as_posix() for p in tree(src) if p.is_file()}
+    copy_tree(src, tmp_path / "copy")
+    copied = {p.relative_to(tmp_path / "copy").as_posix()
+              for p in (tmp_path / "copy").rglob("*") if p.is_file()}
+    followed = {rel for rel in everything if interesting(src / rel, src)}
+    assert walked == copied == followed == {"app/main.py", "ui/index.html"}
 
 
 def test_classify(app_dir: Path) -> None:
@@ -210,12 +195,11 @@ def test_each_save_pattern_gives_one_update(tmp_path: Path, pattern: str) -> Non
     done = threading.Event()
     watcher = Watcher(tmp_path, lambda changed: (batches.append(changed), done.set()))
     watcher.start()
-    try:
-        time.sleep(0.2)
+    try:  # watching from here: watchdog adds its inotify watches within start()
         SAVES[pattern](target)
         (tmp_path / "__pycache__" / "main.cpython-311.pyc").write_bytes(b"ignored")
         assert done.wait(5)
-        time.sleep(0.5)
+        time.sleep(0.5)  # the test: twenty quiet periods more, and no second batch
     finally:
         watcher.stop()
     assert len(batches) == 1 and batches[0] == {target.resolve()}, batches
@@ -240,7 +224,7 @@ def test_a_hundred_random_edits_end_live(dev_page) -> None:
             main.write_text(rng.choice(broken))
         else:
             main.write_text(good.replace(marker, f'f"{{left}} left, edit {i}"'))
-        time.sleep(rng.uniform(0.0, 0.08))
+        time.sleep(rng.uniform(0.0, 0.08))  # the test: gaps under and over the watcher's quiet period
     main.write_text(good.replace(marker, 'f"{left} left, final"'))
     expect(page.locator("#count")).to_have_text("2 left, final", timeout=30_000)
     expect(page.locator("#pyshell-error")).to_have_count(0)

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import webview
 
-from conftest import run_app_page, write_app
+from kit.apps import run_app_page, write_app
 from pyshell.pickers import pywebview_dialogs
 
 PROBE = r'''
@@ -80,14 +80,14 @@ def test_dialog_grants_in_pyodide(tmp_path: Path, pyshell_browser) -> None:
 
 
 @pytest.mark.page
-def test_no_dialog_without_a_window(tmp_path: Path, make_app, pyshell_browser) -> None:
-    app = make_app({"app/main.py": (
+def test_no_dialog_without_a_window(tmp_path: Path, pyshell_browser) -> None:
+    app = write_app(tmp_path / "probe", (
         "from pyshell import dom, files\n"
         "async def main():\n"
         "    try:\n"
         "        await files.pick_file()\n"
         "    except files.DialogUnavailable as exc:\n"
-        "        dom.select('#out').text = str(exc)\n")})
+        "        dom.select('#out').text = str(exc)\n"))
     text = run_app_page(pyshell_browser, app, tmp_path / "appdata")
     assert "file dialogs need the app's window" in text
 

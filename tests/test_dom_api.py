@@ -8,6 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
+from kit.apps import host_package
 from pyshell import bootstrap, dom
 from pyshell.transport import RecordingTransport
 
@@ -277,13 +278,7 @@ def test_reload_restarts_top_level_timers_and_rebinds_the_others(
         page: RecordingTransport, tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:
     import sys
 
-    monkeypatch.setattr(sys, "dont_write_bytecode", True)
-    monkeypatch.syspath_prepend(str(tmp_path))
-    package = tmp_path / "timerapp"
-    package.mkdir()
-    (package / "__init__.py").write_text("")
-    main = package / "main.py"
-    main.write_text(TIMER_APP.format(version="v1"))
+    main = host_package(tmp_path, monkeypatch, "timerapp", TIMER_APP.format(version="v1"))
     try:
         assert run(bootstrap.start("timerapp.main:main", page))
         module = sys.modules["timerapp.main"]

@@ -4,16 +4,13 @@
 from __future__ import annotations
 
 import json
-import time
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
 
-from pyshell import config
-from pyshell.dev.reload import Hub, forward
-from pyshell.dev.watcher import Watcher
-from pyshell.testing import app_server, start_server, wait_until_idle, wait_until_started
+from kit.apps import dev_session, open_app, write_app
+from pyshell.testing import wait_until_idle
 
 pytestmark = pytest.mark.page
 
@@ -146,18 +143,10 @@ FIRE_FOR = """([id, ms, every]) => new Promise((done) => {
 
 
 @pytest.fixture
-def timing_page(pyshell_browser, make_app, pyshell_folders: dict[str, Path]):
-    app = make_app({"app/main.py": APP, "ui/index.html": PAGE})
-    server = start_server(app, pyshell_folders, cold=True)
-    context = pyshell_browser.new_context()
-    try:
-        page = context.new_page()
-        page.goto(server.launch_url())
-        wait_until_started(page)
-        yield page
-    finally:
-        context.close()
-        server.stop()
+def timing_page(pyshell_browser, tmp_path: Path, pyshell_folders: dict[str, Path]):
+    app = write_app(tmp_path / "probe", APP, ui=PAGE)
+    with open_app(pyshell_browser, app, pyshell_folders, cold=True) as opened:
+        yield opened.page
 
 
 def python_saw(page) -> dict[str, list[str]]:
@@ -194,7 +183,7 @@ def test_timers_run_cancel_await_fail_and_count_as_busy(timing_page) -> None:
     expect(page.locator("#never")).to_have_text("cancelled")
     page.click("#go-async")
     expect(page.locator("#async")).to_have_text("async after 5")
-    page.wait_for_timeout(400)
+    page.wait_for_timeout(400)  # the test: eight more intervals, in which nothing may tick
     expect(page.locator("#ticks")).to_have_text("5")  # every() stopped at its cancel()
     expect(page.locator("#never")).to_have_text("cancelled")  # the cancelled later() never ran
 
@@ -231,38 +220,22 @@ def main():
 
 
 def test_dev_reload_restarts_top_level_timers_and_runs_new_code_in_the_others(
-        pyshell_browser, make_app, pyshell_folders: dict[str, Path]) -> None:
-    app_dir = make_app({"app/main.py": DEV_APP.format(version="v1"),
-                        "ui/index.html": '<!doctype html><html><head><title>dev</title></head>'
-                                         '<body><p id="top"></p><p id="started"></p>'
-                                         '<p id="count"></p></body></html>'})
-    app = config.load(app_dir)
-    hub = Hub()
-    server = app_server(app, pyshell_folders, dev=hub, log=lambda s, t: None)
-    server.start()
-    watcher = Watcher(app_dir, forward(app, hub))
-    watcher.start()
-    context = pyshell_browser.new_context()
-    try:
-        page = context.new_page()
-        page.goto(server.launch_url())
-        wait_until_started(page)
+        pyshell_browser, tmp_path: Path, pyshell_folders: dict[str, Path]) -> None:
+    app_dir = write_app(tmp_path / "probe", DEV_APP.format(version="v1"),
+                        ui='<!doctype html><html><head><title>dev</title></head>'
+                           '<body><p id="top"></p><p id="started"></p>'
+                           '<p id="count"></p></body></html>')
+    with dev_session(pyshell_browser, app_dir, pyshell_folders) as opened:
+        page = opened.page
         expect(page.locator("#top")).to_have_text("top v1")
         expect(page.locator("#started")).to_have_text("started v1")
-        deadline = time.monotonic() + 10
-        while hub.clients == 0 and time.monotonic() < deadline:
-            time.sleep(0.05)
         page.evaluate("window.__marker = 1")  # a page reload would clear it
         (app_dir / "app" / "main.py").write_text(DEV_APP.format(version="v2"))
         expect(page.locator("#top")).to_have_text("top v2")
         expect(page.locator("#started")).to_have_text("started v2")
-        page.wait_for_timeout(300)
+        page.wait_for_timeout(300)  # the test: six more ticks, and the count stays
         expect(page.locator("#count")).to_have_text("2")  # replaced, not doubled
         assert page.evaluate("window.__marker") == 1
-    finally:
-        context.close()
-        watcher.stop()
-        server.stop()
 
 
 def test_an_async_handler_that_yields_lets_other_events_in(timing_page) -> None:

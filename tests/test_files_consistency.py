@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from conftest import app_with_buttons, grant_toml, write_app
+from kit.apps import app_with_buttons, grant_toml, write_app
 
 pytestmark = pytest.mark.page
 

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from conftest import grant_toml, run_app_page, write_app
 from fs_scripts import PRELUDE, SCRIPTS
+from kit.apps import grant_toml, run_app_page, write_app
 
 pytestmark = pytest.mark.page
 

@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
 
-from conftest import app_with_buttons, grant_toml, write_app
+from kit.apps import app_with_buttons, grant_toml, write_app
+from kit.waits import wait_until
 
 pytestmark = pytest.mark.page
 
@@ -144,8 +144,6 @@ def test_a_reloaded_page_leaves_no_open_files_or_locks(app) -> None:
     assert run_native(LOCK_RANGE, data / "range.bin") == "BlockingIOError"
     page.reload()
     expect(page.locator("#out")).to_have_text("ready", timeout=60_000)
-    deadline = time.monotonic() + 10  # the old page's socket closes as its worker ends
-    while server.files.open_handles() != before and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert server.files.open_handles() == before
+    # The old page's socket closes as its worker ends.
+    wait_until(lambda: server.files.open_handles() == before, 10, "the old page's handles closed")
     assert run_native(LOCK_RANGE, data / "range.bin") == "granted"

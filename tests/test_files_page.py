@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import grant_toml, run_app_page, write_app
+from kit.apps import grant_toml, run_app_page, write_app
 
 pytestmark = pytest.mark.page
 

@@ -14,7 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from conftest import grant_toml, write_app
+from kit.apps import grant_toml, open_app, write_app
+from kit.waits import wait_until
 
 pytestmark = pytest.mark.page
 
@@ -152,8 +153,6 @@ def probed(request, tmp_path_factory, pyshell_browser):
     """The probe's findings, with the page still open while the test looks at the host."""
     from playwright.sync_api import expect
 
-    from pyshell.testing import start_server, wait_until_started
-
     tmp_path = tmp_path_factory.mktemp("posix")
     data = tmp_path / "data"
     (data / "special").mkdir(parents=True)
@@ -162,19 +161,13 @@ def probed(request, tmp_path_factory, pyshell_browser):
     os.utime(data / "special" / "plain.txt", ns=(1, 1_234_567_891_234_567_891))
     app = write_app(tmp_path / "app", PROBE, grant_toml(data, "/data", "rw"))
     old_umask = os.umask(0o022)
-    server = start_server(app, {"appdata": tmp_path / "appdata"})
-    server.fs_fast_path = request.param == "shared-memory"
-    context = pyshell_browser.new_context()
     try:
-        page = context.new_page()
-        page.goto(server.launch_url())
-        wait_until_started(page, timeout_ms=300_000)
-        expect(page.locator("#out")).not_to_be_empty(timeout=300_000)
-        found = json.loads(page.locator("#out").inner_text())
-        yield found, data, context
+        with open_app(pyshell_browser, app, {"appdata": tmp_path / "appdata"},
+                      fast_path=request.param == "shared-memory", timeout_ms=300_000) as opened:
+            out = opened.page.locator("#out")
+            expect(out).not_to_be_empty(timeout=300_000)
+            yield json.loads(out.inner_text()), data, opened.page.context
     finally:
-        context.close()
-        server.stop()
         os.umask(old_umask)
 
 
@@ -260,25 +253,17 @@ async def main():
 def test_folder_renamed_on_the_host_keeps_its_own_files(tmp_path: Path, pyshell_browser) -> None:
     """A folder renamed outside the app, and a new one made under its old name: the app's
     paths reach what the host has there now, never the other folder's files."""
-    import time
-
     from playwright.sync_api import expect
 
-    from pyshell.testing import start_server, wait_until_started
+    from pyshell.testing import wait_until_started
 
     data = tmp_path / "data"
     (data / "proj").mkdir(parents=True)
     (data / "proj" / "data.json").write_text("original")
     app = write_app(tmp_path / "app", RENAMED, grant_toml(data, "/data", "rw"))
-    server = start_server(app, {"appdata": tmp_path / "appdata"})
-    context = pyshell_browser.new_context()
-    try:
-        page = context.new_page()
-        page.goto(server.launch_url())
-        deadline = time.monotonic() + 120
-        while not (data / "ready").exists():
-            assert time.monotonic() < deadline, "the app never got ready"
-            time.sleep(0.1)
+    with open_app(pyshell_browser, app, {"appdata": tmp_path / "appdata"}, wait=None) as opened:
+        page = opened.page
+        wait_until((data / "ready").exists, 120, "the app to get ready", 0.1)
         (data / "proj").rename(data / "proj-old")
         (data / "proj").mkdir()
         (data / "proj" / "new.txt").write_text("new")
@@ -286,9 +271,6 @@ def test_folder_renamed_on_the_host_keeps_its_own_files(tmp_path: Path, pyshell_
         wait_until_started(page, timeout_ms=120_000)
         expect(page.locator("#out")).not_to_be_empty(timeout=120_000)
         found = json.loads(page.locator("#out").inner_text())
-    finally:
-        context.close()
-        server.stop()
     assert found == {"seen": "original", "old": "original", "listing": ["new.txt"]}
     assert (data / "proj-old" / "data.json").read_text() == "edited old"
     assert sorted(p.name for p in (data / "proj").iterdir()) == ["new.txt"]

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import grant_toml, write_app
+from kit.apps import grant_toml, write_app
 
 pytestmark = pytest.mark.page
 

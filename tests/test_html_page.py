@@ -13,7 +13,8 @@ import pytest
 from playwright.sync_api import expect
 from test_html import SAFE, VECTORS
 
-from pyshell.testing import start_server, wait_until_idle, wait_until_started
+from kit.apps import open_app, write_app
+from pyshell.testing import wait_until_idle
 
 pytestmark = pytest.mark.page
 
@@ -67,26 +68,26 @@ CHECK_PAGE = """([events]) => {
 
 
 def test_sanitized_vectors_never_run_and_safe_content_survives(
-        pyshell_browser, make_app, pyshell_folders: dict[str, Path]) -> None:
+        pyshell_browser, tmp_path: Path, pyshell_folders: dict[str, Path]) -> None:
     cases = f"VECTORS = {VECTORS!r}\nSAFE = {SAFE!r}\nCONTROLS = {CONTROLS!r}\n"
-    app = make_app({"app/main.py": APP, "app/cases.py": cases, "ui/index.html": PAGE})
-    server = start_server(app, pyshell_folders, cold=True)
-    context = pyshell_browser.new_context(bypass_csp=True)
-    try:
-        context.add_init_script("window.hits = []; window.xss = (n) => window.hits.push(n);")
-        page = context.new_page()
-        page.goto(server.launch_url())
-        wait_until_started(page)
+    app = write_app(tmp_path / "probe", APP, ui=PAGE, files={"app/cases.py": cases})
+    with open_app(pyshell_browser, app, pyshell_folders, cold=True,
+                  context_options={"bypass_csp": True},
+                  init_script="window.hits = []; window.xss = (n) => window.hits.push(n);"
+                  ) as opened:
+        page = opened.page
         expect(page.locator("#out")).to_have_text("ready")
         # The controls prove the page runs what gets through: an image's error handler...
         expect(page.locator("html")).to_have_attribute("data-pyshell", "ready")
         page.wait_for_function("window.hits.includes(1000)", timeout=10_000)
         page.click("#js")  # ... and a javascript: link
         page.wait_for_function("window.hits.includes(1001)", timeout=10_000)
-        page.wait_for_timeout(500)  # images that would fail have failed by now
+        # Every image has loaded or failed, so its error handler would have run by now.
+        page.wait_for_function("[...document.images].every((img) => img.complete)",
+                               timeout=10_000)
         found = page.evaluate(CHECK_PAGE, [EVENTS])
         assert found["bad"] == []
-        page.wait_for_timeout(300)
+        page.wait_for_timeout(300)  # the test: a while more, in which nothing else may run
         hits = page.evaluate("window.hits")
         assert sorted(set(hits)) == [1000, 1001], hits  # nothing sanitized or built ran
 
@@ -108,6 +109,3 @@ def test_sanitized_vectors_never_run_and_safe_content_survives(
         expect(page.locator("#built")).to_contain_text("<i>a str as text</i>")
         expect(page.locator("#built i")).to_have_count(0)
         wait_until_idle(page)
-    finally:
-        context.close()
-        server.stop()

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import REPO
+from kit import REPO
 from pyshell.build.host import PACKAGE_DIR, RUNTIME_MODULES, copy_runtime
 
 WASM_PACKAGE = REPO / "wasm_runtime" / "python" / "pyshell"

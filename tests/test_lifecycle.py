@@ -14,6 +14,8 @@ from typing import Any
 
 import pytest
 
+from kit.apps import host_package, write_app
+from kit.waits import wait_until
 from pyshell import app, bootstrap, config, dom
 from pyshell.errors import PyshellError
 from pyshell.lifecycle import ASK_PAGE, Closer
@@ -115,13 +117,7 @@ def ask():
 def test_dev_reload_keeps_hooks_in_step(page: RecordingTransport, tmp_path: Path,
                                         monkeypatch: pytest.MonkeyPatch,
                                         capsys: pytest.CaptureFixture[str]) -> None:
-    monkeypatch.setattr(sys, "dont_write_bytecode", True)
-    monkeypatch.syspath_prepend(str(tmp_path))
-    package = tmp_path / "hookapp"
-    package.mkdir()
-    (package / "__init__.py").write_text("")
-    main = package / "main.py"
-    main.write_text(HOOK_APP.format(version="v1"))
+    main = host_package(tmp_path, monkeypatch, "hookapp", HOOK_APP.format(version="v1"))
     try:
         assert run(bootstrap.start("hookapp.main", page))
         main.write_text(HOOK_APP.format(version="v2"))
@@ -222,18 +218,12 @@ class FakeWindow:
             self.destroyed.set()
 
 
-def wait_for(condition: Any, seconds: float = 5) -> None:
-    deadline = time.monotonic() + seconds
-    while not condition() and time.monotonic() < deadline:
-        time.sleep(0.01)
-
-
 def test_a_close_asks_the_page_and_closes_on_its_answer() -> None:
     said: list[str] = []
     closer, window = Closer(5, said.append), FakeWindow()
     closer.attach(window)
     assert window.events.closing.set() is True  # the user's close is cancelled...
-    wait_for(lambda: window.scripts)
+    wait_until(lambda: window.scripts, 5, "the page asked", 0.01)
     assert window.scripts == [ASK_PAGE]  # ...and the page asked
     assert closer.request() is False  # a second close while asking: under way
     assert not window.destroyed.is_set()
@@ -246,10 +236,10 @@ def test_a_veto_keeps_the_window_and_the_next_close_asks_again() -> None:
     closer.attach(window)
     assert closer.request() is True
     closer.answer(False)
-    time.sleep(0.05)
+    time.sleep(0.05)  # the test: a while after the veto, and the window is still there
     assert not window.destroyed.is_set()
     assert closer.request() is True
-    wait_for(lambda: len(window.scripts) == 2)
+    wait_until(lambda: len(window.scripts) == 2, 5, "the page asked again", 0.01)
     closer.answer(True)
     assert window.destroyed.is_set()
 
@@ -275,11 +265,10 @@ def test_an_answer_nobody_asked_for_does_nothing() -> None:
     assert not window.destroyed.is_set()
 
 
-def test_quit_budget_is_read_and_checked(make_app: Any) -> None:
+def test_quit_budget_is_read_and_checked(tmp_path: Path) -> None:
     def load(window_toml: str) -> config.AppConfig:
-        return config.load(make_app({"pyproject.toml": '[project]\nname = "q"\n'
-                                     '[tool.pyshell]\nentry = "app.main:main"\n'
-                                     '[tool.pyshell.window]\n' + window_toml}))
+        return config.load(write_app(tmp_path / "q", extra_toml="[tool.pyshell.window]\n"
+                                     + window_toml, name="q"))
 
     assert load("").window.quit_budget == 5.0
     assert load("quit-budget = 12\n").window.quit_budget == 12.0

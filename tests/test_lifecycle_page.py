@@ -9,8 +9,8 @@ import pytest
 from playwright.sync_api import expect
 from test_lifecycle import CLOSING_APP, FakeWindow
 
-from conftest import grant_toml, write_app
-from pyshell.testing import start_server, wait_until_started
+from kit.apps import grant_toml, open_app, write_app
+from pyshell.testing import wait_until_started
 
 pytestmark = pytest.mark.page
 COMPLETE = [f"step {i}" for i in range(50)] + ["done"]
@@ -22,13 +22,10 @@ def test_close_waits_for_the_handler_then_runs_close_and_quit(
     data.mkdir()
     app = write_app(tmp_path / "closing", CLOSING_APP,
                     extra_toml="snapshot = false\n" + grant_toml(data, "/data", "rw"))
-    server = start_server(app, {})
     window = FakeWindow()  # stands for the pywebview window: the page is Chromium's
-    server.closer.attach(window)
-    context = pyshell_browser.new_context()
-    try:
-        page = context.new_page()
-        page.goto(server.launch_url())
+    with open_app(pyshell_browser, app, wait=None) as opened:
+        page, server = opened.page, opened.server
+        server.closer.attach(window)
         wait_until_started(page)
         expect(page.locator("#out")).to_have_text("ready")
 
@@ -48,6 +45,3 @@ def test_close_waits_for_the_handler_then_runs_close_and_quit(
         assert (data / "save-2.txt").read_text().splitlines() == COMPLETE
         assert not (data / "save-3.txt").exists()
         assert (data / "quit.txt").read_text() == "saved on quit after 2 saves, 2 closes"
-    finally:
-        context.close()
-        server.stop()

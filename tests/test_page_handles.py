@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from pyshell.testing import start_server, wait_until_idle, wait_until_started
+from kit.apps import open_app, write_app
+from pyshell.testing import wait_until_idle
 
 pytestmark = pytest.mark.page
 
@@ -47,16 +48,10 @@ PAGE = ('<!doctype html><html><head><title>handles</title></head><body><div id="
 
 
 def test_dropping_100000_handles_keeps_the_pages_map_bounded(
-        pyshell_browser, make_app, pyshell_folders: dict[str, Path]) -> None:
-    app = make_app({"app/main.py": CHURN_APP, "ui/index.html": PAGE})
-    server = start_server(app, pyshell_folders, cold=True)
-    context = pyshell_browser.new_context()
-    try:
-        page = context.new_page()
-        messages: list[str] = []
-        page.on("console", lambda m: messages.append(m.text))
-        page.goto(server.launch_url())
-        wait_until_started(page)
+        pyshell_browser, tmp_path: Path, pyshell_folders: dict[str, Path]) -> None:
+    app = write_app(tmp_path / "probe", CHURN_APP, ui=PAGE)
+    with open_app(pyshell_browser, app, pyshell_folders, cold=True) as opened:
+        page = opened.page
         assert page.evaluate("pyshellHandles") == 0
         page.click("#churn")
         expect(page.locator("#out")).to_have_text("churned", timeout=120_000)
@@ -70,7 +65,4 @@ def test_dropping_100000_handles_keeps_the_pages_map_bounded(
         wait_until_idle(page)
         assert page.evaluate("pyshellHandles") == 0
         expect(page.locator("#other li")).to_have_text("kept")  # released, not removed
-        assert not [m for m in messages if "Content Security Policy" in m], messages
-    finally:
-        context.close()
-        server.stop()
+        assert not [m for m in opened.console if "Content Security Policy" in m], opened.console

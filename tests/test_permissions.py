@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from conftest import PYSHELL, assert_one_line_error, grant_toml, run_cli, write_app
+from kit.apps import grant_toml, write_app
+from kit.procs import PYSHELL, assert_one_line_error, run_cli
 from pyshell import config, permissions, urls
 from pyshell.errors import PyshellError
 

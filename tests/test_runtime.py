@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import assert_one_line_error, run_cli
+from kit.procs import assert_one_line_error, run_cli
 from pyshell import runtime
 from pyshell.errors import PyshellError
 

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import assert_one_line_error, run_cli
+from kit.procs import assert_one_line_error, run_cli
 from pyshell import config, scaffold
 from pyshell.errors import PyshellError
 

@@ -12,6 +12,7 @@ from urllib.parse import urlencode
 
 import pytest
 
+from kit.waits import wait_until
 from pyshell import config, security
 from pyshell.contract import inject_head
 from pyshell.server import AppServer
@@ -633,7 +634,7 @@ def test_slow_and_idle_connections_are_dropped_while_others_are_served(
         idle = socket.create_connection(("127.0.0.1", server.port))
         slow = socket.create_connection(("127.0.0.1", server.port))
         slow.sendall(b"GET / HTTP/1.1\r\nHost: 127.0.0.1")  # ... and nothing more
-        time.sleep(0.5)
+        time.sleep(0.5)  # the test: half its head timeout later, the others are still served
         assert request(server, "/style.css").status == 200  # others are served meanwhile
         slow_after, idle_after = closed_within(slow, 5), closed_within(idle, 5)
         assert slow_after is not None and slow_after < 1.5
@@ -659,13 +660,13 @@ def test_connections_beyond_the_cap_are_closed_and_the_server_recovers(
     server = quick_server(app_dir, pyshell_folders, logs, max_connections=20)
     with server:
         held = [socket.create_connection(("127.0.0.1", server.port)) for _ in range(30)]
-        time.sleep(0.3)
+        wait_until(lambda: logs, 5, "the refusal said")
         dropped = [s for s in held if closed_within(s, 0.2) is not None]
         assert len(dropped) == 10
         assert [t for _, t in logs] == ["pyshell: refused connections: more than 20 open at once"]
         for sock in held:
             sock.close()
-        time.sleep(0.3)
+        time.sleep(0.3)  # the server sees the closes: nothing outside it to wait on
         assert request(server, "/style.css").status == 200
 
 
@@ -782,8 +783,8 @@ def test_a_client_leaving_mid_body_leaves_no_traceback(app_dir: Path, tmp_path: 
                 + "Content-Length: 100000\r\n\r\n")
         with socket.create_connection(("127.0.0.1", server.port)) as sock:
             sock.sendall(head.encode() + b"\x1f\x8b\x08" + bytes(5000))
-            time.sleep(0.3)
-        time.sleep(0.3)
+            time.sleep(0.3)  # the test: the server reads a part of the body...
+        time.sleep(0.3)  # ...then the client is gone
         assert request(server, "/style.css").status == 200
     captured = capfd.readouterr()
     assert "Traceback" not in captured.err + captured.out

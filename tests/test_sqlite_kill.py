@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from kill_sqlite import APP_MAIN
 
-from conftest import grant_toml, write_app
+from kit.apps import grant_toml, write_app
 
 pytestmark = pytest.mark.page
 

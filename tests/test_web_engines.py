@@ -20,7 +20,8 @@ from pathlib import Path
 
 import pytest
 
-from conftest import run_cli, write_app
+from kit.apps import write_app
+from kit.procs import run_cli
 
 HERE = Path(__file__).parent
 

@@ -16,7 +16,9 @@ from pathlib import Path
 import pytest
 
 from cdp import CDPPage
-from conftest import PYSHELL
+from kit.apps import grant_toml, write_app
+from kit.procs import PYSHELL, findings, read_until
+from kit.waits import wait_until
 
 pytestmark = pytest.mark.window
 HARNESS = Path(__file__).with_name("window_harness.py")
@@ -48,9 +50,7 @@ def test_template_in_a_window(engine: str, sab: str | None, app_dir: Path, xvfb:
         env["JSC_useSharedArrayBuffer"] = sab
     proc = subprocess.run([sys.executable, str(HARNESS), str(app_dir), engine, str(shot)],
                           env=env, capture_output=True, text=True, timeout=300)
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    line = next(ln for ln in proc.stdout.splitlines() if ln.startswith("FINDINGS "))
-    found = json.loads(line.removeprefix("FINDINGS "))
+    found = findings(proc)
     assert found["state"] == "ready", proc.stderr[-3000:]
     assert found["tasks_before"] == 3 and found["tasks_after"] == 4
     assert found["last_title"] == "Added in the window"
@@ -72,6 +72,13 @@ def running(proc: subprocess.Popen):
     finally:
         if proc.poll() is None:
             proc.kill()
+
+
+def window_shown(display: str, title: str) -> bool:
+    """A window of that title is mapped on the display."""
+    return subprocess.run(["xdotool", "search", "--onlyvisible", "--name", title],
+                          env={"DISPLAY": display, "PATH": "/usr/bin:/bin"},
+                          capture_output=True, timeout=30).returncode == 0
 
 
 def ctrl_c(proc: subprocess.Popen) -> str:
@@ -119,10 +126,9 @@ def test_gtk_pyshell_run_stops_cleanly_on_ctrl_c(app_dir: Path, xvfb: str, tmp_p
     proc = subprocess.Popen([*PYSHELL, "run", str(app_dir), "--gui", "gtk"], env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     with running(proc):
-        first = proc.stderr.readline()
-        assert " on gtk at 127.0.0.1:" in first, first
-        port = int(first.rsplit(":", 1)[1])
-        time.sleep(2)
+        said = read_until(proc.stderr, " on gtk at 127.0.0.1:")
+        port = int(said[-1].rsplit(":", 1)[1])
+        wait_until(lambda: window_shown(xvfb, "Sample Tasks"), 60, "the window on screen", 0.2)
         ctrl_c(proc)
     with pytest.raises(OSError):  # the server went with the window
         socket.create_connection(("127.0.0.1", port), timeout=2)
@@ -135,7 +141,9 @@ def test_qt_pyshell_dev_reloads_python_in_place(app_dir: Path, xvfb: str, tmp_pa
         page = CDPPage(port)
         page.wait_for("document.documentElement.dataset.pyshell", "ready")
         page.evaluate("window.__marker = 1")
-        time.sleep(1)  # the dev socket connects after boot
+        # The page reports its boot over the dev socket, so the line means it is connected.
+        said = read_until(proc.stderr, "pyshell dev: page loaded, Python ready at", 30)
+        assert "Traceback" not in "".join(said)
         main = app_dir / "app" / "main.py"
         main.write_text(main.read_text().replace(
             '''f"{left} task{'s' if left != 1 else ''} left"''', '''f"{left} still open"'''))
@@ -189,17 +197,13 @@ def decoy_site():
 @pytest.mark.parametrize("engine", ["qt", "gtk"])
 def test_meta_refresh_cannot_take_the_window_off_the_app(engine: str, tmp_path: Path,
                                                         xvfb: str) -> None:
-    from conftest import write_app
-
     with decoy_site() as (target, hits):
         app = write_app(tmp_path / "leaving", LEAVING_APP.format(target=target),
                         extra_toml="snapshot = false\n")
         env = dict(os.environ, DISPLAY=xvfb, XDG_DATA_HOME=str(tmp_path / "xdg-data"))
         proc = subprocess.run([sys.executable, str(NAVIGATION_HARNESS), str(app), engine],
                               env=env, capture_output=True, text=True, timeout=300)
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    line = next(ln for ln in proc.stdout.splitlines() if ln.startswith("FINDINGS "))
-    found = json.loads(line.removeprefix("FINDINGS "))
+    found = findings(proc)
     assert found["state"] == "ready" and found["out"] == "refresh injected", proc.stderr[-3000:]
     assert found["url"].startswith("http://127.0.0.1:") and not found["url"].startswith(target)
     assert hits == []  # the other origin was never even asked
@@ -219,8 +223,6 @@ def test_closing_lets_python_finish_then_runs_close_and_quit_handlers(
     on_close may keep the window open, and on_quit's write is on disk after the exit."""
     from test_lifecycle import CLOSING_APP
 
-    from conftest import grant_toml, write_app
-
     data = tmp_path / "data"
     data.mkdir()
     app = write_app(tmp_path / "closing", CLOSING_APP, extra_toml=(
@@ -232,9 +234,7 @@ def test_closing_lets_python_finish_then_runs_close_and_quit_handlers(
                           env=env, capture_output=True, text=True, timeout=300,
                           cwd=Path(__file__).parent)
     took = time.monotonic() - started
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    line = next(ln for ln in proc.stdout.splitlines() if ln.startswith("FINDINGS "))
-    found = json.loads(line.removeprefix("FINDINGS "))
+    found = findings(proc)
     complete = [f"step {i}" for i in range(50)] + ["done"]
     assert found["state"] == "ready", proc.stderr[-3000:]
     # The close came while the first save was running...

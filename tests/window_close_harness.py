@@ -17,6 +17,7 @@ import time
 
 from window_harness import wait_until_ready
 
+from kit.waits import poll
 from pyshell import launcher
 
 OUT = "document.querySelector('#out').textContent"
@@ -24,10 +25,9 @@ BUSY = "document.documentElement.dataset.pyshellBusy || ''"
 
 
 def wait_for(window, script: str, value: object, seconds: float = 30) -> object:
-    deadline = time.monotonic() + seconds
-    while (found := window.run_js(script)) != value and time.monotonic() < deadline:
-        time.sleep(0.05)
-    return found
+    """What ``script`` gives once it gives ``value`` (or when ``seconds`` ran out)."""
+    poll(lambda: window.run_js(script) == value, seconds)
+    return window.run_js(script)
 
 
 def lines(path: str) -> int:
@@ -53,7 +53,7 @@ def drive(window, data: str) -> None:
         findings["out_after_veto"] = wait_for(window, OUT, "kept open")
         findings["lines_after_veto_1"] = lines(os.path.join(data, "save-1.txt"))
         findings["quit_after_veto"] = os.path.exists(os.path.join(data, "quit.txt"))
-        time.sleep(0.5)
+        time.sleep(0.5)  # the test: a while after the veto, the window is still there
         findings["still_open"] = window.run_js("1 + 1") == 2
     finally:
         print("FINDINGS " + json.dumps(findings), flush=True)

@@ -13,6 +13,7 @@ import subprocess
 import sys
 import time
 
+from kit.waits import poll
 from pyshell import launcher
 
 STATE = "document.documentElement.dataset.pyshell || ''"
@@ -20,10 +21,9 @@ STATE = "document.documentElement.dataset.pyshell || ''"
 
 def wait_until_ready(window, seconds: float = 120) -> str:
     """The page's boot state once it is ready or failed (or when ``seconds`` ran out)."""
-    deadline = time.monotonic() + seconds
-    while window.run_js(STATE) not in ("ready", "error") and time.monotonic() < deadline:
-        time.sleep(0.1)
-    return window.run_js(STATE)
+    poll(lambda: window.run_js(STATE) in ("ready", "error"), seconds, 0.1)
+    state: str = window.run_js(STATE)
+    return state
 
 
 def drive(window, screenshot: str) -> None:
@@ -37,15 +37,12 @@ def drive(window, screenshot: str) -> None:
             "!!document.querySelector('meta[name=pyshell-token]')")
         window.run_js("document.querySelector('#new-title').value = 'Added in the window';"
                            "document.querySelector('#new-task').requestSubmit(); 1")
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            if window.run_js("document.querySelectorAll('#list .task').length") == 4:
-                break
-            time.sleep(0.1)
+        poll(lambda: window.run_js("document.querySelectorAll('#list .task').length") == 4, 30,
+             0.1)
         findings["tasks_after"] = window.run_js("document.querySelectorAll('#list .task').length")
         findings["last_title"] = window.run_js(
             "document.querySelector('#list .task:last-child .title')?.textContent")
-        time.sleep(0.3)
+        time.sleep(0.3)  # no signal for "painted": a few frames for the window to show the DOM
         subprocess.run(["import", "-window", "root", screenshot], check=True, timeout=30)
     finally:
         print("FINDINGS " + json.dumps(findings), flush=True)

@@ -98,7 +98,7 @@ def main() -> None:
                 results[engine] = (in_chromium(app, tmp) if engine == "chromium"
                                                else in_window(app, engine, display))
         finally:
-            xvfb.terminate()
+            xvfb.close()
     native = results["native CPython"]
     metrics = list(native)
     rows = ["| " + " | ".join(["where", *metrics]) + " |", "|" + "---|" * (len(metrics) + 1)]

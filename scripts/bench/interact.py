@@ -81,7 +81,7 @@ def main() -> None:
                 rows.append(f"| {engine} | {len(times)} | {pct(times, 0.5):.1f} ms | "
                             f"{pct(times, 0.95):.1f} ms | {max(times):.1f} ms |")
         finally:
-            xvfb.terminate()
+            xvfb.close()
     publish("Click -> Python handler -> DOM updated", [
         "| engine | clicks | p50 | p95 | max |", "|---|---|---|---|---|", *rows],
         write=not args.no_write)

@@ -124,7 +124,7 @@ def qt_window(app_dir: Path, n: int) -> dict[str, list[float]]:
         app = config.load(app_dir)
         open_window("about:blank", app.window, engines.choose("qt"), stop, on_started=in_window)
     finally:
-        xvfb.terminate()
+        xvfb.close()
     return result
 
 

@@ -22,6 +22,7 @@ BENCHMARKS.md with the date.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import shutil
@@ -33,6 +34,10 @@ import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent.parent / "tests"))  # kit: the tests' helpers
+
+from kit import display  # noqa: E402
+
 APP_READY = "document.querySelectorAll('#list .task').length > 0"
 # The app is up (READY may land a frame after its first DOM writes) and, after a cold
 # boot, the snapshot it made is stored: the next launch can use it.
@@ -251,13 +256,11 @@ def nicegui_runs(engine: str, runs: int, display: str) -> list[float]:
     return times
 
 
-def start_xvfb() -> tuple[subprocess.Popen, str]:
-    read, write = os.pipe()
-    proc = subprocess.Popen(["Xvfb", "-displayfd", str(write), "-screen", "0", "1280x800x24",
-                             "-nolisten", "tcp"], pass_fds=(write,), stderr=subprocess.DEVNULL)
-    os.close(write)
-    with os.fdopen(read) as fh:
-        return proc, ":" + fh.readline().strip()
+def start_xvfb() -> tuple[contextlib.ExitStack, str]:
+    """A private X display (the tests' own Xvfb) and its DISPLAY; ``.close()`` the first to
+    stop it."""
+    stack = contextlib.ExitStack()
+    return stack, stack.enter_context(display.xvfb())
 
 
 def s(samples: list[float]) -> str:
@@ -316,7 +319,7 @@ def main() -> None:
                 if not args.no_nicegui:
                     results[engine]["nicegui"] = nicegui_runs(engine, args.runs, display)
         finally:
-            xvfb.terminate()
+            xvfb.close()
     if args.only_nicegui:
         return
     rows = []

@@ -9,13 +9,16 @@ from __future__ import annotations
 import io
 import zipfile
 from collections.abc import Iterator
-from pathlib import Path
+from pathlib import Path, PurePath
 
 from .config import AppConfig
 from .resources import WASM_PYTHON_DIR
 
-_SKIP_DIRS = {"__pycache__", ".git", ".venv", "venv", "node_modules", ".mypy_cache",
-              ".pytest_cache", ".ruff_cache"}
+# Never an app's own code or assets, wherever a tree is walked: the bundle, a build's copies,
+# the dev watcher. Besides these, any name starting with "." is skipped.
+SKIP_DIRS = frozenset({"__pycache__", ".git", ".hg", ".venv", "venv", "node_modules",
+                       ".mypy_cache", ".pytest_cache", ".ruff_cache", ".idea", ".vscode"})
+SKIP_SUFFIXES = (".pyc", ".pyo")
 _ZIP_DATE = (1980, 1, 1, 0, 0, 0)
 
 
@@ -38,10 +41,21 @@ def build_zip(app: AppConfig) -> bytes:
     return buf.getvalue()
 
 
-def _walk(folder: Path, base: Path) -> Iterator[tuple[str, Path]]:
+def skipped(rel: PurePath) -> bool:
+    """A cache, VCS or environment folder, a dot-file or bytecode (``rel``: inside the tree)."""
+    return (any(part in SKIP_DIRS or part.startswith(".") for part in rel.parts)
+            or rel.name.endswith(SKIP_SUFFIXES))
+
+
+def tree(folder: Path) -> Iterator[Path]:
+    """The folders and files under ``folder`` in sorted order, without what ``skipped`` says
+    and without symlinks."""
     for path in sorted(folder.rglob("*")):
-        rel = path.relative_to(base)
-        if any(part in _SKIP_DIRS or part.startswith(".") for part in rel.parts):
-            continue
-        if path.is_file() and not path.is_symlink() and path.suffix not in (".pyc", ".pyo"):
-            yield rel.as_posix(), path
+        if not skipped(path.relative_to(folder)) and not path.is_symlink():
+            yield path
+
+
+def _walk(folder: Path, base: Path) -> Iterator[tuple[str, Path]]:
+    for path in tree(folder):
+        if path.is_file():
+            yield path.relative_to(base).as_posix(), path

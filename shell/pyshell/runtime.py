@@ -24,7 +24,7 @@ from typing import Any
 
 import platformdirs
 
-from .errors import PyshellError
+from .errors import PyshellError, stderr_line
 from .progress import Ticker
 
 PYODIDE_VERSION = "314.0.7"
@@ -148,7 +148,8 @@ def _npm_pack(npm: str, dest: Path) -> Path:
         raise PyshellError(f"npm pack {spec} timed out; check the network and retry") from None
     tarballs = list(dest.glob("pyodide-*.tgz"))
     if proc.returncode != 0 or len(tarballs) != 1:
-        reason = _last_line(proc.stderr) or f"exit code {proc.returncode}"
+        reason = stderr_line(proc.stderr, f"exit code {proc.returncode}", marks=("npm error",),
+                             first=True, limit=200)
         raise PyshellError(
             f"could not download Pyodide {PYODIDE_VERSION} with npm ({reason}); "
             "connect to the network once and run `pyshell runtime fetch`"
@@ -189,12 +190,6 @@ def _unreachable(npm: str, timeout: float = 5.0) -> str | None:
     if failure:
         return f"npm's registry ({url.hostname}:{port}) is unreachable ({failure[0]})"
     return None
-
-
-def _last_line(text: str) -> str:
-    lines = [ln.strip() for ln in text.splitlines() if ln.strip() and "npm error" in ln]
-    lines = lines or [ln.strip() for ln in text.splitlines() if ln.strip()]
-    return lines[0][:200] if lines else ""
 
 
 def _install(tarball: Path, target: Path) -> None:

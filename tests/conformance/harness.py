@@ -21,7 +21,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from conftest import REPO, grant_toml, write_app
+from kit import REPO
+from kit.apps import grant_toml, write_app
 
 SCRIPT = REPO / "scripts" / "cpython_tests.py"
 RUNNER = Path(__file__).with_name("runner.py")
@@ -125,10 +126,8 @@ def build_app(root: Path, lib: Path, grant: Path | None) -> Path:
         grant.mkdir(parents=True, exist_ok=True)
         extra += grant_toml(grant, MOUNT, "rw")
     app = write_app(root, "from .runner import main  # noqa: F401\n", extra,
-                    name="conformance")
-    (app / "ui" / "index.html").write_text(
-        "<html><head></head><body><pre id=out></pre>"
-        '<pre id=log data-n="0" style="display:none"></pre></body></html>')
+                    name="conformance", ui="<html><head></head><body><pre id=out></pre>"
+                    '<pre id=log data-n="0" style="display:none"></pre></body></html>')
     shutil.copy(RUNNER, app / "app" / "runner.py")
     shutil.copytree(lib, app / "cpylib" / "test",
                     ignore=shutil.ignore_patterns("__pycache__"))

@@ -12,9 +12,10 @@ import http.client
 import os
 import subprocess
 import sys
-import time
 from dataclasses import dataclass
 from pathlib import Path
+
+from kit.waits import wait_until
 
 PYSHELL = [sys.executable, "-m", "pyshell.cli"]
 ENGINE = "ab" * 12  # a well-formed engine id for the snapshot route
@@ -93,11 +94,9 @@ class Launched:
     link_file: Path
 
     def link(self, timeout: float = 30) -> str:
-        deadline = time.monotonic() + timeout
-        while not self.link_file.exists() or not self.link_file.read_text().strip():
-            assert time.monotonic() < deadline, "the browser stub was never called"
-            time.sleep(0.05)
-        return self.link_file.read_text().strip()
+        link: str = wait_until(lambda: self.link_file.exists() and self.link_file.read_text().strip(),
+                               timeout, "the browser stub to be called")
+        return link
 
     def rss_kb(self) -> int:
         for line in Path(f"/proc/{self.proc.pid}/status").read_text().splitlines():

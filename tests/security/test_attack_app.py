@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from conftest import grant_toml, write_app
+from kit.apps import grant_toml, write_app
 from pyshell import config
 from pyshell.server import AppServer
 from pyshell.testing import app_server, wait_until_started
@@ -87,15 +87,15 @@ def test_clicked_links_leave_through_the_allow_list_only(pyshell_browser, tmp_pa
         opened: list[str] = []
         logs: list[str] = []
         app = write_app(tmp_path / "links", "def main():\n    pass\n",
-                        extra_toml="snapshot = false\n" + OPEN_URLS)
-        (app / "ui" / "index.html").write_text(LINKS_PAGE.format(decoy=port))
+                        extra_toml="snapshot = false\n" + OPEN_URLS,
+                        ui=LINKS_PAGE.format(decoy=port))
         (app / "ui" / "style.css").write_text("body {}")
         server = serve(app, tmp_path / "appdata", opened, logs)
         try:
             context, page = run(pyshell_browser, server)
             page.click("#allowed")
             page.click("#other")
-            page.wait_for_timeout(500)
+            page.wait_for_timeout(500)  # the test: a while in which the page may not leave
             assert page.url == server.url  # the page stayed where it was
             decoy.settimeout(0.1)
             with pytest.raises(TimeoutError):
@@ -200,7 +200,7 @@ def test_the_app_cannot_talk_to_other_local_servers(pyshell_browser, tmp_path: P
         try:
             context, page = run(pyshell_browser, server)
             expect(page.locator("#out")).not_to_be_empty()
-            page.wait_for_timeout(500)
+            page.wait_for_timeout(500)  # the test: a while in which nothing may reach the decoy
             text = page.locator("#out").inner_text()
             decoy.settimeout(0.1)
             with pytest.raises(TimeoutError):

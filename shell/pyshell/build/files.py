@@ -9,18 +9,13 @@ import tarfile
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
-SKIP = {"__pycache__", ".git", ".venv", "venv", "node_modules", ".mypy_cache", ".pytest_cache",
-        ".ruff_cache", ".DS_Store"}
+from ..bundle import tree
 
 
 def copy_tree(src: Path, dest: Path) -> None:
-    """Copy a folder without caches, dot-files, bytecode or symlinks."""
-    for path in sorted(src.rglob("*")):
+    """Copy a folder without caches, dot-files, bytecode or symlinks (``bundle.skipped``)."""
+    for path in tree(src):
         rel = path.relative_to(src)
-        if any(part in SKIP or part.startswith(".") for part in rel.parts):
-            continue
-        if path.is_symlink() or path.suffix in (".pyc", ".pyo"):
-            continue
         if path.is_dir():
             (dest / rel).mkdir(parents=True, exist_ok=True)
         elif path.is_file():

@@ -24,9 +24,10 @@ from pathlib import Path
 from typing import TextIO
 
 from .. import runtime
-from ..errors import PyshellError
+from ..bundle import SKIP_DIRS
+from ..errors import PyshellError, stderr_line
 from ..resources import WASM_RUNTIME_DIR
-from .files import SKIP, copy_tree
+from .files import copy_tree
 
 # What an installed app imports on the host (watchdog is dev-only, so it stays out).
 HOST_REQUIREMENTS = ("starlette", "uvicorn", "platformdirs", "pywebview", "websockets",
@@ -80,7 +81,7 @@ def _third_party(out: TextIO) -> Path:
                                "--disable-pip-version-check", "--target", str(target), *pins()],
                               capture_output=True, text=True, timeout=1800)
         if proc.returncode != 0:
-            last = (proc.stderr.strip().splitlines() or ["pip failed"])[-1]
+            last = stderr_line(proc.stderr, "pip failed")
             raise PyshellError(f"could not fetch pyshell's host packages with pip ({last}); "
                                "connect to the network once and build again")
         _clean(target)
@@ -94,7 +95,7 @@ def _clean(target: Path) -> None:
     for rel in _DROP:
         shutil.rmtree(target / rel, ignore_errors=True)
     for path in sorted(target.rglob("*"), reverse=True):
-        if path.name in SKIP and path.is_dir():
+        if path.name in SKIP_DIRS and path.is_dir():
             shutil.rmtree(path)
         elif path.name.endswith(_DROP_SUFFIXES):
             path.unlink()

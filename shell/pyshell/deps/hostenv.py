@@ -17,7 +17,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from ..errors import PyshellError
+from ..errors import PyshellError, stderr_line
 from ..runtime import cache_root
 from .lock import Lock
 
@@ -51,14 +51,10 @@ def ensure(lock: Lock) -> Path | None:
                               capture_output=True, text=True)
         if done.returncode != 0:
             raise PyshellError(f"could not install {' '.join(wanted)} for this host's Python "
-                               f"(host tests import them): {last_line(done.stderr)}")
+                               f"(host tests import them): "
+                               f"{stderr_line(done.stderr, 'no message', marks=('ERROR',))}")
         try:
             target.rename(folder)
         except OSError:  # another run installed the same pins meanwhile
             shutil.rmtree(target, ignore_errors=True)
     return folder
-
-
-def last_line(text: str) -> str:
-    lines = [line.strip() for line in text.splitlines() if line.strip()]
-    return lines[-1] if lines else "no message"

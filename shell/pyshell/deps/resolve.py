@@ -30,7 +30,7 @@ from urllib.parse import unquote, urlparse
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name, parse_wheel_filename
 
-from ..errors import PyshellError
+from ..errors import PyshellError, stderr_line
 from ..runtime import PYODIDE_VERSION
 from . import wheels
 from .distribution import SETTING, Distribution
@@ -262,7 +262,6 @@ def _local_path(url: str) -> Path | None:
 
 
 def _first_error(stderr: str) -> str:
-    lines = [ln.strip() for ln in stderr.splitlines()
-             if ln.startswith("ERROR") or "error:" in ln.lower()]
-    text = (lines or [ln.strip() for ln in stderr.splitlines() if ln.strip()] or ["no output"])[0]
-    return text.removeprefix("ERROR: ")[:300]
+    line = stderr_line(stderr, "no output", marks=("ERROR", "error:", "Error:"), first=True,
+                       limit=300 + len("ERROR: "))
+    return line.removeprefix("ERROR: ")[:300]

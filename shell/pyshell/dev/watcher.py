@@ -15,16 +15,18 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from pathlib import Path
+from pathlib import Path, PurePath
 
 from watchdog.events import FileSystemEvent, FileSystemEventHandler
 from watchdog.observers import Observer
 
+from ..bundle import skipped
+
 DEBOUNCE = 0.025
-IGNORED_DIRS = {"__pycache__", ".git", ".hg", ".venv", "venv", "env", "node_modules", "dist",
-                "build", ".pytest_cache", ".mypy_cache", ".ruff_cache", ".idea", ".vscode"}
-IGNORED_SUFFIXES = (".pyc", ".pyo", ".swp", ".swo", ".swx", "~", ".tmp", ".bak", ".orig",
-                    ".crdownload", ".part")
+# Beyond what no tree walk takes (``bundle.skipped``): build output and environments beside
+# the code, and editors' and downloads' temporary files.
+IGNORED_DIRS = {"env", "dist", "build"}
+IGNORED_SUFFIXES = ("~", ".swp", ".swo", ".swx", ".tmp", ".bak", ".orig", ".crdownload", ".part")
 
 
 def interesting(path: Path, root: Path) -> bool:
@@ -33,11 +35,13 @@ def interesting(path: Path, root: Path) -> bool:
         parts = path.relative_to(root).parts
     except ValueError:
         return False
+    if not parts or skipped(PurePath(*parts)):
+        return False
     if any(part in IGNORED_DIRS or part.endswith(".egg-info") for part in parts[:-1]):
         return False
-    name = parts[-1] if parts else ""
-    return not (name.startswith((".#", "#")) or name.endswith(IGNORED_SUFFIXES)
-                or name.startswith(".") or name.endswith("#") or name == "4913")
+    name = parts[-1]
+    return not (name.startswith("#") or name.endswith(IGNORED_SUFFIXES) or name.endswith("#")
+                or name == "4913")
 
 
 class Watcher(FileSystemEventHandler):

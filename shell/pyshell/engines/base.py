@@ -16,6 +16,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from ..errors import stderr_line
 from ..urls import same_origin
 
 if TYPE_CHECKING:
@@ -75,7 +76,7 @@ class Engine:
                               text=True, timeout=60)
         missing: list[str] = []
         if proc.returncode != 0:
-            reason = (proc.stderr.strip().splitlines() or ["import failed"])[-1]
+            reason = stderr_line(proc.stderr, "import failed")
             missing.append(f"{self.install_hint} ({reason})")
         missing += self.missing()
         return EngineStatus(self.name, not missing, proc.stdout.strip(), tuple(missing))

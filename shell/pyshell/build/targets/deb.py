@@ -22,7 +22,7 @@ import subprocess
 import time
 from pathlib import Path
 
-from ...errors import PyshellError
+from ...errors import PyshellError, stderr_line
 from .. import launchers
 from ..context import Context
 from ..files import normalize, walk
@@ -64,7 +64,7 @@ class Deb:
         proc = subprocess.run(["dpkg-deb", "--root-owner-group", "-Zxz", "--build", str(root),
                                str(staged)], capture_output=True, text=True, env=env)
         if proc.returncode != 0:
-            last = (proc.stderr.strip().splitlines() or [f"exit code {proc.returncode}"])[-1]
+            last = stderr_line(proc.stderr, f"exit code {proc.returncode}")
             raise PyshellError(f"dpkg-deb failed: {last}")
         final = ctx.dist / name
         return [ctx.emit(staged, final, describe(self.name, staged, root, final=final))]
