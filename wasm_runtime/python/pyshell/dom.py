@@ -25,6 +25,7 @@ import sys
 import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from types import ModuleType
 from typing import Any, TypeAlias
 
 from .html import HasHTML
@@ -483,6 +484,35 @@ async def dispatch(handler_id: str, raw_event: Mapping[str, Any]) -> None:
     if inspect.isawaitable(result):
         await result
     flush()
+
+
+# ---- bytes for the page ------------------------------------------------------------------
+def object_url(data: bytes | bytearray | memoryview, mime: str) -> str:
+    """A ``blob:`` URL over a copy of ``data`` that the page can use like any other:
+    ``<img src>``, ``<video>``, ``<a download>``, CSS ``url(...)``. Made in the worker, so
+    the bytes never travel as text (no base64 ``data:`` URL), e.g. a chart drawn in Python::
+
+        dom.select("#chart").attr("src", dom.object_url(png_bytes, "image/png"))
+
+    It holds its copy of the bytes until ``revoke_object_url`` (or the page goes).
+    """
+    if not isinstance(mime, str) or "/" not in mime:
+        raise ValueError(f"object_url() needs a MIME type such as 'image/png', not {mime!r}")
+    return str(_bridge().objectUrl(bytes(data), mime))
+
+
+def revoke_object_url(url: str) -> None:
+    """Free the bytes of a URL from ``object_url``: it loads nothing from now on (what
+    the page already shows stays)."""
+    _bridge().revokeObjectUrl(url)
+
+
+def _bridge() -> ModuleType:
+    try:
+        import _pyshell_js  # registered by worker.mjs (see _pyshell_js.pyi)
+    except ImportError:
+        raise RuntimeError("pyshell.dom.object_url works inside a pyshell app") from None
+    return _pyshell_js
 
 
 def _child(child: Element | str | HasHTML) -> Ref | str:
