@@ -490,10 +490,8 @@ async def dispatch(handler_id: str, raw_event: Mapping[str, Any]) -> None:
 def object_url(data: bytes | bytearray | memoryview, mime: str) -> str:
     """A ``blob:`` URL over a copy of ``data`` that the page can use like any other:
     ``<img src>``, ``<video>``, ``<a download>``, CSS ``url(...)``. Made in the worker, so
-    the bytes never travel as text (no base64 ``data:`` URL), e.g. a chart drawn in Python::
-
-        dom.select("#chart").attr("src", dom.object_url(png_bytes, "image/png"))
-
+    the bytes never travel as text (no base64 ``data:`` URL), e.g. a chart drawn in Python:
+    ``dom.select("#chart").attr("src", dom.object_url(png_bytes, "image/png"))``.
     It holds its copy of the bytes until ``revoke_object_url`` (or the page goes).
     """
     if not isinstance(mime, str) or "/" not in mime:
