@@ -56,7 +56,7 @@ order = []
 
 def main():
     body = dom.select("body")
-    for name in ("img", "blob", "thumb1", "thumb2"):
+    for name in ("img", "blob", "thumb1", "thumb2", "small"):
         body.append(dom.create("img", attrs={"id": f"{name}-img"}))
     dom.select("#out").text = "ready"
 
@@ -128,6 +128,7 @@ async def thumbs(event):
     tall = await files.thumbnail("/pics/tall.png", 100)
     dom.select("#thumb1-img").attr("src", first)
     dom.select("#thumb2-img").attr("src", tall)
+    dom.select("#small-img").attr("src", await files.thumbnail("/pics/cat.png", 200))
     for name in ("fake.png", "corrupt.jpg", "missing.png"):
         try:
             await files.thumbnail(f"/pics/{name}", 50)
@@ -247,6 +248,7 @@ def test_thumbnails_keep_the_aspect_and_name_bad_files(app_page, pics: Path) -> 
     assert result["cached"] is True
     assert natural_size(page, "#thumb1-img") == [200, 150]
     assert natural_size(page, "#thumb2-img") == [50, 100]
+    assert natural_size(page, "#small-img") == [40, 30]  # never enlarged
     assert result["fake.png"].startswith("ImageError: /pics/fake.png: cannot make a thumbnail")
     assert result["corrupt.jpg"].startswith("ImageError: /pics/corrupt.jpg")
     assert result["missing.png"].startswith("FileNotFoundError")
