@@ -234,7 +234,14 @@ def on(event_type: str, selector: str | None = None, *, keys: Iterable[str] = ()
     previews). ``throttle=ms``: at most one event per ``ms`` per element, the first at
     once and the last one always (scrolling, dragging, resizing). Both are applied in
     the page, per matched element: the events skipped never reach Python.
+
+    ``"visible"`` is an event of pyshell's own: it fires for an element matching
+    ``selector`` (which it needs) each time the element comes into the viewport, elements
+    added later included (an ``IntersectionObserver`` in the page), e.g. to load a
+    picture only when it is scrolled to: ``@dom.on("visible", ".photo")``.
     """
+    if event_type == "visible" and not selector:
+        raise ValueError('on("visible") needs a selector: the elements to watch, e.g. ".card"')
     key_list = list(keys)
     prevent = prevent_default if prevent_default is not None else (
         event_type == "submit" or bool(key_list))
