@@ -34,6 +34,8 @@ def pics(tmp_path: Path) -> Path:
     folder.mkdir()
     (folder / "cat.png").write_bytes(PICTURE)
     (folder / "notes.txt").write_text("hello")
+    (folder / "page.html").write_text("<script>alert(1)</script>")
+    (folder / "code.js").write_text("alert(1)")
     (folder / "sub").mkdir()
     (folder / "link.png").symlink_to(folder / "cat.png")
     os.mkfifo(folder / "pipe.png")
@@ -82,6 +84,15 @@ def test_a_url_serves_the_file_with_its_type_and_the_security_headers(served) ->
     assert again.status == 304 and again.body == b""
     head = request(served, url, "HEAD")
     assert head.status == 200 and head.getheader("content-length") == str(len(PICTURE))
+
+
+def test_the_type_is_the_files_own_and_never_one_the_engine_runs(served) -> None:
+    token = fileurls.token_of(mint(served, "cat.png"))
+    renamed = request(served, f"{fileurls.PREFIX}{token}/cat.html")  # NAME is only for show
+    assert renamed.status == 200 and renamed.getheader("content-type") == "image/png"
+    for name in ("page.html", "code.js"):
+        response = request(served, mint(served, name))
+        assert response.getheader("content-type").startswith("text/plain"), name
 
 
 def test_other_answers_still_say_no_store(served) -> None:

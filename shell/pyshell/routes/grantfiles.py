@@ -3,7 +3,9 @@
 ``GET``/``HEAD /_pyshell/file/TOKEN/NAME``: the file is reached through its grant at
 every request, with the same containment as every file operation, and streamed in pieces
 (never read whole). Byte ranges (one range a request) answer ``206`` with its
-``Content-Range``, or ``416`` when the range is malformed or past the end; an unknown or
+``Content-Range``, or ``416`` when the range is malformed or past the end. The type comes
+from the granted file's own name (the URL's NAME is only for show), and what the engine
+would run as the app's (scripts, HTML, XML, wasm) is plain text. An unknown or
 revoked token, a grant that went, or a file that is gone or no longer reachable answer a
 bare ``404``. The engine may keep an answer (``private``), but asks again before using it
 (``no-cache``): the ``ETag`` (size, time, file number) makes that a ``304`` while the file
@@ -30,6 +32,8 @@ from ..fileurls import PREFIX
 PIECE = 256 * 1024  # bytes read per step of a streamed answer
 CACHE = "private, no-cache"
 _RANGE = re.compile(r"bytes=(\d*)-(\d*)")
+_AS_TEXT = frozenset({"text/html", "application/xhtml+xml", "text/xml", "application/xml",
+                      "application/wasm"})
 
 
 def routes(files: FileService) -> list[BaseRoute]:
@@ -44,7 +48,7 @@ def routes(files: FileService) -> list[BaseRoute]:
         except OSError:
             return _not_found()
         try:
-            return _answer(request, files, fd, st)
+            return _answer(request, files, fd, st, entry.path.rsplit("/", 1)[-1])
         except BaseException:
             os.close(fd)
             raise
@@ -56,15 +60,16 @@ def _not_found() -> Response:
     return PlainTextResponse("not found", status_code=404)
 
 
-def _answer(request: Request, files: FileService, fd: int, st: os.stat_result) -> Response:
-    """The response for ``fd`` (closed by the response, or here when none streams it)."""
+def _answer(request: Request, files: FileService, fd: int, st: os.stat_result,
+            name: str) -> Response:
+    """The response for ``fd`` (closed by the response, or here when none streams it);
+    ``name``: the file's own name, which gives the type (never the URL's NAME)."""
     size = st.st_size
     etag = f'"{st.st_size:x}-{st.st_mtime_ns:x}-{st.st_ino:x}"'
-    name = request.path_params["name"]
     headers = {"etag": etag, "cache-control": CACHE, "accept-ranges": "bytes",
                "last-modified": formatdate(st.st_mtime, usegmt=True),
                "x-content-type-options": "nosniff"}
-    media = mimetypes.guess_type(name)[0] or "application/octet-stream"
+    media = media_type(name)
     if etag in _tags(request.headers.get("if-none-match")):
         os.close(fd)
         return Response(status_code=304, headers=headers)
@@ -105,6 +110,15 @@ class _OpenFile:
 
     def __del__(self) -> None:
         self.close()
+
+
+def media_type(name: str) -> str:
+    """The Content-Type for a file named ``name``; what the engine would run or render as
+    a document of the app's origin (scripts, HTML, XML) is served as plain text."""
+    media = mimetypes.guess_type(name)[0] or "application/octet-stream"
+    if media in _AS_TEXT or media.endswith(("javascript", "ecmascript")):
+        return "text/plain"
+    return media
 
 
 def byte_range(header: str, size: int) -> tuple[int, int] | None:
