@@ -37,6 +37,16 @@ export async function thumbnail(url, maxPx) {
   } catch (err) {
     return JSON.stringify({ error: firstLine(err), status: 0 });
   }
+  return await scaled(blob, maxPx);
+}
+
+/** ``thumbnail`` of bytes from Python (a file of the web build's browser storage). */
+export function thumbnailOf(data, mime, maxPx) {
+  const blob = new Blob([data.toJs()], { type: mime }); // before the proxy ends with the call
+  return scaled(blob, maxPx);
+}
+
+async function scaled(blob, maxPx) {
   let bitmap;
   try {
     bitmap = await scaledBitmap(blob, maxPx);
@@ -48,8 +58,8 @@ export async function thumbnail(url, maxPx) {
     const canvas = new OffscreenCanvas(width, height);
     canvas.getContext("bitmaprenderer").transferFromImageBitmap(bitmap);
     const type = blob.type === "image/jpeg" ? "image/jpeg" : "image/png";
-    const scaled = await canvas.convertToBlob({ type, quality: 0.85 });
-    return JSON.stringify({ url: URL.createObjectURL(scaled), width, height });
+    const small = await canvas.convertToBlob({ type, quality: 0.85 });
+    return JSON.stringify({ url: URL.createObjectURL(small), width, height });
   } catch (err) {
     return JSON.stringify({ error: firstLine(err), status: 0 });
   } finally {

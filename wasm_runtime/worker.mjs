@@ -86,6 +86,7 @@ const bridge = {
   revokeObjectUrl: (url) => URL.revokeObjectURL(url),
   fetchBytes: (url) => media.fetchBytes(url),
   thumbnail: (url, maxPx) => media.thumbnail(url, maxPx),
+  thumbnailOf: (data, mime, maxPx) => media.thumbnailOf(data, mime, maxPx),
 };
 
 /** One file operation outside the file system (file URLs): JSON {ok} or {error}. */

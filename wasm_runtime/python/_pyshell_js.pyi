@@ -56,6 +56,9 @@ def fetchBytes(url: str, /) -> Awaitable[JsBytes]:
 def thumbnail(url: str, max_px: int, /) -> Awaitable[str]:
     """JSON ``{"url", "width", "height"}`` of a scaled copy of the image, or ``{"error"}``."""
 
+def thumbnailOf(data: bytes, mime: str, max_px: int, /) -> Awaitable[str]:
+    """``thumbnail`` of bytes given (a file of the web build's browser storage)."""
+
 class JsBytes:
     """A JavaScript Uint8Array as Pyodide hands it over."""
 

@@ -275,17 +275,21 @@ async def thumbnail(path: str | os.PathLike[str], max_px: int) -> str:
     """
     if not isinstance(max_px, int) or max_px < 1:
         raise ValueError(f"thumbnail() needs max_px of 1 or more, not {max_px!r}")
-    target, _ = _locate(path)
+    target, grant = _locate(path)
     st = os.stat(target)
     key = (target, max_px, st.st_size, st.st_mtime_ns)
     cached = _thumbnails.get(key)
     if cached is not None:
         return cached
-    source = url(target)
-    try:
-        answer = json.loads(await _js().thumbnail(source, max_px))
-    finally:
-        revoke_url(source)
+    if grant.get("storage", "host") != "host":  # web build: the bytes, no URL to fetch
+        with open(target, "rb") as f:
+            answer = json.loads(await _js().thumbnailOf(f.read(), _mime(target), max_px))
+    else:
+        source = url(target)
+        try:
+            answer = json.loads(await _js().thumbnail(source, max_px))
+        finally:
+            revoke_url(source)
     if "error" in answer:
         if answer.get("status") == 404:
             raise FileNotFoundError(errno.ENOENT, "no longer reachable", target)
