@@ -200,7 +200,6 @@ async def _dialog(kind: str, write: bool, name: str, types: Sequence[str]) -> st
 
 
 # ---- images and media ---------------------------------------------------------------------
-_object_urls: set[str] = set()  # blob: URLs url() made over browser storage (web build)
 _thumbnails: dict[tuple[str, int, int, int], str] = {}  # (path, max_px, size, mtime) -> URL
 
 
@@ -223,9 +222,7 @@ def url(path: str | os.PathLike[str]) -> str:
     target, grant = _locate(path)
     if grant.get("storage", "host") != "host":
         with open(target, "rb") as f:
-            made = object_url(f.read(), _mime(target))
-        _object_urls.add(made)
-        return made
+            return object_url(f.read(), _mime(target))
     answer = json.loads(_js().fileUrl(grant["id"], _relative(target, grant)))
     if "error" in answer:
         raise _os_error(answer["error"], target)
@@ -236,7 +233,6 @@ def revoke_url(url: str) -> None:
     """Make a URL from ``url`` (or ``thumbnail``) serve nothing from now on (a page that
     still shows it keeps what it loaded). Unknown URLs are ignored."""
     if url.startswith("blob:"):
-        _object_urls.discard(url)
         _js().revokeObjectUrl(url)
         for key in [k for k, v in _thumbnails.items() if v == url]:
             del _thumbnails[key]
