@@ -3,6 +3,7 @@
 // The page's own HTML and CSS are already painted when this module runs.
 import { morph } from "./morph.mjs";
 import * as msg from "./protocol.mjs";
+import { watchVisible } from "./visibility.mjs";
 
 const root = document.documentElement;
 const tokenMeta = document.querySelector('meta[name="pyshell-token"]');
@@ -84,6 +85,7 @@ const OPS = {
   listen(id, type, selector, keys, prevent, timing) {
     const held = listeners.get(id)?.held ?? new Map(); // a changed listener keeps what it holds
     listeners.set(id, { type, selector, keys: keys.map(parseKey), prevent, timing, held });
+    if (type === "visible") watchVisible(selector); // not a DOM event of its own
     if (!attachedTypes.has(type)) {
       attachedTypes.add(type);
       document.addEventListener(type, onDomEvent, { capture: true });

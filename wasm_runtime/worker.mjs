@@ -4,6 +4,7 @@
 import * as msg from "./protocol.mjs";
 import { createGrantFS, patchSyscalls } from "./fs.mjs";
 import { sharedTransport, xhrTransport } from "./fs-transport.mjs";
+import * as media from "./media.mjs";
 
 const APP_DIR = "/home/pyodide/app"; // where the bundle goes (pyshell.bootstrap.APP_ROOT)
 let pyodide;
@@ -79,7 +80,21 @@ const bridge = {
   openUrl: (url) => openUrl(url),
   grants: () => JSON.stringify(grants),
   refused: () => JSON.stringify(config.refused),
+  fileUrl: (g, p) => fileRequest("url", { g, p }),
+  revokeFileUrl: (url) => fileRequest("revoke-url", { url }),
+  objectUrl: (data, mime) => media.objectUrl(data, mime),
+  revokeObjectUrl: (url) => URL.revokeObjectURL(url),
+  fetchBytes: (url) => media.fetchBytes(url),
+  thumbnail: (url, maxPx) => media.thumbnail(url, maxPx),
+  thumbnailOf: (data, mime, maxPx) => media.thumbnailOf(data, mime, maxPx),
 };
+
+/** One file operation outside the file system (file URLs): JSON {ok} or {error}. */
+function fileRequest(op, args) {
+  if (!fileTransport) return JSON.stringify({ error: "EACCES" });
+  const reply = fileTransport(op, args);
+  return JSON.stringify(reply.error ? { error: reply.error } : { ok: reply.ok });
+}
 
 /**
  * Web build: an {appdata} grant lives in the browser's own storage, at the same mount: the

@@ -28,7 +28,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
-from . import changes, containment, locks
+from . import changes, containment, fileurls, locks
 from .capabilities import AccessDenied, Grant, split
 from .containment import NONBLOCK, Listing, Place, check_plain, is_link, listable
 
@@ -87,6 +87,10 @@ class FileService:
         self.changes = changes.start(self._grants.get) if self.place.watchable else None
         # ... and workers without a socket (XHR) get the feed's records with their answers.
         self.mailboxes = changes.Mailboxes(self.changes) if self.changes else None
+        # Called with a grant's id when it goes (``remove_grant``).
+        self._grant_gone: list[Callable[[str], None]] = []
+        # Files of grants as URLs the page can load (``fileurls``), told when grants go.
+        self.urls = fileurls.FileUrls(self)
 
     @property
     def containment(self) -> str:
@@ -101,6 +105,19 @@ class FileService:
         with self._lock:
             self._grants[grant.id] = grant
         return grant
+
+    def remove_grant(self, grant_id: str) -> None:
+        """End a grant: no operation reaches it from now on, and whoever listens (the file
+        URLs) forgets what it handed out for it."""
+        with self._lock:
+            gone = self._grants.pop(grant_id, None)
+        if gone is not None:
+            for listener in list(self._grant_gone):
+                listener(grant_id)
+
+    def on_grant_removed(self, listener: Callable[[str], None]) -> None:
+        """Call ``listener(grant_id)`` whenever a grant goes."""
+        self._grant_gone.append(listener)
 
     def _grant(self, grant_id: str) -> Grant:
         grant = self._grants.get(grant_id)
@@ -258,12 +275,7 @@ class FileService:
                     raise
             fd = p.open(flags, mode & PERMISSION_BITS)
         try:
-            st = os.fstat(fd)
-            if stat_mod.S_ISDIR(st.st_mode):
-                raise IsADirectoryError(errno.EISDIR, "is a directory")
-            check_plain(st)
-            if NONBLOCK:
-                os.set_blocking(fd, True)
+            st = _plain_file(fd)
             if trunc and st.st_size:
                 os.ftruncate(fd, 0)
                 st = os.fstat(fd)
@@ -275,6 +287,20 @@ class FileService:
             os.close(fd)
             raise
         return {"handle": self._register(Handle(fd, write, grant)), "attrs": attrs(st)}
+
+    def open_reader(self, grant_id: str, path: str) -> tuple[int, os.stat_result]:
+        """A blocking read-only descriptor of a regular file in a grant, and its stat, for
+        serving it (``fileurls``); no handle is kept: the caller closes it. Reached and
+        refused as ``open`` does (links, folders, special files)."""
+        grant = self._grant(grant_id)
+        with self.place(grant, _named(split(path))) as p:
+            check_plain(p.lstat())
+            fd = p.open(os.O_RDONLY | NONBLOCK)
+        try:
+            return fd, _plain_file(fd)
+        except BaseException:
+            os.close(fd)
+            raise
 
     def read(self, handle: int, offset: int, length: int) -> bytes:
         h = self._handle(handle)
@@ -364,6 +390,17 @@ class FileService:
         if not h.writable:
             raise OSError(errno.EBADF, "not open for writing")
         return h
+
+
+def _plain_file(fd: int) -> os.stat_result:
+    """The stat of an opened file that must be a regular one; made blocking again."""
+    st = os.fstat(fd)
+    if stat_mod.S_ISDIR(st.st_mode):
+        raise IsADirectoryError(errno.EISDIR, "is a directory")
+    check_plain(st)
+    if NONBLOCK:
+        os.set_blocking(fd, True)
+    return st
 
 
 def _named(parts: list[str]) -> list[str]:

@@ -91,6 +91,8 @@ OPERATIONS: dict[str, Operation] = {
     "lock": lambda fs, a, b: _meta(fs.lock(int(a["h"]), str(a["how"]), int(a["type"]),
                                            int(a["start"]), int(a["length"]))),
     "settle": _done(lambda fs, a, b: fs.settle()),
+    "url": lambda fs, a, b: _meta(fs.urls.mint(a["g"], a["p"])),
+    "revoke-url": lambda fs, a, b: _meta(fs.urls.revoke(str(a["url"]))),
 }
 
 

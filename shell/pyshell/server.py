@@ -33,7 +33,7 @@ from .fileservice import FileService
 from .lifecycle import Closer
 from .packages import Packages
 from .pickers import DialogProvider, Picker
-from .routes import assets, dev, dialogs, files, lifecycle, links, log, page
+from .routes import assets, dev, dialogs, files, grantfiles, lifecycle, links, log, page
 from .routes import snapshots as snapshot_routes
 from .routes.dev import DevChannel, DevReport
 from .routes.links import Links, Opener
@@ -116,6 +116,7 @@ class AppServer:
         table = [*page.routes(self.app.ui_dir, self.token, self.boot_config),
                  *log.routes(self._log),
                  *files.routes(self.files, self.token),
+                 *grantfiles.routes(self.files),
                  *dialogs.routes(self.picker),
                  *links.routes(self.links),
                  *lifecycle.routes(self.closer.answer),

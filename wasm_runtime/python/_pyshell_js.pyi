@@ -37,3 +37,29 @@ def grants() -> str:
 
 def refused() -> str:
     """JSON: the declared grants this host cannot mount, and why."""
+
+def fileUrl(grant: str, path: str, /) -> str:
+    """JSON ``{"ok": url}`` for a file in a host grant, or ``{"error": "ENOENT"}``."""
+
+def revokeFileUrl(url: str, /) -> str:
+    """JSON ``{"ok": true}`` if the host forgot that file URL (``false``: not live)."""
+
+def objectUrl(data: bytes, mime: str, /) -> str:
+    """A ``blob:`` URL over a copy of ``data``, typed ``mime``."""
+
+def revokeObjectUrl(url: str, /) -> None:
+    """Let the engine free a ``blob:`` URL's bytes."""
+
+def fetchBytes(url: str, /) -> Awaitable[JsBytes]:
+    """The bytes at ``url``, fetched asynchronously; rejects with ``HTTP 404`` and such."""
+
+def thumbnail(url: str, max_px: int, /) -> Awaitable[str]:
+    """JSON ``{"url", "width", "height"}`` of a scaled copy of the image, or ``{"error"}``."""
+
+def thumbnailOf(data: bytes, mime: str, max_px: int, /) -> Awaitable[str]:
+    """``thumbnail`` of bytes given (a file of the web build's browser storage)."""
+
+class JsBytes:
+    """A JavaScript Uint8Array as Pyodide hands it over."""
+
+    def to_bytes(self) -> bytes: ...

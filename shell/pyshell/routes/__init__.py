@@ -3,6 +3,7 @@
 - ``page``: the app's index.html, with what the page is told (``contract.BootConfig``);
 - ``log``: the app's print() and tracebacks, to the terminal;
 - ``files``: the file service (host files inside grants), over HTTP and a WebSocket;
+- ``grantfiles``: files of grants at the URLs ``pyshell.files.url`` hands out;
 - ``dialogs``: native file dialogs, whose picks become grants;
 - ``links``: web addresses the app opens in the user's browser (open-urls);
 - ``snapshots``: the app's start-up snapshots, stored and restored;

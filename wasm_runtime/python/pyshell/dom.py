@@ -25,6 +25,7 @@ import sys
 import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from types import ModuleType
 from typing import Any, TypeAlias
 
 from .html import HasHTML
@@ -233,7 +234,14 @@ def on(event_type: str, selector: str | None = None, *, keys: Iterable[str] = ()
     previews). ``throttle=ms``: at most one event per ``ms`` per element, the first at
     once and the last one always (scrolling, dragging, resizing). Both are applied in
     the page, per matched element: the events skipped never reach Python.
+
+    ``"visible"`` is an event of pyshell's own: it fires for an element matching
+    ``selector`` (which it needs) each time the element comes into the viewport, elements
+    added later included (an ``IntersectionObserver`` in the page), e.g. to load a
+    picture only when it is scrolled to: ``@dom.on("visible", ".photo")``.
     """
+    if event_type == "visible" and not selector:
+        raise ValueError('on("visible") needs a selector: the elements to watch, e.g. ".card"')
     key_list = list(keys)
     prevent = prevent_default if prevent_default is not None else (
         event_type == "submit" or bool(key_list))
@@ -483,6 +491,33 @@ async def dispatch(handler_id: str, raw_event: Mapping[str, Any]) -> None:
     if inspect.isawaitable(result):
         await result
     flush()
+
+
+# ---- bytes for the page ------------------------------------------------------------------
+def object_url(data: bytes | bytearray | memoryview, mime: str) -> str:
+    """A ``blob:`` URL over a copy of ``data`` that the page can use like any other:
+    ``<img src>``, ``<video>``, ``<a download>``, CSS ``url(...)``. Made in the worker, so
+    the bytes never travel as text (no base64 ``data:`` URL), e.g. a chart drawn in Python:
+    ``dom.select("#chart").attr("src", dom.object_url(png_bytes, "image/png"))``.
+    It holds its copy of the bytes until ``revoke_object_url`` (or the page goes).
+    """
+    if not isinstance(mime, str) or "/" not in mime:
+        raise ValueError(f"object_url() needs a MIME type such as 'image/png', not {mime!r}")
+    return str(_bridge().objectUrl(bytes(data), mime))
+
+
+def revoke_object_url(url: str) -> None:
+    """Free the bytes of a URL from ``object_url``: it loads nothing from now on (what
+    the page already shows stays)."""
+    _bridge().revokeObjectUrl(url)
+
+
+def _bridge() -> ModuleType:
+    try:
+        import _pyshell_js  # registered by worker.mjs (see _pyshell_js.pyi)
+    except ImportError:
+        raise RuntimeError("pyshell.dom.object_url works inside a pyshell app") from None
+    return _pyshell_js
 
 
 def _child(child: Element | str | HasHTML) -> Ref | str:

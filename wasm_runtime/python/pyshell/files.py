@@ -10,17 +10,25 @@ picked file is reachable, its folder is not.
 Files in a grant behave as on a local disk: a plain ``write_text`` truncates and then
 writes, as it does natively. To replace a file so that a crash leaves either the old or
 the new content, use ``atomic_write``.
+
+For images and media, ``url`` gives a file of a grant as a URL the page loads directly
+(``<img src>``, ``<video>``, CSS), ``read_bytes``/``read_text`` read a big file without
+holding up other event handlers, and ``thumbnail`` makes a small copy of an image.
 """
 
 from __future__ import annotations
 
+import errno
 import json
+import mimetypes
 import os
 import stat
 import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from types import ModuleType
+
+from .dom import object_url
 
 
 @dataclass(frozen=True)
@@ -54,6 +62,10 @@ class Refused:
 
 class DialogUnavailable(RuntimeError):
     """No native dialog here (``pyshell run --browser``, or a web build)."""
+
+
+class ImageError(ValueError):
+    """A file ``thumbnail`` cannot make an image of (not an image, or a corrupt one)."""
 
 
 def atomic_write(path: str | os.PathLike[str], data: str | bytes, *,
@@ -185,6 +197,143 @@ async def _dialog(kind: str, write: bool, name: str, types: Sequence[str]) -> st
         raise DialogUnavailable(answer["error"])
     picked = answer.get("picked")
     return picked["path"] if picked else None
+
+
+# ---- images and media ---------------------------------------------------------------------
+_thumbnails: dict[tuple[str, int, int, int], str] = {}  # (path, max_px, size, mtime) -> URL
+
+
+def url(path: str | os.PathLike[str]) -> str:
+    """A URL of a file in a grant, for the page: ``<img src>``, ``<video>``, ``<audio>``,
+    CSS ``url(...)`` and ``fetch``, e.g. ``dom.select("#photo").attr("src",
+    files.url("/photos/cat.jpg"))``.
+
+    On the desktop it is ``/_pyshell/file/TOKEN/NAME`` on the app's own server: the token
+    is random and unguessable, the host serves the file straight from its grant (streamed,
+    with byte ranges, so videos seek), and only while the grant lasts, to the app's own
+    window, until ``revoke_url``. Each call makes a new URL; the file is read when the page
+    loads it, so a URL shows the file as it is then.
+
+    In the web build (no host) it is a ``blob:`` URL over a copy of the file in the
+    browser's storage, made now. Raises ``FileNotFoundError`` for a missing file,
+    ``PermissionError`` outside every grant (or for a link or special file in one),
+    ``IsADirectoryError`` for a folder.
+    """
+    target, grant = _locate(path)
+    if grant.get("storage", "host") != "host":
+        with open(target, "rb") as f:
+            return object_url(f.read(), _mime(target))
+    answer = json.loads(_js().fileUrl(grant["id"], _relative(target, grant)))
+    if "error" in answer:
+        raise _os_error(answer["error"], target)
+    return str(answer["ok"])
+
+
+def revoke_url(url: str) -> None:
+    """Make a URL from ``url`` (or ``thumbnail``) serve nothing from now on (a page that
+    still shows it keeps what it loaded). Unknown URLs are ignored."""
+    if url.startswith("blob:"):
+        _js().revokeObjectUrl(url)
+        for key in [k for k, v in _thumbnails.items() if v == url]:
+            del _thumbnails[key]
+        return
+    _js().revokeFileUrl(url)
+
+
+async def read_bytes(path: str | os.PathLike[str]) -> bytes:
+    """The whole content of a file in a grant, read without holding up the app: other
+    event handlers and timers run while it comes (plain ``open().read()`` of a big file
+    keeps them waiting until it is done). Raises what ``url`` raises."""
+    target, grant = _locate(path)
+    if grant.get("storage", "host") != "host":  # web build: the browser's own storage
+        with open(target, "rb") as f:
+            return f.read()
+    address = url(target)
+    try:
+        return await _fetch(address, target)
+    finally:
+        revoke_url(address)
+
+
+async def read_text(path: str | os.PathLike[str], encoding: str = "utf-8") -> str:
+    """``read_bytes`` decoded as ``encoding``."""
+    return (await read_bytes(path)).decode(encoding)
+
+
+async def thumbnail(path: str | os.PathLike[str], max_px: int) -> str:
+    """An object URL of a copy of the image at ``path`` at most ``max_px`` wide and high
+    (aspect ratio kept, never enlarged), scaled in the worker (JPEG stays JPEG, anything
+    else becomes PNG). Made once per file version: asked again for the same size of an
+    unchanged file (same size and time), it returns the same URL.
+
+    Raises ``ImageError`` naming the file for anything the engine cannot decode (not an
+    image, or a corrupt one), and what ``url`` raises for files it cannot reach.
+    """
+    if not isinstance(max_px, int) or max_px < 1:
+        raise ValueError(f"thumbnail() needs max_px of 1 or more, not {max_px!r}")
+    target, grant = _locate(path)
+    st = os.stat(target)
+    key = (target, max_px, st.st_size, st.st_mtime_ns)
+    cached = _thumbnails.get(key)
+    if cached is not None:
+        return cached
+    if grant.get("storage", "host") != "host":  # web build: the bytes, no URL to fetch
+        with open(target, "rb") as f:
+            answer = json.loads(await _js().thumbnailOf(f.read(), _mime(target), max_px))
+    else:
+        source = url(target)
+        try:
+            answer = json.loads(await _js().thumbnail(source, max_px))
+        finally:
+            revoke_url(source)
+    if "error" in answer:
+        if answer.get("status") == 404:
+            raise FileNotFoundError(errno.ENOENT, "no longer reachable", target)
+        raise ImageError(f"{target}: cannot make a thumbnail ({answer['error']})")
+    made = str(answer["url"])
+    _thumbnails[key] = made
+    return made
+
+
+async def _fetch(address: str, target: str) -> bytes:
+    try:
+        data = await _js().fetchBytes(address)
+    except Exception as exc:  # pyodide.ffi.JsException: the fetch failed
+        if "HTTP 404" in str(exc):
+            raise FileNotFoundError(errno.ENOENT, "no longer reachable", target) from None
+        raise OSError(errno.EIO, f"reading failed: {exc}", target) from None
+    return bytes(data.to_bytes())
+
+
+def _locate(path: str | os.PathLike[str]) -> tuple[str, dict[str, object]]:
+    """The absolute path and the grant it is in (the innermost mount)."""
+    target = os.path.abspath(os.fspath(path))
+    best: dict[str, object] | None = None
+    for grant in json.loads(_js().grants()):
+        mount = str(grant["mount"])
+        if (target == mount or target.startswith(mount.rstrip("/") + "/")) and (
+                best is None or len(mount) > len(str(best["mount"]))):
+            best = grant
+    if best is None:
+        if not os.path.exists(target):
+            raise FileNotFoundError(errno.ENOENT, os.strerror(errno.ENOENT), target)
+        raise PermissionError(errno.EACCES, "not in a grant (only granted files have URLs)",
+                              target)
+    return target, best
+
+
+def _relative(target: str, grant: dict[str, object]) -> str:
+    rest = os.path.relpath(target, str(grant["mount"]))
+    return "" if rest == "." else rest
+
+
+def _os_error(name: str, target: str) -> OSError:
+    number = getattr(errno, name, errno.EIO)
+    return OSError(number, os.strerror(number), target)  # OSError picks the subclass
+
+
+def _mime(path: str) -> str:
+    return mimetypes.guess_type(path)[0] or "application/octet-stream"
 
 
 def _js() -> ModuleType:

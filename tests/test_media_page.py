@@ -1,0 +1,260 @@
+"""Images and media from the app's Python, in Chromium on the real server.
+
+``files.url`` into ``<img src>``, ``dom.object_url`` of bytes made in Python, ``await
+files.read_bytes`` that lets another event's handler run meanwhile, and ``await
+files.thumbnail`` of real PNG and JPEG files (PNGs written here, JPEGs by ImageMagick).
+"""
+
+from __future__ import annotations
+
+import inspect
+import json
+import shutil
+import struct
+import subprocess
+import time
+import zlib
+from pathlib import Path
+from typing import Any
+
+import pytest
+from playwright.sync_api import expect
+
+from kit.apps import app_with_buttons, grant_toml, write_app
+
+pytestmark = pytest.mark.page
+
+BIG = 48 << 20
+
+
+def png(width: int, height: int, rgb: tuple[int, int, int] = (200, 30, 30)) -> bytes:
+    """A real RGB PNG of one colour."""
+    raw = b"".join(b"\x00" + bytes(rgb) * width for _ in range(height))
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return (struct.pack(">I", len(data)) + kind + data
+                + struct.pack(">I", zlib.crc32(kind + data)))
+
+    return (b"\x89PNG\r\n\x1a\n"
+            + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
+            + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))
+
+
+def jpeg(path: Path, width: int, height: int) -> None:
+    """A real JPEG (a gradient), made by ImageMagick."""
+    if shutil.which("convert") is None:
+        pytest.skip("ImageMagick's convert is needed to make JPEGs")
+    subprocess.run(["convert", "-size", f"{width}x{height}", "gradient:red-blue",
+                    "-quality", "85", str(path)], check=True)
+
+
+APP = inspect.getsource(png) + r'''
+import json, os, struct, zlib
+from pyshell import dom, files
+
+order = []
+
+def main():
+    body = dom.select("body")
+    for name in ("img", "blob", "thumb1", "thumb2", "small"):
+        body.append(dom.create("img", attrs={"id": f"{name}-img"}))
+    dom.select("#out").text = "ready"
+
+def say(value):
+    dom.select("#out").text = json.dumps(value)
+
+@dom.on("click", "#show")
+def show(event):
+    address = files.url("/pics/cat.png")
+    dom.select("#img-img").attr("src", address)
+    say(address)
+
+@dom.on("click", "#errors")
+def errors(event):
+    seen = {}
+    for path in ("/pics/missing.png", "/pics/link.png", "/pics/sub", "/tmp",
+                 "/nowhere/x.png", "/pics/../secret.png"):
+        try:
+            files.url(path)
+            seen[path] = "no error"
+        except OSError as exc:
+            seen[path] = type(exc).__name__
+    say(seen)
+
+@dom.on("click", "#revoke")
+def revoke(event):
+    address = files.url("/pics/cat.png")
+    files.revoke_url(address)
+    say(address)
+
+@dom.on("click", "#blob")
+def blob(event):
+    address = dom.object_url(png(3, 2, (0, 200, 0)), "image/png")
+    dom.select("#blob-img").attr("src", address)
+    say(address)
+
+@dom.on("click", "#slow")
+async def slow(event):
+    order.append("slow-start")
+    data = await files.read_bytes("/pics/big.bin")
+    text = await files.read_text("/pics/notes.txt")
+    order.append(f"slow-end {len(data)} {text}")
+    say(order)
+
+@dom.on("click", "#syncslow")
+def syncslow(event):
+    order.append("slow-start")
+    with open("/pics/big.bin", "rb") as f:
+        data = f.read()
+    order.append(f"slow-end {len(data)} hello")
+    say(order)
+
+@dom.on("click", "#quick")
+def quick(event):
+    order.append("quick")
+    say(order)
+
+@dom.on("click", "#reset")
+def reset(event):
+    order.clear()
+    say(order)
+
+@dom.on("click", "#thumbs")
+async def thumbs(event):
+    result = {}
+    first = await files.thumbnail("/pics/photo.jpg", 200)
+    result["cached"] = first == await files.thumbnail("/pics/photo.jpg", 200)
+    result["photo"] = first
+    tall = await files.thumbnail("/pics/tall.png", 100)
+    dom.select("#thumb1-img").attr("src", first)
+    dom.select("#thumb2-img").attr("src", tall)
+    dom.select("#small-img").attr("src", await files.thumbnail("/pics/cat.png", 200))
+    for name in ("fake.png", "corrupt.jpg", "missing.png"):
+        try:
+            await files.thumbnail(f"/pics/{name}", 50)
+            result[name] = "no error"
+        except Exception as exc:
+            result[name] = f"{type(exc).__name__}: {exc}"
+    say(result)
+'''
+
+BUTTONS = ["show", "errors", "revoke", "blob", "slow", "syncslow", "quick", "reset", "thumbs"]
+
+
+@pytest.fixture(scope="module")
+def pics(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    tmp_path = tmp_path_factory.mktemp("media")
+    folder = tmp_path / "pics"
+    folder.mkdir()
+    (folder / "cat.png").write_bytes(png(40, 30))
+    (folder / "tall.png").write_bytes(png(300, 600, (10, 10, 250)))
+    jpeg(folder / "photo.jpg", 1000, 750)
+    (folder / "fake.png").write_text("not an image at all\n" * 100)
+    (folder / "corrupt.jpg").write_bytes(b"\xff\xd8\xff\xe0" + bytes(range(256)) * 64)
+    (folder / "notes.txt").write_text("hello")
+    (folder / "sub").mkdir()
+    (folder / "link.png").symlink_to(folder / "cat.png")
+    (tmp_path / "secret.png").write_bytes(png(5, 5))
+    with open(folder / "big.bin", "wb") as f:
+        for index in range(BIG >> 20):
+            f.write(bytes([index % 251]) * (1 << 20))
+    return folder
+
+
+@pytest.fixture(scope="module")
+def app_page(pyshell_browser, pics: Path):
+    """One app for the module: a boot costs more than every test here together."""
+    app = write_app(pics.parent / "app", APP, grant_toml(pics, "/pics", "ro"))
+    with app_with_buttons(pyshell_browser, app, pics.parent / "appdata", BUTTONS) as (page, server):
+        yield page, server
+
+
+def errors_shown(page: Any) -> str:
+    """The app's traceback in the error panel, if one is shown (for failure messages)."""
+    panel = page.locator("#pyshell-error pre")
+    return panel.inner_text() if panel.count() else ""
+
+
+def click(page: Any, button: str) -> Any:
+    page.locator("#out").evaluate("el => el.textContent = ''")
+    page.click(f"#{button}")
+    expect(page.locator("#out")).not_to_be_empty(timeout=60_000)
+    return json.loads(page.locator("#out").inner_text())
+
+
+def natural_size(page: Any, selector: str, timeout: float = 20) -> list[int]:
+    deadline = time.monotonic() + timeout
+    while True:
+        size = page.locator(selector).evaluate(
+            "el => el.complete ? [el.naturalWidth, el.naturalHeight] : null")
+        if size and size[0] or time.monotonic() > deadline:
+            return list(size or [0, 0])
+        time.sleep(0.05)
+
+
+def test_a_file_url_loads_in_an_img(app_page) -> None:
+    page, server = app_page
+    address = click(page, "show")
+    assert address.startswith("/_pyshell/file/") and address.endswith("/cat.png")
+    assert natural_size(page, "#img-img") == [40, 30]
+    status = page.evaluate(f"fetch({address!r}).then(r => r.status)")
+    assert status == 200
+
+
+def test_refusals_are_the_exceptions_file_operations_raise(app_page) -> None:
+    page, _ = app_page
+    assert click(page, "errors") == {
+        "/pics/missing.png": "FileNotFoundError", "/pics/link.png": "PermissionError",
+        "/pics/sub": "IsADirectoryError", "/tmp": "PermissionError",
+        "/nowhere/x.png": "FileNotFoundError", "/pics/../secret.png": "FileNotFoundError"}
+
+
+def test_a_revoked_url_loads_nothing(app_page) -> None:
+    page, _ = app_page
+    address = click(page, "revoke")
+    assert page.evaluate(f"fetch({address!r}).then(r => r.status)") == 404
+
+
+def test_object_url_of_bytes_made_in_python(app_page) -> None:
+    page, _ = app_page
+    address = click(page, "blob")
+    assert address.startswith("blob:http://127.0.0.1:")
+    assert natural_size(page, "#blob-img") == [3, 2]
+
+
+def test_an_async_read_lets_another_handler_finish_first(app_page) -> None:
+    page, _ = app_page
+    click(page, "reset")
+    page.click("#slow")
+    page.click("#quick")
+    try:
+        expect(page.locator("#out")).to_contain_text("slow-end", timeout=60_000)
+    except AssertionError:
+        pytest.fail(f"the read did not end: {errors_shown(page)}")
+    assert json.loads(page.locator("#out").inner_text()) == [
+        "slow-start", "quick", f"slow-end {BIG} hello"]
+    # The control: a plain read holds the other handler until it is done.
+    click(page, "reset")
+    page.click("#syncslow")
+    page.click("#quick")
+    expect(page.locator("#out")).to_contain_text("quick", timeout=60_000)
+    assert json.loads(page.locator("#out").inner_text()) == [
+        "slow-start", f"slow-end {BIG} hello", "quick"]
+
+
+def test_thumbnails_keep_the_aspect_and_name_bad_files(app_page, pics: Path) -> None:
+    page, _ = app_page
+    result = click(page, "thumbs")
+    assert result["cached"] is True
+    assert natural_size(page, "#thumb1-img") == [200, 150]
+    assert natural_size(page, "#thumb2-img") == [50, 100]
+    assert natural_size(page, "#small-img") == [40, 30]  # never enlarged
+    assert result["fake.png"].startswith("ImageError: /pics/fake.png: cannot make a thumbnail")
+    assert result["corrupt.jpg"].startswith("ImageError: /pics/corrupt.jpg")
+    assert result["missing.png"].startswith("FileNotFoundError")
+    # A changed file is a new thumbnail.
+    jpeg(pics / "photo.jpg", 600, 600)
+    again = click(page, "thumbs")
+    assert again["photo"] != result["photo"]
+    page.wait_for_timeout(100)
+    assert natural_size(page, "#thumb1-img") == [200, 200]

@@ -1,0 +1,118 @@
+// Images and media for the app's Python (pyshell.files.url, read_bytes, thumbnail;
+// pyshell.dom.object_url), made in the worker. Blob URLs made in a dedicated worker are
+// the page's too (same origin), so Python can hand them to <img>, <video> and CSS.
+
+const firstLine = (err) => String(err?.message ?? err).split("\n")[0];
+
+/** An object URL over a copy of the Python bytes ``data`` (a PyProxy of bytes). */
+export function objectUrl(data, mime) {
+  const bytes = data.toJs(); // a copy: the proxy of the Python bytes ends with this call
+  return URL.createObjectURL(new Blob([bytes], { type: mime }));
+}
+
+/**
+ * The bytes at ``url`` (a grant file URL or an object URL), fetched without holding up
+ * the worker: other handlers run while they come. Rejects with "HTTP 404" and the like.
+ */
+export async function fetchBytes(url) {
+  const response = await fetch(url);
+  if (!response.ok) throw new Error(`HTTP ${response.status}`);
+  return new Uint8Array(await response.arrayBuffer());
+}
+
+/**
+ * A scaled copy of the image at ``url``, at most ``maxPx`` wide and high (its aspect kept,
+ * never enlarged), as JSON ``{url, width, height}`` (an object URL of a JPEG for a JPEG,
+ * else a PNG) or ``{error, status}``: a file the engine cannot decode is an error, never a
+ * wait.
+ */
+export async function thumbnail(url, maxPx) {
+  let blob;
+  try {
+    const response = await fetch(url);
+    if (!response.ok) {
+      return JSON.stringify({ error: `HTTP ${response.status}`, status: response.status });
+    }
+    blob = await response.blob();
+  } catch (err) {
+    return JSON.stringify({ error: firstLine(err), status: 0 });
+  }
+  return await scaled(blob, maxPx);
+}
+
+/** ``thumbnail`` of bytes from Python (a file of the web build's browser storage). */
+export function thumbnailOf(data, mime, maxPx) {
+  const blob = new Blob([data.toJs()], { type: mime }); // before the proxy ends with the call
+  return scaled(blob, maxPx);
+}
+
+async function scaled(blob, maxPx) {
+  let bitmap;
+  try {
+    bitmap = await scaledBitmap(blob, maxPx);
+  } catch {
+    return JSON.stringify({ error: "not an image this engine can decode", status: 0 });
+  }
+  try {
+    const { width, height } = bitmap;
+    const canvas = new OffscreenCanvas(width, height);
+    canvas.getContext("bitmaprenderer").transferFromImageBitmap(bitmap);
+    const type = blob.type === "image/jpeg" ? "image/jpeg" : "image/png";
+    const small = await canvas.convertToBlob({ type, quality: 0.85 });
+    return JSON.stringify({ url: URL.createObjectURL(small), width, height });
+  } catch (err) {
+    return JSON.stringify({ error: firstLine(err), status: 0 });
+  } finally {
+    bitmap.close();
+  }
+}
+
+/**
+ * The image decoded at its thumbnail size: where its header gives its size (PNG, JPEG,
+ * GIF), the engine is asked for that size at once (it may decode at a reduced scale);
+ * otherwise decoded whole, then scaled.
+ */
+async function scaledBitmap(blob, maxPx) {
+  const known = imageSize(new Uint8Array(await blob.slice(0, 64 * 1024).arrayBuffer()));
+  const fit = ({ width, height }) => {
+    const scale = Math.min(1, maxPx / Math.max(width, height));
+    return { resizeWidth: Math.max(1, Math.round(width * scale)),
+             resizeHeight: Math.max(1, Math.round(height * scale)), resizeQuality: "high" };
+  };
+  if (known) return await createImageBitmap(blob, fit(known));
+  const whole = await createImageBitmap(blob);
+  try {
+    return await createImageBitmap(whole, fit(whole));
+  } finally {
+    whole.close();
+  }
+}
+
+/** {width, height} from a PNG, GIF or JPEG header, or null. */
+export function imageSize(b) {
+  const u16 = (i) => (b[i] << 8) | b[i + 1];
+  const u32 = (i) => ((b[i] << 24) | (b[i + 1] << 16) | (b[i + 2] << 8) | b[i + 3]) >>> 0;
+  if (b.length >= 24 && b[0] === 0x89 && b[1] === 0x50 && b[2] === 0x4e && b[3] === 0x47) {
+    return { width: u32(16), height: u32(20) };
+  }
+  if (b.length >= 10 && b[0] === 0x47 && b[1] === 0x49 && b[2] === 0x46) {
+    return { width: b[6] | (b[7] << 8), height: b[8] | (b[9] << 8) };
+  }
+  if (b.length < 4 || b[0] !== 0xff || b[1] !== 0xd8) return null;
+  // JPEG: walk the segments to the first start-of-frame (SOF0..SOF15 but DHT, JPG, DAC).
+  for (let i = 2; i + 9 < b.length;) {
+    if (b[i] !== 0xff) return null;
+    const marker = b[i + 1];
+    if (marker === 0xff) { i += 1; continue; }
+    if (marker >= 0xc0 && marker <= 0xcf && ![0xc4, 0xc8, 0xcc].includes(marker)) {
+      const size = { width: u16(i + 7), height: u16(i + 5) };
+      return size.width && size.height ? size : null;
+    }
+    if (marker === 0xd8 || (marker >= 0xd0 && marker <= 0xd7) || marker === 0x01) {
+      i += 2;
+      continue;
+    }
+    i += 2 + u16(i + 2);
+  }
+  return null;
+}
