@@ -14,5 +14,8 @@ cd "$ROOT"
 # The documentation site (docs/, mkdocs.yml) into site/, git-ignored: a broken link, a
 # missing page or an API name that does not resolve is a warning, and a warning fails.
 "$ROOT/.venv/bin/mkdocs" build --strict --quiet --site-dir "$ROOT/site"
+# Two pytest workers (pytest-xdist), a test file each at a time: most of the suite waits on
+# browsers, servers and subprocesses, so two files side by side take ~2/3 of the time.
+# PYSHELL_TEST_WORKERS=0 runs everything in one process.
 # pytest exits 5 when it collected nothing: that is a failure here too.
-exec "$ROOT/.venv/bin/python" -m pytest "$@"
+exec "$ROOT/.venv/bin/python" -m pytest -n "${PYSHELL_TEST_WORKERS:-2}" --dist loadfile "$@"

@@ -353,9 +353,10 @@ def per_module_secs(run: ConfigRun) -> dict[str, float | None]:
     return {name: rec.get("secs") for name, rec in run.modules.items()}
 
 
-def write_report(folder: Path, memfs: ConfigRun, grants: dict[str, tuple[ConfigRun, dict]]
-                 ) -> Path:
-    """test-artifacts/conformance-report.json (+ .md) and each run's raw records."""
+def write_report(folder: Path, memfs: ConfigRun, grants: dict[str, tuple[ConfigRun, dict]],
+                 transport: str) -> Path:
+    """test-artifacts/conformance-report-TRANSPORT.json (+ .md: the report of the test
+    module of that transport) and each run's raw records."""
     folder.mkdir(exist_ok=True)
     for run in (memfs, *(g for g, _ in grants.values())):
         (folder / f"conformance-{run.name}.json").write_text(
@@ -373,9 +374,9 @@ def write_report(folder: Path, memfs: ConfigRun, grants: dict[str, tuple[ConfigR
                                    "module_secs": per_module_secs(run),
                                    "transport": run.transport, "problems": run.problems}
         report["grants"][name] = {"timing": timing(memfs, run), **diff}
-    path = folder / "conformance-report.json"
+    path = folder / f"conformance-report-{transport}.json"
     path.write_text(json.dumps(report, indent=1))
-    (folder / "conformance-report.md").write_text(markdown(report))
+    path.with_suffix(".md").write_text(markdown(report))
     return path
 
 

@@ -9,6 +9,9 @@ skipped only on the grant unless by design (links are refused inside grants; chm
 setgid: see harness.DESIGN_SKIPS).
 The comparison and each configuration's wall time go to test-artifacts/conformance-*.
 The tests come from scripts/cpython_tests.py (run by scripts/setup.sh; cached).
+
+Each transport is a test module of its own (test_shared_memory.py, test_xhr.py: the same
+fixtures and tests, with ``TRANSPORT`` set), so parallel workers run them side by side.
 """
 
 from __future__ import annotations
@@ -26,7 +29,6 @@ MIN_TESTS = 700  # what the MEMFS run must reach, so that a broken harness fails
 # bookkeeping is the same code on both transports and runs on the shared-memory grant),
 # and at the ~3 ms a synchronous XHR costs in Chromium they alone took 285 s.
 SHARED_MEMORY_ONLY = re.compile(r"_many_open_files$|\.test_fd_leak$")
-TRANSPORTS = ("shared-memory", "xhr")
 _runs: dict = {"memfs": None, "grants": {}}
 
 
@@ -38,31 +40,33 @@ def cpython_lib():
         pytest.fail(str(exc), pytrace=False)
 
 
-def _report(artifacts) -> None:
-    harness.write_report(artifacts, _runs["memfs"], _runs["grants"])
+def _report(artifacts, transport: str) -> None:
+    harness.write_report(artifacts, _runs["memfs"], _runs["grants"], transport)
 
 
 @pytest.fixture(scope="module")
-def memfs(pyshell_browser, cpython_lib, tmp_path_factory, artifacts) -> harness.ConfigRun:
+def memfs(request, pyshell_browser, cpython_lib, tmp_path_factory, artifacts
+          ) -> harness.ConfigRun:
     run = harness.run_config(pyshell_browser, tmp_path_factory.mktemp("conformance-memfs"),
                              cpython_lib, "memfs", grant=False)
     _runs["memfs"] = run
-    _report(artifacts)
+    _report(artifacts, request.module.TRANSPORT)
     return run
 
 
-@pytest.fixture(scope="module", params=TRANSPORTS)
+@pytest.fixture(scope="module")
 def grant(request, memfs, pyshell_browser, cpython_lib, tmp_path_factory, artifacts
           ) -> tuple[harness.ConfigRun, dict]:
-    name = f"grant-{request.param}"
-    omit = frozenset() if request.param == "shared-memory" else frozenset(
+    transport = request.module.TRANSPORT
+    name = f"grant-{transport}"
+    omit = frozenset() if transport == "shared-memory" else frozenset(
         tid for tid in memfs.tests if SHARED_MEMORY_ONLY.search(tid))
     run = harness.run_config(pyshell_browser, tmp_path_factory.mktemp(f"conformance-{name}"),
                              cpython_lib, name, grant=True,
-                             fast_path=request.param == "shared-memory", omit=omit)
+                             fast_path=transport == "shared-memory", omit=omit)
     diff = harness.compare(memfs, run, omit)
     _runs["grants"][name] = (run, diff)
-    _report(artifacts)
+    _report(artifacts, transport)
     return run, diff
 
 
@@ -76,7 +80,7 @@ def test_memfs_baseline_ran(memfs: harness.ConfigRun) -> None:
 
 def test_grant_run_used_its_transport(grant, request) -> None:
     run, _ = grant
-    assert run.transport == request.node.callspec.params["grant"]
+    assert run.transport == request.module.TRANSPORT
     assert not [m for m, rec in run.modules.items() if rec.get("error")], run.problems
 
 

@@ -1,0 +1,5 @@
+"""CPython's file tests on a rw grant over the shared-memory transport, against MEMFS (suite.py)."""
+
+from .suite import *  # noqa: F403 (the fixtures and tests of suite.py)
+
+TRANSPORT = "shared-memory"
