@@ -68,11 +68,14 @@ export class FileCache {
    * ``log``: the ChangeLog, or null where the host pushes no changes (nothing is cached).
    * ``live()``: false once the socket that carries the records broke (nothing is cached).
    * ``renamed(grant, path)``: a name came, went or moved on the host.
+   * ``settle()``: asks the host to send every change it has heard of (a request).
    */
-  constructor(log, live, renamed) {
+  constructor(log, live, renamed, settle) {
     this.log = log;
     this.live = live;
     this.renamed = renamed;
+    this.settle = settle;
+    this.due = false; // settle() before the next use of the cache
     this.roots = new Map(); // grant id -> Entry
     this.size = 0;
     this.bytes = 0;
@@ -82,10 +85,23 @@ export class FileCache {
     return this.log !== null && this.live();
   }
 
+  /**
+   * Before Python acts on something the user did: every change the host made before it
+   * must be in the cache's view when the cache is next used. The request is made then,
+   * not now, so a handler that updates the page before it touches a file is not held up.
+   */
+  settleBeforeNextUse() {
+    if (this.enabled && this.roots.size) this.due = true;
+  }
+
   /** Apply the records heard so far; true if there were any (a request in flight then
    * overlapped a change, and its answer is not kept). */
   update() {
     if (!this.log) return false;
+    if (this.due) {
+      this.due = false;
+      this.settle();
+    }
     const records = this.enabled ? this.log.take() : null;
     if (records === null) {
       this.clear();

@@ -164,7 +164,8 @@ class GrantFS {
     const changes = transport.changes;
     this.cache = new FileCache(changes ? changes.log : null,
                                changes ? changes.live : () => false,
-                               (grant, path) => this.suspect(grant, path));
+                               (grant, path) => this.suspect(grant, path),
+                               () => this.askForChanges());
     this.node_ops = nodeOps(this);
     this.stream_ops = streamOps(this);
     this.watchOpens();
@@ -186,6 +187,7 @@ class GrantFS {
       return mkdir.call(this, path, ...rest);
     };
     FS.lookupNode = function (parent, name) {
+      if (self.cache.due) self.cache.update(); // names the host changed are marked first
       const node = original.call(this, parent, name);
       if (!node.suspect) return node;
       node.suspect = false;
@@ -276,15 +278,18 @@ class GrantFS {
   }
 
   /** Before Python acts on something the user did: every change the host made before it
-   * is in the cache's view (one request, only while anything is cached). */
+   * is in the cache's view at its next use (one request then, only while anything is
+   * cached). */
   settle() {
-    if (!this.cache.enabled || !this.cache.roots.size) return;
+    this.cache.settleBeforeNextUse();
+  }
+
+  askForChanges() {
     try {
       this.call("settle", {});
     } catch {
       this.cache.clear();
     }
-    this.cache.update();
   }
 
   watchOpens() {
