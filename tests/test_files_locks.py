@@ -147,3 +147,25 @@ def test_a_reloaded_page_leaves_no_open_files_or_locks(app) -> None:
     # The old page's socket closes as its worker ends.
     wait_until(lambda: server.files.open_handles() == before, 10, "the old page's handles closed")
     assert run_native(LOCK_RANGE, data / "range.bin") == "granted"
+
+
+@pytest.mark.parametrize("change", [{"size": 3}, {"mode": 0o600}, {"mtime": [1_000_000_000, 0]}],
+                         ids=["truncate", "chmod", "utime"])
+def test_a_change_by_path_keeps_the_apps_locks(tmp_path: Path, change: dict) -> None:
+    """Closing any descriptor of a file drops this process's record locks on it, so a
+    change by path (os.truncate, os.chmod on a name while the app holds a lock through an
+    open file, as SQLite does) must not open and close one of its own."""
+    from pyshell.capabilities import Grant
+    from pyshell.fileservice import FileService
+
+    (tmp_path / "db").write_bytes(b"0123456789")
+    service = FileService([Grant("g0", "/data", tmp_path, True)])
+    handle = service.open("g0", "db", read=True, write=True)["handle"]
+    try:
+        service.lock(handle, "set", 1, 0, 10)
+        assert run_native(LOCK_RANGE, tmp_path / "db") == "BlockingIOError"
+        service.setattr("g0", "db", **change)
+        assert run_native(LOCK_RANGE, tmp_path / "db") == "BlockingIOError"
+    finally:
+        service.close(handle)
+    assert run_native(LOCK_RANGE, tmp_path / "db") == "granted"

@@ -280,13 +280,12 @@ def _chmod_truncate(fd: int, mode: int | None, size: int | None) -> None:
 
 
 def _truncate_o_path(path_fd: int, size: int) -> None:
-    fd = os.open(f"/proc/self/fd/{path_fd}", os.O_WRONLY | NONBLOCK | os.O_CLOEXEC)
-    try:
-        if stat_mod.S_ISDIR(os.fstat(fd).st_mode):
-            raise _is_a_folder()
-        os.ftruncate(fd, size)
-    finally:
-        os.close(fd)
+    """truncate(2) through the descriptor's /proc link: no descriptor of the file is
+    opened, and so none is closed, which would drop this process's record locks on it
+    (the app's, held for it here). Needs write permission as an open for writing would."""
+    if stat_mod.S_ISDIR(os.fstat(path_fd).st_mode):
+        raise _is_a_folder()
+    os.truncate(f"/proc/self/fd/{path_fd}", size)
 
 
 # ---- hosts without openat / O_NOFOLLOW ---------------------------------------------------------
