@@ -39,6 +39,36 @@ const started = () => document.body.removeAttribute("aria-busy");
 performance.mark("pyshell:loader");
 const worker = new Worker(new URL("./worker.mjs", import.meta.url), { type: "module" });
 
+// ---- input during start-up ----------------------------------------------------------
+// The page can be used before the app's main() has returned: what the user does then is
+// kept here, in order, and handed to the app's handlers once main() is done (registered by
+// then, and drawn on a page main() has finished).
+// Typed text stays in its field by itself; a render keeps it (morph.mjs).
+const EARLY_TYPES = ["click", "dblclick", "auxclick", "keydown", "input", "change", "submit"];
+let early = []; // null once main() has returned
+const asSeen = new WeakMap(); // a kept event -> the state of its target when it happened
+
+function keepEarly(e) {
+  if (!e.isTrusted) return;
+  // A submit would reload the page; a handler registered already may ask for no default.
+  const prevent = [...listeners.values()].some((l) => l.prevent && matching(l, e));
+  if (e.type === "submit" || prevent) e.preventDefault();
+  const last = early.at(-1);
+  if (e.type === "input" && last?.type === "input" && last.target === e.target) early.pop();
+  early.push(e);
+  asSeen.set(e, formState(e, e.target)); // the handler gets the values of that moment
+}
+for (const type of EARLY_TYPES) document.addEventListener(type, keepEarly, { capture: true });
+
+/** main() has returned (``ok``) or failed: hand over, or drop, what the user did meanwhile. */
+function endEarly(ok) {
+  if (early === null) return;
+  const kept = early;
+  early = null;
+  for (const type of EARLY_TYPES) document.removeEventListener(type, keepEarly, { capture: true });
+  if (ok) for (const e of kept) onDomEvent(e);
+}
+
 // ---- element references -------------------------------------------------------------
 function resolve(ref) {
   if (typeof ref === "string") return [document.createTextNode(ref)];
@@ -160,16 +190,24 @@ function isEditable(el) {
   return el instanceof Element && (el.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(el.tagName));
 }
 
-function describe(e, matched) {
+/** What a handler is told of the element an event came from and of the form it submitted. */
+function formState(e, matched) {
   const target = e.target instanceof Element ? e.target : matched;
-  const form = e.type === "submit" && matched instanceof HTMLFormElement
-    ? Object.fromEntries([...new FormData(matched)].map(([k, v]) => [k, String(v)])) : {};
+  return {
+    value: "value" in target && typeof target.value === "string" ? target.value : null,
+    checked: "checked" in target && typeof target.checked === "boolean" ? target.checked : null,
+    form: e.type === "submit" && matched instanceof HTMLFormElement
+      ? Object.fromEntries([...new FormData(matched)].map(([k, v]) => [k, String(v)])) : {},
+  };
+}
+
+function describe(e, matched) {
+  const { value, checked, form } = asSeen.get(e) ?? formState(e, matched);
   return {
     type: e.type,
     target_id: matched.id || "",
     target_tag: matched.tagName ? matched.tagName.toLowerCase() : "",
-    value: "value" in target && typeof target.value === "string" ? target.value : null,
-    checked: "checked" in target && typeof target.checked === "boolean" ? target.checked : null,
+    value, checked,
     key: e.key ?? null,
     code: e.code ?? null,
     ctrl: !!e.ctrlKey, shift: !!e.shiftKey, alt: !!e.altKey, meta: !!e.metaKey,
@@ -178,17 +216,25 @@ function describe(e, matched) {
   };
 }
 
+/** The element through which listener ``l`` hears event ``e``, or null. */
+function matching(l, e) {
+  if (l.type !== e.type) return null;
+  const matched = l.selector ? e.target.closest?.(l.selector) : (e.target instanceof Element ? e.target : root);
+  if (!matched) return null;
+  if (l.keys.length) {
+    if (!l.keys.some((k) => keyMatches(e, k))) return null;
+    // A bare shortcut like "/" anywhere on the page must not steal typing in a field.
+    if (!l.selector && isEditable(e.target) && !(e.ctrlKey || e.metaKey || e.altKey)) return null;
+  }
+  return matched;
+}
+
 function onDomEvent(e) {
   if (closing) return; // the app is closing: no new work for Python
+  if (early !== null && EARLY_TYPES.includes(e.type)) return; // kept until main() is done
   for (const [id, l] of listeners) {
-    if (l.type !== e.type) continue;
-    const matched = l.selector ? e.target.closest?.(l.selector) : (e.target instanceof Element ? e.target : root);
+    const matched = matching(l, e);
     if (!matched) continue;
-    if (l.keys.length) {
-      if (!l.keys.some((k) => keyMatches(e, k))) continue;
-      // A bare shortcut like "/" anywhere on the page must not steal typing in a field.
-      if (!l.selector && isEditable(e.target) && !(e.ctrlKey || e.metaKey || e.altKey)) continue;
-    }
     if (l.prevent) e.preventDefault();
     const event = describe(e, matched);
     if (l.timing) pace(id, l, matched, event);
@@ -323,6 +369,7 @@ worker.onmessage = ({ data }) => {
     case msg.READY:
       root.dataset.pyshell = data.ok ? "ready" : "error";
       started();
+      endEarly(data.ok);
       root.dataset.pyshellBoot = data.boot; // "cold" or "snapshot", for tests and benchmarks
       markPhases(data.phases);
       if (config.dev) devReport({ kind: "boot", ok: data.ok, ms: performance.now() });
@@ -348,6 +395,7 @@ worker.onmessage = ({ data }) => {
     case msg.FATAL:
       root.dataset.pyshell = "error";
       started();
+      endEarly(false);
       showError(data.text, "pyshell could not start the app");
       break;
   }
@@ -355,6 +403,7 @@ worker.onmessage = ({ data }) => {
 worker.onerror = (e) => {
   root.dataset.pyshell = "error";
   started();
+  endEarly(false);
   showError(e.message || "the Python worker failed to load", "pyshell could not start the app");
 };
 // Relative URLs in the config are the page's (the static web build uses them); the worker
