@@ -25,7 +25,7 @@ _HEADER = re.compile(r"^\s*\[\[?\s*([^\]]+?)\s*\]\]?\s*(#.*)?$")
 
 def set_string(path: Path, table: str, key: str, value: str) -> None:
     """``[table] key = "value"`` in the file at ``path``, written atomically."""
-    text = path.read_text(encoding="utf-8")
+    text = path.read_bytes().decode("utf-8")  # bytes: keep the file's own line endings
     before = tomllib.loads(text)
     line = f"{key} = {json.dumps(value)}"
     edited = _edit(text.splitlines(keepends=True), table, key, line)
@@ -38,7 +38,7 @@ def set_string(path: Path, table: str, key: str, value: str) -> None:
         raise PyshellError(f"{path}: cannot add the key without changing the file's meaning; "
                            f"add it by hand under [{table}]: {line}")
     tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(edited, encoding="utf-8")
+    tmp.write_bytes(edited.encode("utf-8"))
     os.chmod(tmp, path.stat().st_mode & 0o7777)
     os.replace(tmp, path)
 
