@@ -5,10 +5,16 @@ from __future__ import annotations
 
 import base64
 import difflib
+import http.server
 import json
 import os
+import signal
 import stat
+import subprocess
+import sys
+import threading
 import tomllib
+from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 
@@ -20,7 +26,7 @@ from pyshell import config, scaffold, tomledit
 from pyshell.build import changelog
 from pyshell.build import project as projects
 from pyshell.errors import PyshellError
-from pyshell.updates import feed, keys
+from pyshell.updates import download, feed, keys
 from pyshell.updates.feed import UpdateRefused
 from pyshell.updates.layout import Layout
 
@@ -279,6 +285,42 @@ def test_a_broken_pointer_or_half_unpacked_version_starts_the_shipped_app(
     assert layout.choose().bundle == layout.shipped
 
 
+APPLY_FOREVER = """
+import sys
+from pathlib import Path
+from pyshell.updates.layout import Layout
+root, shipped, app, runtime = map(Path, sys.argv[1:])
+layout = Layout(root, shipped, "0.1.0")
+n = 0
+while True:
+    n += 1
+    layout.unpack(f"0.2.{n}", app, runtime)
+    layout.make_ready(f"0.2.{n}")
+    layout.choose()
+    print(n, flush=True)
+"""
+
+
+def test_sigkill_while_applying_leaves_a_version_that_starts(site: dict[str, Path],
+                                                             tmp_path: Path) -> None:
+    """Killed at whatever point it has reached (unpacking, switching), the install starts a
+    complete version: every file of the bundle is there."""
+    layout, found = installed(site, tmp_path)
+    args = [str(layout.root), str(layout.shipped), str(site["site"] / found.file("app").name),
+            str(site["site"] / found.file("runtime").name)]
+    child = subprocess.Popen([sys.executable, "-c", APPLY_FOREVER, *args],
+                             stdout=subprocess.PIPE, text=True, env=os.environ)
+    assert child.stdout is not None
+    assert child.stdout.readline().strip() == "1"  # one full round done, the next under way
+    child.send_signal(signal.SIGKILL)
+    child.wait()
+    choice = layout.choose()
+    assert choice.version.startswith("0.2.")
+    complete = {p.relative_to(layout.versions / "0.2.0").as_posix()
+                for p in (layout.versions / "0.2.0").rglob("*")}
+    assert {p.relative_to(choice.bundle).as_posix() for p in choice.bundle.rglob("*")} == complete
+
+
 def test_a_newer_package_installed_over_an_update_wins(site: dict[str, Path],
                                                        tmp_path: Path) -> None:
     layout, _ = installed(site, tmp_path)
@@ -383,3 +425,120 @@ def test_updates_config_values(app_dir: Path) -> None:
     assert loaded == config.UpdatesConfig(KEY, "http://127.0.0.1:8765/site", 43200)
     toml.write_text(base + f'[tool.pyshell.updates]\npublic-key = "{KEY}"\n')
     assert config.load(app_dir).updates == config.UpdatesConfig(KEY, None, 86400)
+
+
+class SiteHandler(http.server.BaseHTTPRequestHandler):
+    """A static host for the update site that honours ``Range`` (unless told not to), and
+    can drop the connection after some bytes, or redirect elsewhere."""
+
+    server: SiteServer
+
+    def do_GET(self) -> None:  # noqa: N802 (http.server's name)
+        srv = self.server
+        srv.ranges.append(self.headers.get("Range"))
+        if "/elsewhere/" in self.path:
+            self.send_response(302)
+            self.send_header("Location", "http://localhost:9/feed.json")
+            self.end_headers()
+            return
+        name = self.path.removeprefix("/upd-tasks/")
+        path = srv.root / name
+        if "/" in name or not path.is_file():
+            self.send_error(404)
+            return
+        data = path.read_bytes()
+        start = 0
+        wanted = self.headers.get("Range")
+        if wanted and srv.honour_range:
+            start = int(wanted.removeprefix("bytes=").rstrip("-"))
+            self.send_response(206)
+            self.send_header("Content-Range", f"bytes {start}-{len(data) - 1}/{len(data)}")
+        else:
+            self.send_response(200)
+        self.send_header("Content-Length", str(len(data) - start))
+        self.end_headers()
+        body = data[start:]
+        if srv.cut_after is not None:
+            body, srv.cut_after = body[:srv.cut_after], None  # then the connection drops
+        srv.sent += len(body)
+        self.wfile.write(body)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+class SiteServer(http.server.ThreadingHTTPServer):
+    def __init__(self, root: Path) -> None:
+        super().__init__(("127.0.0.1", 0), SiteHandler)
+        self.root = root
+        self.ranges: list[str | None] = []
+        self.honour_range = True
+        self.cut_after: int | None = None
+        self.sent = 0
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server_address[1]}/upd-tasks"
+
+
+@pytest.fixture
+def served(site: dict[str, Path]) -> Iterator[SiteServer]:
+    server = SiteServer(site["site"])
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
+    thread.start()
+    yield server
+    server.shutdown()
+    server.server_close()
+
+
+def test_feed_and_files_come_from_the_site_and_verify(site: dict[str, Path],
+                                                      served: SiteServer, tmp_path: Path) -> None:
+    found = read(site, download.fetch_feed(served.url))
+    seen: list[tuple[int, int]] = []
+    for entry in found.files:
+        path = download.fetch_file(served.url, entry, tmp_path, lambda a, b: seen.append((a, b)))
+        assert path.read_bytes() == (site["site"] / entry.name).read_bytes()
+    assert seen[-1] == (found.file("runtime").size, found.file("runtime").size)
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(f.name for f in found.files)
+
+
+@pytest.mark.parametrize("honour_range", [True, False], ids=["resumed", "restarted"])
+def test_an_interrupted_download_resumes(site: dict[str, Path], served: SiteServer,
+                                         tmp_path: Path, honour_range: bool) -> None:
+    entry = read(site).file("runtime")
+    served.cut_after = 1_000_000
+    with pytest.raises(download.UpdateUnavailable, match="interrupted at 1000000 of"):
+        download.fetch_file(served.url, entry, tmp_path)
+    assert (tmp_path / f"{entry.name}.part").stat().st_size == 1_000_000
+    served.honour_range, served.sent = honour_range, 0
+    path = download.fetch_file(served.url, entry, tmp_path)
+    feed.check_file(path, entry)
+    assert served.ranges == [None, "bytes=1000000-"]
+    assert served.sent == entry.size - (1_000_000 if honour_range else 0)
+    assert not (tmp_path / f"{entry.name}.part").exists()
+
+
+def test_a_file_altered_on_the_site_is_refused_and_dropped(site: dict[str, Path],
+                                                           served: SiteServer,
+                                                           tmp_path: Path) -> None:
+    entry = read(site).file("app")
+    altered = tmp_path / "site"
+    altered.mkdir()
+    data = bytearray((site["site"] / entry.name).read_bytes())
+    data[100] ^= 0xFF
+    (altered / entry.name).write_bytes(bytes(data))
+    served.root = altered
+    with pytest.raises(UpdateRefused, match="SHA-256"):
+        download.fetch_file(served.url, entry, tmp_path / "staging")
+    assert list((tmp_path / "staging").iterdir()) == []  # the next attempt starts clean
+
+
+def test_an_unreachable_or_wandering_site_is_one_quiet_line(site: dict[str, Path],
+                                                            served: SiteServer) -> None:
+    cases = [(served.url + "/nothing-here", "answered 404"),
+             (served.url + "/elsewhere", "redirects to another site"),
+             (served.url.replace(str(served.server_address[1]), "9"), "could not be reached")]
+    for url, needle in cases:
+        with pytest.raises(download.UpdateUnavailable, match=needle) as info:
+            download.fetch_feed(url)
+        assert "\n" not in str(info.value)

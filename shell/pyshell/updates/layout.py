@@ -3,6 +3,7 @@
     ROOT/state.json          the pointer: which version runs, which ran before, whether
                              the running one has reached the app's entry point yet
     ROOT/versions/VERSION/   an app bundle (pyproject.toml, ui/, app/, runtime/, wheels/)
+    ROOT/staging/VERSION/    downloads in progress and verified (``download``)
 
 ``ROOT`` is in the user's data folder; the bundle the installer put down (``shipped``)
 stays where it is, read-only, and is the version every fallback leads back to. Every
@@ -63,6 +64,9 @@ class Layout:
     @property
     def versions(self) -> Path:
         return self.root / "versions"
+
+    def staging(self, version: str) -> Path:
+        return self.root / "staging" / version
 
     def state(self) -> State:
         """The pointer; a missing or unreadable one is the shipped bundle's."""
