@@ -112,6 +112,19 @@ def test_keys_new_refuses_to_replace_a_key_without_force(site: dict[str, Path],
                           "pyproject.toml: not found")
 
 
+def test_keys_new_writes_nothing_when_it_cannot_edit_the_pyproject(tmp_path: Path) -> None:
+    env = dict(os.environ, XDG_CONFIG_HOME=str(tmp_path / "config"))
+    app = scaffold.create("upd-inline", target=tmp_path / "upd-inline")
+    toml = app / "pyproject.toml"
+    toml.write_text(toml.read_text().replace("[tool.pyshell]\n",
+                                             "[tool.pyshell]\nupdates = { check-every = \"1d\" }\n"))
+    before = toml.read_text()
+    assert_one_line_error(run_cli("keys", "new", str(app), env=env), "add it by hand")
+    assert toml.read_text() == before
+    assert not (tmp_path / "config" / "pyshell" / "keys" / "upd-inline.key").exists()
+    assert list((tmp_path / "config" / "pyshell" / "keys").iterdir()) == []
+
+
 def test_the_key_must_match_be_private_and_exist(site: dict[str, Path], tmp_path: Path,
                                                  monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("XDG_CONFIG_HOME", str(site["config"]))
