@@ -12,6 +12,7 @@ import signal
 import stat
 import subprocess
 import sys
+import tarfile
 import threading
 import tomllib
 from collections.abc import Iterator
@@ -26,7 +27,7 @@ from pyshell import config, scaffold, tomledit
 from pyshell.build import changelog
 from pyshell.build import project as projects
 from pyshell.errors import PyshellError
-from pyshell.updates import download, feed, keys
+from pyshell.updates import download, feed, keys, service
 from pyshell.updates.feed import UpdateRefused
 from pyshell.updates.layout import Layout
 
@@ -207,8 +208,8 @@ def test_the_same_key_cannot_move_a_feed_to_another_app(site: dict[str, Path],
 
 
 @pytest.mark.parametrize(("running", "seen", "needle"), [
-    ("0.2.0", None, "not newer than the running 0.2.0"),
-    ("0.3.0", None, "not newer than the running 0.3.0"),
+    ("0.2.0", None, "is the running one"),
+    ("0.3.0", None, "older than the running 0.3.0"),
     ("0.1.0", "0.3.0", "older than 0.3.0"),
 ])
 def test_a_downgrade_or_a_replayed_feed_is_refused(site: dict[str, Path], running: str,
@@ -555,3 +556,70 @@ def test_an_unreachable_or_wandering_site_is_one_quiet_line(site: dict[str, Path
         with pytest.raises(download.UpdateUnavailable, match=needle) as info:
             download.fetch_feed(url)
         assert "\n" not in str(info.value)
+
+
+def install_at_010(site: dict[str, Path], tmp_path: Path) -> tuple[Layout, service.Running]:
+    """A 0.1.0 install whose shipped bundle has the runtime the site's feed names."""
+    shipped = tmp_path / "shipped"
+    shipped.mkdir()
+    (shipped / "pyproject.toml").write_text('[project]\nname = "upd-tasks"\n'
+                                            'version = "0.1.0"\n')
+    with tarfile.open(site["site"] / read(site).file("runtime").name) as tar:
+        tar.extractall(shipped)
+    layout = Layout(tmp_path / "data" / "updates", shipped, "0.1.0")
+    return layout, service.Running("upd-tasks", "0.1.0", shipped, "0.1.0", read(site).pyodide)
+
+
+def updates_config(site: dict[str, Path], url: str) -> config.UpdatesConfig:
+    return config.UpdatesConfig(public_key(site), url)
+
+
+def test_a_check_stages_the_update_for_the_next_launch(site: dict[str, Path],
+                                                       served: SiteServer,
+                                                       tmp_path: Path) -> None:
+    layout, running = install_at_010(site, tmp_path)
+    outcome = service.check(updates_config(site, served.url), layout, running)
+    assert outcome == service.Outcome("ready", "0.2.0", notes="- Tasks can be renamed.")
+    assert served.ranges == [None, None]  # the feed and the app layer; the runtime is the same
+    assert not (layout.root / "staging" / "0.2.0").exists()
+    choice = layout.choose()
+    assert choice.version == "0.2.0"
+    assert (choice.bundle / "runtime" / "pyodide.asm.wasm").read_bytes() == (
+        running.bundle / "runtime" / "pyodide.asm.wasm").read_bytes()
+    layout.reached_entry()
+    again = service.check(updates_config(site, served.url), layout,
+                          replace(running, version="0.2.0", bundle=choice.bundle))
+    assert again == service.Outcome("current", "0.2.0")
+
+
+def test_a_new_pyodide_comes_with_the_update(site: dict[str, Path], served: SiteServer,
+                                             tmp_path: Path) -> None:
+    layout, running = install_at_010(site, tmp_path)
+    older = replace(running, pyodide="0.27.0")
+    assert service.check(updates_config(site, served.url), layout, older).state == "ready"
+    assert len(served.ranges) == 3  # the feed, the app layer, the runtime
+    assert service.check(updates_config(site, served.url), layout, older).state == "ready"
+    assert len(served.ranges) == 4  # already ready: only the feed again
+
+
+def test_a_check_that_fails_changes_nothing_and_says_why(site: dict[str, Path],
+                                                         served: SiteServer,
+                                                         tmp_path: Path) -> None:
+    layout, running = install_at_010(site, tmp_path)
+    forged = tmp_path / "forged"
+    forged.mkdir()
+    (forged / "feed.json").write_bytes(tampered(site, lambda d: d["signed"].update(
+        version="9.0.0")))
+    served.root = forged
+    refused = service.check(updates_config(site, served.url), layout, running)
+    assert refused.state == "refused" and "bad signature" in str(refused.reason)
+    assert served.ranges == [None]  # nothing downloaded
+    served.root = site["site"]
+    newer = service.check(updates_config(site, served.url), layout,
+                          replace(running, pyshell="0.0.1"))
+    assert newer.state == "refused" and "needs pyshell 0.1.0" in str(newer.reason)
+    served.server_close()
+    gone = service.check(updates_config(site, served.url.replace(
+        str(served.server_address[1]), "9")), layout, running)
+    assert gone.state == "unavailable" and "could not be reached" in str(gone.reason)
+    assert layout.state().ready is None and layout.choose().bundle == running.bundle

@@ -35,6 +35,10 @@ class UpdateRefused(Exception):
     """An update that must not be applied; the message is one line saying why."""
 
 
+class NothingNew(UpdateRefused):
+    """The feed offers the version already running: nothing to do, nothing wrong."""
+
+
 @dataclass(frozen=True)
 class FileEntry:
     """One file of the update site, next to ``feed.json``."""
@@ -92,8 +96,10 @@ def read(data: bytes, public_key: str, app: str, running: str,
     if feed.app != app:
         raise UpdateRefused(f"update feed: it is for app {feed.app!r}, not {app!r}")
     new = Version(feed.version)
-    if new <= _version(running, "running"):
-        raise UpdateRefused(f"update feed: version {feed.version} is not newer than the "
+    if new == _version(running, "running"):
+        raise NothingNew(f"update feed: version {feed.version} is the running one")
+    if new < Version(running):
+        raise UpdateRefused(f"update feed: version {feed.version} is older than the "
                             f"running {running}; a downgrade or an old feed is never applied")
     if seen is not None and new < _version(seen, "seen"):
         raise UpdateRefused(f"update feed: version {feed.version} is older than {seen}, which "
