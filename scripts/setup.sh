@@ -12,7 +12,7 @@ VENV="$ROOT/.venv"
 # and Firefox ESR, where the web build is tested besides Chromium and WebKitGTK.
 APT_PACKAGES=(
   xvfb xauth imagemagick chromium fonts-dejavu-core dbus-x11
-  python3 python3-venv python3-gi gir1.2-gtk-3.0 gir1.2-webkit2-4.1
+  python3 python3-venv python3-gi gir1.2-gtk-3.0 gir1.2-webkit2-4.1 python3-cryptography
   libxcb-cursor0 libxkbcommon-x11-0 libnss3 libegl1 libgl1 libasound2
   libxcb-icccm4 libxcb-image0 libxcb-keysyms1 libxcb-randr0 libxcb-render-util0
   libxcb-shape0 libxcb-xinerama0 libxcb-xkb1 libxcb-xfixes0

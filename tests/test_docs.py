@@ -161,12 +161,14 @@ def test_configuration_reference_lists_every_key_the_parser_accepts() -> None:
     assert tables["[tool.pyshell.window]"] == set(config.WINDOW_KEYS)
     assert tables["[tool.pyshell.permissions]"] == set(config.PERMISSIONS_KEYS)
     assert tables["[[tool.pyshell.permissions.fs]]"] == set(config.FS_KEYS)
+    assert tables["[tool.pyshell.updates]"] == set(config.UPDATES_KEYS)
 
 
 @pytest.mark.parametrize(("table", "keys"), [
     ("tool.pyshell", config.TOOL_KEYS), ("tool.pyshell.window", config.WINDOW_KEYS),
     ("tool.pyshell.permissions", config.PERMISSIONS_KEYS),
-    ("tool.pyshell.permissions.fs", config.FS_KEYS)])
+    ("tool.pyshell.permissions.fs", config.FS_KEYS),
+    ("tool.pyshell.updates", config.UPDATES_KEYS)])
 def test_the_key_lists_are_what_the_parser_accepts(table: str, keys: frozenset[str],
                                                    tmp_path: Path) -> None:
     """The key lists above are the parser's: an unknown key is refused with exactly them."""
@@ -178,6 +180,8 @@ def test_the_key_lists_are_what_the_parser_accepts(table: str, keys: frozenset[s
     if table == "tool.pyshell.permissions.fs":
         target[table] = {"path": "x", "mount": "/x"}
         tool["permissions"]["fs"] = [target[table]]
+    if table == "tool.pyshell.updates":
+        target[table] = tool["updates"] = {}
     target[table]["no-such-key"] = 1
     app_folder(tmp_path, data)
     with pytest.raises(PyshellError, match="unknown key 'no-such-key'") as error:

@@ -54,9 +54,14 @@ def _parser() -> argparse.ArgumentParser:
                            "and a CI workflow for Windows/macOS")
     build.add_argument("app_dir", nargs="?", default=".", type=Path)
     build.add_argument("--target", action="append", metavar="TARGET",
-                       help="deb, tarball, web, workflow, msi or dmg; repeat for several "
+                       help="deb, tarball, web, workflow, msi, dmg or update; repeat for several "
                             "(default: all this system can build)")
     build.add_argument("--json", action="store_true", help="print the size report as JSON")
+
+    keys = sub.add_parser("keys", help="manage the key that signs the app's updates")
+    keys.add_argument("action", choices=("new",))
+    keys.add_argument("app_dir", nargs="?", default=".", type=Path)
+    keys.add_argument("--force", action="store_true", help="replace an existing key")
 
     sub.add_parser("doctor", help="check the runtime and the webview engines")
 
@@ -113,6 +118,13 @@ def _dispatch(args: argparse.Namespace) -> int:
         allowed = permissions.summary(config.load(args.app_dir))
         print(report.to_json(artifacts, allowed) if args.json
               else report.text(artifacts) + "\n" + "\n".join(allowed))
+        return 0
+    if args.command == "keys":
+        from .updates import keys
+
+        path, public = keys.new(args.app_dir, force=args.force)
+        print(f"private key: {path} (keep it safe, outside the app folder; back it up)\n"
+              f"public key:  {public} (written to [tool.pyshell.updates] public-key)")
         return 0
     if args.command == "doctor":
         from .doctor import check

@@ -6,8 +6,11 @@ Every validation error names the offending key, so a user sees one line such as
 
 from __future__ import annotations
 
+import base64
+import binascii
 import re
 import tomllib
+import urllib.parse
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -49,6 +52,19 @@ class FsPermission:
 
 
 @dataclass(frozen=True)
+class UpdatesConfig:
+    """``[tool.pyshell.updates]``: where an installed app looks for signed updates.
+
+    ``url`` may be absent while a key exists (``pyshell keys new`` writes only the key);
+    an installed app without it never checks.
+    """
+
+    public_key: str  # Ed25519, the 32 raw bytes in standard base64
+    url: str | None = None  # the update site's folder; its feed is ``url/feed.json``
+    check_every: int = 86400  # seconds between two checks at most
+
+
+@dataclass(frozen=True)
 class AppConfig:
     """Everything pyshell needs to know about one app."""
 
@@ -70,6 +86,8 @@ class AppConfig:
     # ``[tool.pyshell.permissions] open-urls``: web addresses the app may open in the
     # user's browser (validated patterns, see ``urls``).
     open_urls: tuple[str, ...] = ()
+    # ``[tool.pyshell.updates]``: None when the app does not update itself.
+    updates: UpdatesConfig | None = None
 
     @property
     def url_patterns(self) -> tuple[UrlPattern, ...]:
@@ -132,18 +150,22 @@ def parse(data: dict[str, Any], root: Path) -> AppConfig:
             isinstance(m, str) and all(p.isidentifier() for p in m.split(".")) for m in imports):
         raise PyshellError("pyproject.toml: [tool.pyshell] snapshot-imports must be a list of "
                            "module names such as \"app.model\"")
+    updates = _updates(tool) if "updates" in tool else None
     return AppConfig(root, name, version, entry, ui_dir, packages, window, perms, deps, source,
-                     snapshot, tuple(imports), open_urls)
+                     snapshot, tuple(imports), open_urls, updates)
 
 
 # Every key each table accepts (anything else is an error naming it); the documentation's
 # configuration reference lists exactly these (tests/test_docs.py).
 TOOL_KEYS = frozenset({"entry", "ui", "packages", "pyodide-packages", "snapshot",
-                       "snapshot-imports", "icon", "window", "permissions"})
+                       "snapshot-imports", "icon", "window", "permissions", "updates"})
 WINDOW_KEYS = frozenset({"title", "width", "height", "min-width", "min-height", "resizable",
                          "fullscreen", "background", "quit-budget"})
 PERMISSIONS_KEYS = frozenset({"fs", "open-urls"})
 FS_KEYS = frozenset({"path", "mount", "mode", "create"})
+UPDATES_KEYS = frozenset({"url", "public-key", "check-every"})
+_EVERY_UNITS = {"m": 60, "h": 3600, "d": 86400}
+_LOOPBACK = ("localhost", "127.0.0.1", "::1")
 
 
 def _known_keys(table: dict[str, Any], where: str, known: frozenset[str]) -> None:
@@ -152,6 +174,49 @@ def _known_keys(table: dict[str, Any], where: str, known: frozenset[str]) -> Non
         if key not in known:
             raise PyshellError(f"pyproject.toml: {where} unknown key {key!r}; "
                                f"known keys: {', '.join(sorted(known))}")
+
+
+def _updates(tool: dict[str, Any]) -> UpdatesConfig:
+    where = "[tool.pyshell.updates]"
+    table = _table(tool, "updates", where)
+    _known_keys(table, where, UPDATES_KEYS)
+    if "public-key" not in table:
+        raise PyshellError(f"pyproject.toml: {where} public-key is missing; run "
+                           "`pyshell keys new` to make a key pair and write it")
+    key = _string(table, "public-key", where)
+    if not is_public_key(key):
+        raise PyshellError(f"pyproject.toml: {where} public-key must be an Ed25519 public key "
+                           f"(32 bytes in base64, as `pyshell keys new` writes it), got {key!r}")
+    url = table.get("url")
+    if url is not None and not _update_url(url):
+        raise PyshellError(f"pyproject.toml: {where} url must be an https:// address (or "
+                           f"http:// on localhost), the folder that holds feed.json; got {url!r}")
+    every = _string(table, "check-every", where, default="1d")
+    match = re.fullmatch(r"([1-9]\d{0,4})([mhd])", every)
+    if match is None:
+        raise PyshellError(f"pyproject.toml: {where} check-every must be a number and a unit, "
+                           f"m (minutes), h (hours) or d (days), such as \"12h\"; got {every!r}")
+    return UpdatesConfig(key, url, int(match[1]) * _EVERY_UNITS[match[2]])
+
+
+def is_public_key(text: str) -> bool:
+    """Whether ``text`` is 32 bytes in standard base64 (the form ``pyshell keys new`` writes)."""
+    try:
+        return len(base64.b64decode(text, validate=True)) == 32
+    except (binascii.Error, ValueError):
+        return False
+
+
+def _update_url(value: Any) -> bool:
+    if not isinstance(value, str):
+        return False
+    try:
+        parts = urllib.parse.urlsplit(value)
+    except ValueError:
+        return False
+    if parts.query or parts.fragment or not parts.hostname:
+        return False
+    return parts.scheme == "https" or (parts.scheme == "http" and parts.hostname in _LOOPBACK)
 
 
 def _open_urls(table: dict[str, Any]) -> tuple[str, ...]:

@@ -51,12 +51,17 @@ def load(app_dir: Path | str) -> Project:
     except InvalidVersion:
         raise PyshellError(f"pyproject.toml: [project] version {app.version!r} is not a valid "
                            "version; use e.g. \"1.2.0\" or \"1.2.0rc1\" (PEP 440)") from None
-    package = re.sub(r"[^a-z0-9+.-]+", "-", app.name.lower()).strip("-.+")
+    return Project(app, package_name(app.name), version, _description(project, app),
+                   _maintainer(project), _homepage(project), _icon(tool, app.root), _epoch())
+
+
+def package_name(name: str) -> str:
+    """The app's name as packages and files spell it (Debian-safe)."""
+    package = re.sub(r"[^a-z0-9+.-]+", "-", name.lower()).strip("-.+")
     if len(package) < 2 or not package[0].isalnum():
-        raise PyshellError(f"pyproject.toml: [project] name {app.name!r} cannot be a package "
+        raise PyshellError(f"pyproject.toml: [project] name {name!r} cannot be a package "
                            "name; use letters, digits and '-'")
-    return Project(app, package, version, _description(project, app), _maintainer(project),
-                   _homepage(project), _icon(tool, app.root), _epoch())
+    return package
 
 
 def _description(project: dict[str, Any], app: AppConfig) -> str:

@@ -9,6 +9,7 @@ from ..report import Artifact
 from .briefcase import Dmg, Msi
 from .deb import Deb
 from .tarball import Tarball
+from .update import Update
 from .web import Web
 from .workflow import Workflow
 
@@ -21,7 +22,7 @@ class Target(Protocol):
 
 
 TARGETS: dict[str, Target] = {t.name: t for t in (Deb(), Tarball(), Web(), Workflow(), Msi(),
-                                                  Dmg())}
+                                                  Dmg(), Update())}
 # What `pyshell build` makes with no --target, by the system it runs on.
 DEFAULTS = {"linux": ("deb", "tarball", "web", "workflow"), "win32": ("msi", "web", "workflow"),
             "darwin": ("dmg", "web", "workflow")}

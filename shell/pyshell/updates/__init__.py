@@ -1,0 +1,9 @@
+"""Signed updates for installed apps.
+
+The runtime half ships in installed apps: ``feed`` reads and checks a signed feed and the
+files it lists, ``download`` fetches them from the declared site only, with resume,
+``layout`` keeps versions side by side behind one pointer, applied and rolled back
+atomically, and ``service.check`` puts the three together for one background check. The
+tooling half (``keys``: the signing key pair) stays with the ``pyshell`` command, and so
+does ``pyshell build --target update``, which writes the feed.
+"""
