@@ -245,6 +245,7 @@ function onDomEvent(e) {
 function sendEvent(id, event) {
   worker.postMessage({ type: msg.EVENT, handler: id, event });
   countBusy(+1);
+  running += 1;
 }
 
 /**
@@ -285,6 +286,59 @@ function pace(id, l, element, event) {
     slot.timer = setTimeout(tick, l.timing.throttle);
   };
   slot.timer = setTimeout(tick, l.timing.throttle);
+}
+
+// ---- a busy Python -----------------------------------------------------------------------
+// Python runs on one thread: a long handler or a loop in main() holds up whatever else it
+// would do. After a second of that the page says so and offers a restart, and (where memory
+// can be shared) taps Python through Pyodide's interrupt buffer to send the page the writes
+// it has queued: SIGUSR1's handler (bootstrap.py) flushes them, between two bytecodes.
+const BUSY_AFTER_MS = 1000;
+const FLUSH_SIGNAL = 10; // SIGUSR1
+const nudge = globalThis.crossOriginIsolated ? new Int32Array(new SharedArrayBuffer(4)) : null;
+let running = 0; // main(), handlers, timer runs and close handlers under way in Python
+let stuckSince = null; // when Python became busy; non-null once the page says so
+let busySince = null;
+
+setInterval(() => {
+  const now = performance.now();
+  if (running <= 0) {
+    busySince = null;
+    if (stuckSince !== null) showStuck(false);
+    return;
+  }
+  busySince ??= now;
+  if (now - busySince < BUSY_AFTER_MS) return;
+  if (nudge) Atomics.store(nudge, 0, FLUSH_SIGNAL);
+  if (stuckSince === null) showStuck(true);
+}, 250);
+
+function showStuck(stuck) {
+  stuckSince = stuck ? busySince : null;
+  let bar = document.getElementById("pyshell-busy");
+  if (!stuck) {
+    bar?.remove();
+    delete root.dataset.pyshellStuck;
+    return;
+  }
+  root.dataset.pyshellStuck = "";
+  if (bar) return;
+  bar = document.createElement("div");
+  bar.id = "pyshell-busy";
+  bar.setAttribute("role", "status");
+  bar.style.cssText = "position:fixed;right:12px;top:12px;z-index:2147483646;display:flex;gap:10px;" +
+    "align-items:center;background:#313244;color:#cdd6f4;border-radius:8px;padding:6px 8px 6px 12px;" +
+    "font:13px/1.4 system-ui,sans-serif;box-shadow:0 4px 16px rgba(0,0,0,.3)";
+  const text = document.createElement("span");
+  text.textContent = "Python is busy…";
+  const restart = document.createElement("button");
+  restart.type = "button";
+  restart.textContent = "Restart";
+  restart.title = "Start the app's Python afresh (what it has not saved is lost)";
+  restart.style.cssText = "background:#45475a;color:#cdd6f4;border:0;border-radius:4px;padding:3px 10px;cursor:pointer";
+  restart.addEventListener("click", () => location.reload());
+  bar.append(text, restart);
+  document.body.append(bar);
 }
 
 // ---- errors --------------------------------------------------------------------------
@@ -365,17 +419,21 @@ worker.onmessage = ({ data }) => {
   switch (data.type) {
     case msg.DOM: applyBatch(data.ops); break;
     case msg.QUERY: answer(data.id, data.op); break;
-    case msg.STATUS: root.dataset.pyshellStatus = data.text; break;
+    case msg.STATUS:
+      root.dataset.pyshellStatus = data.text;
+      if (!data.text) running += 1; // the status goes as the app's main() starts
+      break;
     case msg.READY:
       root.dataset.pyshell = data.ok ? "ready" : "error";
       started();
+      running -= 1;
       endEarly(data.ok);
       root.dataset.pyshellBoot = data.boot; // "cold" or "snapshot", for tests and benchmarks
       markPhases(data.phases);
       if (config.dev) devReport({ kind: "boot", ok: data.ok, ms: performance.now() });
       break;
-    case msg.TIMER: countBusy(+1); break; // a timer's run started in Python
-    case msg.HANDLED: countBusy(-1); break; // an event's handler or a timer's run ended
+    case msg.TIMER: countBusy(+1); running += 1; break; // a timer's run started in Python
+    case msg.HANDLED: countBusy(-1); running -= 1; break; // a handler's or a timer's run ended
     case msg.DOWNLOAD: saveDownload(data.name, data.bytes); break;
     case msg.SNAPSHOT: root.dataset.pyshellSnapshot = data.saved ? "saved" : "failed"; break;
     case msg.ERROR:
@@ -388,6 +446,7 @@ worker.onmessage = ({ data }) => {
       break;
     case msg.CLOSED:
       countBusy(-1);
+      running -= 1;
       if (!data.ok) closing = false; // an on_close handler kept the window open
       answerClose(data.ok);
       break;
@@ -412,7 +471,7 @@ for (const key of ["bundle", "runtime", "log", "fs", "dialog", "openUrl", "close
   if (config[key]) config[key] = new URL(config[key], document.baseURI).href;
 }
 if (config.packages) config.packages.lock = new URL(config.packages.lock, document.baseURI).href;
-worker.postMessage({ type: msg.INIT, token, config });
+worker.postMessage({ type: msg.INIT, token, config, interrupt: nudge });
 
 // ---- closing the window -----------------------------------------------------------------
 // The host never closes the window under running Python: it dispatches `pyshell:close` and
@@ -436,6 +495,7 @@ document.addEventListener("pyshell:close", () => {
   if (root.dataset.pyshell !== "ready") return answerClose(true); // no app to ask
   const ask = () => {
     countBusy(+1); // the close handlers run: busy until `closed`
+    running += 1;
     worker.postMessage({ type: msg.CLOSE });
   };
   if (busy > 0) whenIdle.push(ask);
@@ -508,7 +568,9 @@ function connectDev() {
     if (message.type === msg.CSS_UPDATE) swapStylesheets(message.paths);
     else if (message.type === msg.FULL_RELOAD) location.reload();
     else if (message.type === msg.PYTHON_UPDATE) {
-      worker.postMessage({ type: msg.RELOAD, modules: message.modules, files: message.files });
+      // Python stuck in a loop would never take the new code: start afresh with it.
+      if (stuckSince !== null) location.reload();
+      else worker.postMessage({ type: msg.RELOAD, modules: message.modules, files: message.files });
     }
   };
   devSocket.onclose = () => setTimeout(connectDev, 1000); // the server may come back

@@ -17,6 +17,7 @@ const browserStores = []; // web build: OPFS-backed mounts to flush after each h
 let token = "";
 /** @type {import("./protocol.mjs").BootConfig} */
 let config;
+let interrupt = null; // Int32Array over shared memory: the page taps Python through it
 let snapshotURL = null;
 const pending = new Map(); // query id -> {resolve, reject}
 let nextQuery = 1;
@@ -218,6 +219,7 @@ async function boot() {
   };
   const started = await startPyodide(loadPyodide, options, early);
   pyodide = started.pyodide;
+  if (interrupt) pyodide.setInterruptBuffer(interrupt); // the page's taps (loader.mjs)
   phase("python-started");
   pyodide.unpackArchive(await bundle, "zip", { extractDir: APP_DIR });
   bootstrap = importBootstrap();
@@ -516,6 +518,7 @@ self.onmessage = async ({ data }) => {
     case msg.INIT:
       token = data.token;
       config = data.config;
+      interrupt = data.interrupt;
       try {
         await boot();
       } catch (err) {

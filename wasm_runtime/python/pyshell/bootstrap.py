@@ -13,6 +13,7 @@ from __future__ import annotations
 import importlib
 import inspect
 import os
+import signal
 import sys
 import sysconfig
 import traceback
@@ -52,6 +53,14 @@ def prepare() -> None:
     restored_random = sys.modules.get("random")
     if restored_random is not None:
         restored_random.seed()
+    signal.signal(signal.SIGUSR1, _send_queued_writes)
+
+
+def _send_queued_writes(signum: int, frame: object) -> None:
+    """The page taps Python with SIGUSR1 when it has been busy for a second (a long handler,
+    a loop in main()): what it wrote to the page so far is shown, not held until it yields.
+    """
+    dom._flush_from_signal()
 
 
 def warm(imports: Iterable[str]) -> None:

@@ -44,6 +44,7 @@ _listening: dict[str, list[Any]] = {}  # handler id -> the page's listener optio
 _timers: dict[int, Timer] = {}  # timers not cancelled (a later() until its run starts)
 _transport: Transport | None = None
 _flush_scheduled = False
+_flushing = False
 _tracked: set[str] | None = None  # handler ids registered since start_tracking()
 _tracked_timers: list[Timer] | None = None  # timers started since start_tracking()
 
@@ -449,17 +450,28 @@ async def request(op: list[Any]) -> Any:
 def flush() -> None:
     """Send every queued write now (normally done when the current code yields), and the
     release of every handle Python dropped since, after the writes that use them."""
-    global _flush_scheduled
-    _flush_scheduled = False
-    if _transport is None:
-        return
-    batch = _pending[:]
-    _pending.clear()
-    released = _take_released()
-    if released:
-        batch.append(["release", released])
-    if batch:
-        _transport.send(batch)
+    global _flush_scheduled, _flushing
+    _flushing = True  # first: a signal's flush (see _flush_from_signal) stays out
+    try:
+        _flush_scheduled = False
+        if _transport is None:
+            return
+        batch = _pending[:]
+        _pending.clear()
+        released = _take_released()
+        if released:
+            batch.append(["release", released])
+        if batch:
+            _transport.send(batch)
+    finally:
+        _flushing = False
+
+
+def _flush_from_signal() -> None:
+    """`flush` from a signal handler, which runs between any two bytecodes: skipped when it
+    interrupted a flush (both would send the same writes)."""
+    if not _flushing:
+        flush()
 
 
 def _take_released() -> list[int]:
