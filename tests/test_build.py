@@ -255,12 +255,15 @@ def test_web_build_runs_from_a_static_host_and_keeps_notes(static_site: str,
     from playwright.sync_api import expect
 
     context = pyshell_browser.new_context()
+    wasm: list[str] = []  # the page's and its worker's requests of the 9.6 MB runtime
+    context.on("request", lambda r: wasm.append(r.url) if r.url.endswith(".wasm") else None)
     try:
         page = context.new_page()
         page.goto(static_site)
         tasks = page.locator("#list .task")
         expect(tasks).to_have_count(3, timeout=90_000)
         assert page.evaluate("crossOriginIsolated") is False  # no SharedArrayBuffer here
+        assert [url.rsplit("/", 1)[1] for url in wasm] == ["pyodide.asm.wasm"]  # once
         page.fill("#new-title", "kept in the browser")
         page.press("#new-title", "Enter")
         expect(tasks).to_have_count(4)
