@@ -470,13 +470,16 @@ function withPatchedSyscalls(instantiateWasm) {
  * The snapshot of this interpreter, taken before the app's entry point runs, with the
  * modules named imported and the app's code compiled ahead (pyshell.bootstrap.warm).
  */
+const COMPILED_WHEELS = "a locked package has compiled code, whose loading leaves JavaScript " +
+  "references a snapshot cannot hold (Pyodide issue 5195), so this app boots cold at every launch";
+
 function makeSnapshot(imports) {
   const names = pyodide.toPy(imports);
   try {
     bootstrap.warm(names);
     return pyodide.makeMemorySnapshot();
   } catch (err) {
-    const explained = explainInternal(err);
+    const explained = explainInternal(err) ?? (/hiwire/i.test(String(err)) ? COMPILED_WHEELS : null);
     log("stderr", explained ? `pyshell: no start-up snapshot: ${explained}`
                             : `pyshell: no start-up snapshot this time (${firstLine(err)})`);
     return null;
