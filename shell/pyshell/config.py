@@ -70,6 +70,11 @@ class AppConfig:
     # ``[tool.pyshell.permissions] open-urls``: web addresses the app may open in the
     # user's browser (validated patterns, see ``urls``).
     open_urls: tuple[str, ...] = ()
+    # One running copy per user: a second launch hands its files and URLs to it
+    # (``instance``). ``single-instance = false`` lets copies run side by side.
+    single_instance: bool = True
+    # ``[tool.pyshell.permissions] notifications``: the app may show desktop notifications.
+    notifications: bool = False
 
     @property
     def url_patterns(self) -> tuple[UrlPattern, ...]:
@@ -133,16 +138,20 @@ def parse(data: dict[str, Any], root: Path) -> AppConfig:
         raise PyshellError("pyproject.toml: [tool.pyshell] snapshot-imports must be a list of "
                            "module names such as \"app.model\"")
     return AppConfig(root, name, version, entry, ui_dir, packages, window, perms, deps, source,
-                     snapshot, tuple(imports), open_urls)
+                     snapshot, tuple(imports), open_urls,
+                     single_instance=_bool(tool, "single-instance", "[tool.pyshell]", True),
+                     notifications=_bool(permissions, "notifications",
+                                         "[tool.pyshell.permissions]", False))
 
 
 # Every key each table accepts (anything else is an error naming it); the documentation's
 # configuration reference lists exactly these (tests/test_docs.py).
 TOOL_KEYS = frozenset({"entry", "ui", "packages", "pyodide-packages", "snapshot",
-                       "snapshot-imports", "icon", "window", "permissions"})
+                       "snapshot-imports", "icon", "window", "permissions",
+                       "single-instance"})
 WINDOW_KEYS = frozenset({"title", "width", "height", "min-width", "min-height", "resizable",
                          "fullscreen", "background", "quit-budget"})
-PERMISSIONS_KEYS = frozenset({"fs", "open-urls"})
+PERMISSIONS_KEYS = frozenset({"fs", "open-urls", "notifications"})
 FS_KEYS = frozenset({"path", "mount", "mode", "create"})
 
 

@@ -1,4 +1,5 @@
-"""Grants the user gives at run time by picking a file or folder in a native dialog.
+"""Grants the user gives at run time by picking a file or folder in a native dialog, or by
+opening the app with it (``grant_opened``).
 
 The dialog itself is the one edge: ``DialogProvider`` is pywebview's dialog in a real
 window, anything else in tests. What was picked becomes a session-only grant mounted at
@@ -64,5 +65,17 @@ class Picker:
             grant = Grant(f"p{number}", mount, picked.parent, writable or kind == "save_file",
                           only=picked.name)
             path = f"{mount}/{picked.name}"
+        self.files.add_grant(grant)
+        return {"grant": grant.public(), "path": path}
+
+    def grant_opened(self, host_path: Path) -> dict[str, Any]:
+        """A file (or folder) the user opened the app with: read-only, at ``/opened/N``."""
+        number = next(self._numbers)
+        mount = f"/opened/{number}"
+        if host_path.is_dir():
+            grant, path = Grant(f"o{number}", mount, host_path, False), mount
+        else:
+            grant = Grant(f"o{number}", mount, host_path.parent, False, only=host_path.name)
+            path = f"{mount}/{host_path.name}"
         self.files.add_grant(grant)
         return {"grant": grant.public(), "path": path}

@@ -85,6 +85,11 @@ class Engine:
         """Make the engine refuse every navigation ``navigation`` does not allow. Called
         before the window exists."""
 
+    def bring_to_front(self, window: Any) -> None:
+        """Show ``window`` above the others, un-minimised (a later launch of the app).
+        pywebview's ``restore`` raises and activates the window on Qt and GTK."""
+        window.restore()
+
     def create_window(self, title: str, url: str, **options: Any) -> Any:
         import webview
 
