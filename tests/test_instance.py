@@ -91,9 +91,12 @@ def test_a_bad_value_is_one_line(tmp_path: Path) -> None:
     assert_one_line_error(run_cli("run", str(app)), "single-instance must be true or false")
 
 
-def test_a_connection_of_another_user_is_not_heard(tmp_path: Path) -> None:
+def test_the_socket_is_heard_even_in_a_deep_folder(tmp_path: Path) -> None:
     """The listener checks SO_PEERCRED; here the peer is this user, so it is heard, and the
-    uid the kernel reports is ours (the refusal itself needs a second user)."""
+    uid the kernel reports is ours (the refusal itself needs a second user). The folder is
+    deeper than an AF_UNIX address may be long."""
+    tmp_path = tmp_path / ("deep" * 30)
+    tmp_path.mkdir()
     transport = instance.UnixTransport(tmp_path, "k")
     assert transport.claim()
     heard: list[bytes] = []
@@ -102,7 +105,7 @@ def test_a_connection_of_another_user_is_not_heard(tmp_path: Path) -> None:
     assert instance.UnixTransport(tmp_path, "k").send(b'{"paths": [], "urls": []}') == b"ok\n"
     assert heard == [b'{"paths": [], "urls": []}']
     with socket.socket(socket.AF_UNIX) as conn:
-        conn.connect(str(transport.socket_path))
+        conn.connect(transport._address())
         from pyshell.peercred import unix_peer_uid
 
         assert unix_peer_uid(conn) == os.getuid()
@@ -148,7 +151,7 @@ def serve(app: Path, env: dict[str, str], procs: list[subprocess.Popen[str]], *o
 def test_a_second_launch_hands_over_and_the_lock_survives_kill_9(
         pyshell_browser: object, tmp_path: Path, env: dict[str, str],
         procs: list[subprocess.Popen[str]]) -> None:
-    app = write_app(tmp_path / "app", ON_OPEN, "snapshot = false\n", name="single")
+    app = write_app(tmp_path / "app", ON_OPEN, name="single")
     first = serve(app, env, procs)
     links = tmp_path / "links"
     wait_until(lambda: links.exists() and links.read_text().strip(), 10, "the link")
@@ -184,6 +187,41 @@ def test_a_second_launch_hands_over_and_the_lock_survives_kill_9(
     page.locator("#out").filter(has_text="paths").wait_for(timeout=90_000)
     assert json.loads(page.locator("#out").inner_text())["texts"] == [doc.read_text()]
     assert again.poll() is None
+
+
+PRINTS = r'''
+from pyshell import app
+
+@app.on_open
+def opened(paths, urls):
+    print("opened", paths, urls, [open(p).read() for p in paths], flush=True)
+
+def main():
+    print("main ran", flush=True)
+'''
+
+
+@pytest.mark.window
+def test_in_a_window_a_second_launch_reaches_the_app(tmp_path: Path, env: dict[str, str],
+                                                     procs: list[subprocess.Popen[str]],
+                                                     xvfb: str) -> None:
+    """The window's path: the running app's window is brought to the front (pywebview's
+    restore, from the listener's thread) and its Python hears the file."""
+    app = write_app(tmp_path / "app", PRINTS, "snapshot = false\n", name="windowed")
+    env = dict(env, DISPLAY=xvfb)
+    first = subprocess.Popen([*PYSHELL, "run", str(app), "--gui", "qt"], env=env, text=True,
+                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    procs.append(first)
+    assert first.stdout is not None
+    read_until(first.stdout, "main ran", timeout=120)
+    doc = tmp_path / "notes.txt"
+    doc.write_text("in the window")
+    second = subprocess.run([*PYSHELL, "run", str(app), str(doc)], env=env,
+                            capture_output=True, text=True, timeout=30)
+    assert second.returncode == 0, second.stderr
+    line = read_until(first.stdout, "opened", timeout=30)[-1]
+    assert "['/opened/1/notes.txt'] [] ['in the window']" in line, line
+    assert "Traceback" not in line and first.poll() is None
 
 
 def test_single_instance_off_runs_side_by_side(tmp_path: Path, env: dict[str, str],

@@ -87,7 +87,7 @@ def arguments(args: Sequence[str], cwd: Path | None = None) -> Launch:
 
 
 def key(app: AppConfig) -> str:
-    name = re.sub(r"[^A-Za-z0-9_.-]", "_", app.name)[:40]
+    name = re.sub(r"[^A-Za-z0-9_.-]", "_", app.name)[:20]
     return f"{name}-{hashlib.sha256(str(app.root).encode()).hexdigest()[:16]}"
 
 
@@ -118,7 +118,19 @@ class UnixTransport:
         self.socket_path = where / f"{app_key}.sock"
         self._lock_path = where / f"{app_key}.lock"
         self._lock_fd: int | None = None
+        self._dir_fd: int | None = None
         self._server: socket.socket | None = None
+
+    def _address(self) -> str:
+        """The socket's path, or where that is longer than AF_UNIX allows (108 bytes, a deep
+        cache folder), the same file reached through the folder's descriptor (Linux)."""
+        path = str(self.socket_path)
+        if len(os.fsencode(path)) < 100 or not Path("/proc/self/fd").is_dir():
+            return path
+        if self._dir_fd is None:
+            self._dir_fd = os.open(self.socket_path.parent,
+                                   os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+        return f"/proc/self/fd/{self._dir_fd}/{self.socket_path.name}"
 
     def claim(self) -> bool:
         """Become the running instance (True), or find one running (False)."""
@@ -134,7 +146,7 @@ class UnixTransport:
         with contextlib.suppress(FileNotFoundError):
             self.socket_path.unlink()  # left by a copy that was killed
         server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        server.bind(str(self.socket_path))
+        server.bind(self._address())
         server.listen(8)
         self._server = server
         return True
@@ -147,7 +159,7 @@ class UnixTransport:
             try:
                 with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as conn:
                     conn.settimeout(max(0.1, deadline - time.monotonic()))
-                    conn.connect(str(self.socket_path))
+                    conn.connect(self._address())
                     conn.sendall(message)
                     conn.shutdown(socket.SHUT_WR)
                     return conn.makefile("rb").readline()
@@ -170,9 +182,10 @@ class UnixTransport:
                 self.socket_path.unlink()
             self._server.close()
             self._server = None
-        if self._lock_fd is not None:
-            os.close(self._lock_fd)
-            self._lock_fd = None
+        for fd in (self._lock_fd, self._dir_fd):
+            if fd is not None:
+                os.close(fd)
+        self._lock_fd = self._dir_fd = None
 
     def _accept(self, server: socket.socket, handle: Callable[[bytes], None]) -> None:
         while True:

@@ -55,9 +55,8 @@ class Notifier:
         from gi.repository import Gio, GLib
 
         flat = [part for pair in actions for part in pair]
-        hints = {"desktop-entry": GLib.Variant("s", self.app_name)}
         args = GLib.Variant("(susssasa{sv}i)",
-                            (self.app_name, 0, icon or "", title, body, flat, hints, -1))
+                            (self.app_name, 0, icon or "", title, body, flat, {}, -1))
         try:
             reply = bus.call_sync(BUS_NAME, OBJECT_PATH, INTERFACE, "Notify", args,
                                   GLib.VariantType("(u)"), Gio.DBusCallFlags.NONE,
