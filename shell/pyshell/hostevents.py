@@ -49,6 +49,11 @@ class HostEvents:
             items, self._items = self._items, []
         return items
 
+    def give_back(self, events: list[Event]) -> None:
+        """Events taken for a page that left meanwhile (a reload): first in line again."""
+        with self._lock:
+            self._items[:0] = events
+
     def close(self) -> None:
         """The server stops: answer the waiting poll now."""
         with self._lock:

@@ -16,6 +16,10 @@ WAIT = 25.0  # well under any idle timeout between a browser and a loopback serv
 
 def routes(events: HostEvents) -> list[BaseRoute]:
     async def host_events(request: Request) -> Response:
-        return JSONResponse(await events.take(WAIT))
+        taken = await events.take(WAIT)
+        if taken and await request.is_disconnected():
+            events.give_back(taken)  # the page reloaded while it waited: the next page's
+            return Response(status_code=204)
+        return JSONResponse(taken)
 
     return [Route(PATH, host_events, methods=["GET"])]
