@@ -75,6 +75,9 @@ class AppConfig:
     single_instance: bool = True
     # ``[tool.pyshell.permissions] notifications``: the app may show desktop notifications.
     notifications: bool = False
+    # ``[tool.pyshell.permissions] drop``: files dropped on the window are grants,
+    # read-only unless "rw".
+    drop_writable: bool = False
 
     @property
     def url_patterns(self) -> tuple[UrlPattern, ...]:
@@ -141,7 +144,8 @@ def parse(data: dict[str, Any], root: Path) -> AppConfig:
                      snapshot, tuple(imports), open_urls,
                      single_instance=_bool(tool, "single-instance", "[tool.pyshell]", True),
                      notifications=_bool(permissions, "notifications",
-                                         "[tool.pyshell.permissions]", False))
+                                         "[tool.pyshell.permissions]", False),
+                     drop_writable=_drop(permissions))
 
 
 # Every key each table accepts (anything else is an error naming it); the documentation's
@@ -151,7 +155,7 @@ TOOL_KEYS = frozenset({"entry", "ui", "packages", "pyodide-packages", "snapshot"
                        "single-instance"})
 WINDOW_KEYS = frozenset({"title", "width", "height", "min-width", "min-height", "resizable",
                          "fullscreen", "background", "quit-budget"})
-PERMISSIONS_KEYS = frozenset({"fs", "open-urls", "notifications"})
+PERMISSIONS_KEYS = frozenset({"fs", "open-urls", "notifications", "drop"})
 FS_KEYS = frozenset({"path", "mount", "mode", "create"})
 
 
@@ -175,6 +179,14 @@ def _open_urls(table: dict[str, Any]) -> tuple[str, ...]:
         except ValueError as exc:
             raise PyshellError(f"pyproject.toml: {where}: {exc}") from None
     return tuple(value)
+
+
+def _drop(table: dict[str, Any]) -> bool:
+    mode = table.get("drop", "ro")
+    if mode not in ("ro", "rw"):
+        raise PyshellError(f"pyproject.toml: [tool.pyshell.permissions] drop must be 'ro' or "
+                           f"'rw', got {mode!r}")
+    return bool(mode == "rw")
 
 
 def _dependencies(project: dict[str, Any]) -> tuple[str, ...]:

@@ -128,7 +128,7 @@ def _serve(server: AppServer, app: config.AppConfig, engine: Engine | None, stop
               file=sys.stderr)
         open_window(server.launch_url(), app.window, engine, stop, on_started=on_started,
                     debug=debug, navigation=Navigation(server.url[:-1], server.links.window_left),
-                    closer=server.closer,
+                    closer=server.closer, on_drop=server.dropped,
                     on_created=lambda window: _created(server, windows, window))
     return 0
 

@@ -68,14 +68,17 @@ class Picker:
         self.files.add_grant(grant)
         return {"grant": grant.public(), "path": path}
 
-    def grant_opened(self, host_path: Path) -> dict[str, Any]:
-        """A file (or folder) the user opened the app with: read-only, at ``/opened/N``."""
+    def grant_opened(self, host_path: Path, writable: bool = False, how: str = "opened"
+                     ) -> dict[str, Any]:
+        """A file (or folder) the user opened the app with or dropped on its window
+        (``how``): a grant of that alone, at ``/opened/N`` (``/dropped/N``)."""
         number = next(self._numbers)
-        mount = f"/opened/{number}"
+        mount = f"/{how}/{number}"
         if host_path.is_dir():
-            grant, path = Grant(f"o{number}", mount, host_path, False), mount
+            grant, path = Grant(f"{how[0]}{number}", mount, host_path, writable), mount
         else:
-            grant = Grant(f"o{number}", mount, host_path.parent, False, only=host_path.name)
+            grant = Grant(f"{how[0]}{number}", mount, host_path.parent, writable,
+                          only=host_path.name)
             path = f"{mount}/{host_path.name}"
         self.files.add_grant(grant)
         return {"grant": grant.public(), "path": path}

@@ -131,6 +131,15 @@ class AppServer:
         self.events.put({"kind": "open", "paths": [o["path"] for o in opened],
                          "grants": [o["grant"] for o in opened], "urls": list(launch.urls)})
 
+    def dropped(self, paths: list[Path]) -> None:
+        """Files dropped on the window: each a grant of its own (read-only unless the app
+        declared ``drop = "rw"``), all of them one ``drop`` event for on_drop."""
+        given = [self.picker.grant_opened(p.resolve(), self.app.drop_writable, "dropped")
+                 for p in paths if p.exists()]
+        if given:
+            self.events.put({"kind": "drop", "paths": [g["path"] for g in given],
+                             "grants": [g["grant"] for g in given]})
+
     def _notification_clicked(self, number: int, action: str) -> None:
         self.events.put({"kind": "notification", "id": number, "action": action})
 

@@ -35,6 +35,15 @@ comes to the front. Each file arrives as a read-only grant of its own:
         for url in urls:            # any text the user's launch passed: validate it
             ...
 
+Files and folders the user drops on the window come to ``on_drop`` handlers, each a
+grant of its own at ``/dropped/N`` (read-only unless the app declared ``drop = "rw"`` in
+``[tool.pyshell.permissions]``):
+
+    @app.on_drop
+    def dropped(paths):
+        for path in paths:
+            import_file(path)
+
 `pyshell dev` keeps these registrations in step with the code, like event handlers.
 """
 
@@ -46,10 +55,12 @@ from typing import Any
 CloseHandler = Callable[[], "bool | None | Awaitable[bool | None]"]
 QuitHandler = Callable[[], "None | Awaitable[None]"]
 OpenHandler = Callable[[list[str], list[str]], "None | Awaitable[None]"]
+DropHandler = Callable[[list[str]], "None | Awaitable[None]"]
 
 _close: dict[str, Callable[[], Any]] = {}
 _quit: dict[str, Callable[[], Any]] = {}
 _open: dict[str, Callable[..., Any]] = {}
+_drop: dict[str, Callable[..., Any]] = {}
 _tracked: set[str] | None = None  # ids registered since start_tracking() (dev reloads)
 
 
@@ -82,9 +93,14 @@ def on_open(func: OpenHandler) -> OpenHandler:
     return _register(_open, "on_open", func)  # type: ignore[no-any-return]
 
 
+def on_drop(func: DropHandler) -> DropHandler:
+    """Run ``func(paths)`` when the user drops files or folders on the window."""
+    return _register(_drop, "on_drop", func)  # type: ignore[no-any-return]
+
+
 def off(func: Callable[..., Any]) -> None:
     """Remove ``func`` from every list."""
-    for table in (_close, _quit, _open):
+    for table in (_close, _quit, _open, _drop):
         for key, registered in list(table.items()):
             if registered is func:
                 del table[key]
@@ -102,16 +118,21 @@ def open_handlers() -> list[Callable[..., Any]]:
     return list(_open.values())
 
 
+def drop_handlers() -> list[Callable[..., Any]]:
+    return list(_drop.values())
+
+
 def reset() -> None:
     """Forget every registration (a new app starts)."""
     _close.clear()
     _quit.clear()
     _open.clear()
+    _drop.clear()
 
 
 def registrations(modules: set[str]) -> set[str]:
     """Ids of the handlers registered by these modules (used by dev-mode reloads)."""
-    return {key for key in (*_close, *_quit, *_open) if key.split(":", 1)[0] in modules}
+    return {key for key in (*_close, *_quit, *_open, *_drop) if key.split(":", 1)[0] in modules}
 
 
 def start_tracking() -> None:
@@ -126,4 +147,5 @@ def drop_untracked(previous: set[str]) -> None:
         _close.pop(key, None)
         _quit.pop(key, None)
         _open.pop(key, None)
+        _drop.pop(key, None)
     _tracked = None

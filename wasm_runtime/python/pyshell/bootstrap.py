@@ -234,6 +234,9 @@ async def host_event(event_json: str) -> None:
     if event["kind"] == "open":
         for func in app.open_handlers():
             await _run_hook(functools.partial(func, paths=event["paths"], urls=event["urls"]))
+    elif event["kind"] == "drop":
+        for func in app.drop_handlers():
+            await _run_hook(functools.partial(func, event["paths"]))
     elif event["kind"] == "notification":
         await _run_hook(functools.partial(notifications.deliver, event["id"], event["action"]))
     dom.flush()
