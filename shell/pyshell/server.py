@@ -85,7 +85,8 @@ class AppServer:
         self.links = Links(app.url_patterns, self._say, opener)
         # The window's close, asked of the page first (the launcher attaches the window).
         self.closer = Closer(app.window.quit_budget, self._say)
-        # What the host tells the running app: opened files and URLs, notification clicks.
+        # What the host tells the running app: opened files and URLs, dropped files,
+        # notification clicks.
         self.events = HostEvents()
         self.notifier = Notifier(app.name, self._notification_clicked) \
             if app.notifications else None
@@ -127,7 +128,8 @@ class AppServer:
     def open(self, launch: Launch) -> None:
         """Files and URLs the app was opened with (at launch, or by a later launch): each
         path a read-only grant of its own, all of them one ``open`` event for on_open."""
-        opened = [self.picker.grant_opened(Path(p)) for p in launch.paths if Path(p).exists()]
+        given = [Path(p) for p in launch.paths]  # absolute: made so where the user typed them
+        opened = [self.picker.grant_opened(p) for p in given if p.is_absolute() and p.exists()]
         self.events.put({"kind": "open", "paths": [o["path"] for o in opened],
                          "grants": [o["grant"] for o in opened], "urls": list(launch.urls)})
 
