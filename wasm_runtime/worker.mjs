@@ -79,6 +79,7 @@ const bridge = {
     postMessage({ type: msg.DOWNLOAD, name, bytes }, [bytes.buffer]);
   },
   openUrl: (url) => openUrl(url),
+  notify: (requestJson) => notify(requestJson),
   grants: () => JSON.stringify(grants),
   refused: () => JSON.stringify(config.refused),
   fileUrl: (g, p) => fileRequest("url", { g, p }),
@@ -193,6 +194,18 @@ async function openUrl(url) {
     body: JSON.stringify({ url }),
   });
   if (!response.ok) return JSON.stringify({ error: `open-url request failed: HTTP ${response.status}` });
+  return await response.text();
+}
+
+/** Ask the host to show a desktop notification (it checks the app declared them). */
+async function notify(requestJson) {
+  if (!config.notify) return JSON.stringify({ error: "no desktop notifications here", unavailable: true });
+  const response = await fetch(config.notify, {
+    method: "POST",
+    headers: { "x-pyshell-token": token, "content-type": "application/json" },
+    body: requestJson,
+  });
+  if (!response.ok) return JSON.stringify({ error: `notify request failed: HTTP ${response.status}` });
   return await response.text();
 }
 
@@ -526,6 +539,16 @@ async function onEvent(handler, event) {
   }
 }
 
+/** The host's news for the app: its grants mounted first (once), then Python hears it. */
+async function onHostEvent(event) {
+  const fresh = (event.grants ?? []).filter((g) => !grants.some((m) => m.id === g.id));
+  if (fresh.length) {
+    await needFileTransport();
+    for (const grant of fresh) mountGrant(grant);
+  }
+  await runApp(() => bootstrap.host_event(JSON.stringify(event)));
+}
+
 /** A timer is due: the page counts the run as busy (`timer`) until it is `handled`, as
  *  for an event. Python schedules an `every` timer's next run itself. */
 async function runTimer(id) {
@@ -571,6 +594,13 @@ self.onmessage = async ({ data }) => {
     case msg.EVENT:
       try {
         if (bootstrap) await onEvent(data.handler, data.event);
+      } finally {
+        postMessage({ type: msg.HANDLED });
+      }
+      break;
+    case msg.HOST_EVENT:
+      try {
+        if (bootstrap) await onHostEvent(data.event);
       } finally {
         postMessage({ type: msg.HANDLED });
       }

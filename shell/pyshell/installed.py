@@ -26,6 +26,8 @@ def main(bundle: str | Path, argv: list[str] | None = None) -> int:
     parser.add_argument("--gui", choices=("gtk", "qt"),
                         default="gtk" if sys.platform.startswith("linux") else None)
     parser.add_argument("--debug", action="store_true", help="enable the webview's inspector")
+    parser.add_argument("open", nargs="*", metavar="FILE_OR_URL",
+                        help="files or URLs to open with the app")
     args = parser.parse_args(argv)
     root = Path(bundle)
     try:
@@ -33,7 +35,8 @@ def main(bundle: str | Path, argv: list[str] | None = None) -> int:
             Gtk().check_system()
         packages = bundled_packages(root)
         rt = Runtime(PYODIDE_VERSION, root / "runtime")
-        return launcher.run(root, gui=args.gui, debug=args.debug, rt=rt, packages=packages)
+        return launcher.run(root, gui=args.gui, debug=args.debug, rt=rt, packages=packages,
+                            opened=args.open)
     except KeyboardInterrupt:
         return 130
     except PyshellError as exc:

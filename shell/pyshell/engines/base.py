@@ -14,6 +14,7 @@ import subprocess
 import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..errors import stderr_line
@@ -84,6 +85,16 @@ class Engine:
     def guard_navigation(self, navigation: Navigation) -> None:
         """Make the engine refuse every navigation ``navigation`` does not allow. Called
         before the window exists."""
+
+    def watch_drops(self, on_drop: Callable[[list[Path]], None]) -> None:
+        """Hand files and folders dropped on the window to ``on_drop`` (instead of the
+        page, which would try to navigate to them). Called before the window exists; an
+        engine without it leaves drops to the page."""
+
+    def bring_to_front(self, window: Any) -> None:
+        """Show ``window`` above the others, un-minimised (a later launch of the app).
+        pywebview's ``restore`` raises and activates the window on Qt and GTK."""
+        window.restore()
 
     def create_window(self, title: str, url: str, **options: Any) -> Any:
         import webview

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import ctypes
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from pathlib import Path
 from typing import Any
 
 from .base import Engine, Navigation
@@ -65,6 +66,42 @@ class Qt(Engine):
 
         qt.BrowserView.WebPage.acceptNavigationRequest = accept_navigation
         qt.BrowserView.NavigationHandler.acceptNavigationRequest = accept_new_window
+
+
+    def watch_drops(self, on_drop: Callable[[list[Path]], None]) -> None:
+        """QWebEngineView hears the drag and drop: pywebview's view class is patched (as
+        for navigation) so that local files are accepted and go to ``on_drop``; other drags
+        (text, links) stay the page's."""
+        from webview.platforms import qt
+
+        view = qt.BrowserView.WebView
+        enter, move, drop = view.dragEnterEvent, view.dragMoveEvent, view.dropEvent
+
+        def local_files(event: Any) -> list[Path]:
+            urls = event.mimeData().urls() if event.mimeData().hasUrls() else []
+            return [Path(url.toLocalFile()) for url in urls if url.isLocalFile()]
+
+        def on_enter(widget: Any, event: Any) -> None:
+            if local_files(event):
+                event.acceptProposedAction()
+                return
+            enter(widget, event)
+
+        def on_move(widget: Any, event: Any) -> None:
+            if local_files(event):
+                event.acceptProposedAction()
+                return
+            move(widget, event)
+
+        def on_dropped(widget: Any, event: Any) -> None:
+            paths = local_files(event)
+            if not paths:
+                drop(widget, event)
+                return
+            event.acceptProposedAction()
+            on_drop(paths)
+
+        view.dragEnterEvent, view.dragMoveEvent, view.dropEvent = on_enter, on_move, on_dropped
 
 
 def _loadable(lib: str) -> bool:

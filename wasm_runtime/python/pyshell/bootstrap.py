@@ -10,8 +10,10 @@ dropped, because the author can only act on their own code.
 
 from __future__ import annotations
 
+import functools
 import importlib
 import inspect
+import json
 import os
 import signal
 import sys
@@ -20,7 +22,7 @@ import traceback
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
-from . import app, dom
+from . import app, dom, notifications
 from .transport import Transport, WorkerTransport
 
 APP_ROOT = "/home/pyodide/app/"  # where worker.mjs unpacks the app; shown as relative paths
@@ -233,6 +235,20 @@ async def close() -> bool:
             await _run_hook(func)
     dom.flush()
     return not vetoed
+
+
+async def host_event(event_json: str) -> None:
+    """One event the host told the app (docs/protocol.md, "Host events")."""
+    event = json.loads(event_json)
+    if event["kind"] == "open":
+        for func in app.open_handlers():
+            await _run_hook(functools.partial(func, paths=event["paths"], urls=event["urls"]))
+    elif event["kind"] == "drop":
+        for func in app.drop_handlers():
+            await _run_hook(functools.partial(func, event["paths"]))
+    elif event["kind"] == "notification":
+        await _run_hook(functools.partial(notifications.deliver, event["id"], event["action"]))
+    dom.flush()
 
 
 async def _run_hook(func: Callable[[], Any]) -> Any:
