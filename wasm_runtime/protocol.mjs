@@ -3,7 +3,7 @@
 // and docs/protocol.md describes them; tests/test_contract.py fails when the three differ.
 
 /** page -> worker */
-export const INIT = "init";     // {type, token, config, interrupt: Int32Array over shared memory or null}
+export const INIT = "init";     // {type, token, config, interrupt} (interrupt: see loader.mjs, "a busy Python")
 export const EVENT = "event";   // {type, handler, event}
 export const REPLY = "reply";   // {type, id, value} | {type, id, error}
 export const RELOAD = "reload"; // {type, modules, files}   dev mode: re-run changed modules

@@ -156,7 +156,7 @@ class Message:
 
 
 # The page and its worker (postMessage, structured clone).
-INIT = Message("INIT", "init", "page", "worker", ("token", "config"))
+INIT = Message("INIT", "init", "page", "worker", ("token", "config", "interrupt"))
 EVENT = Message("EVENT", "event", "page", "worker", ("handler", "event"))
 REPLY = Message("REPLY", "reply", "page", "worker", ("id", "value", "error"))
 RELOAD = Message("RELOAD", "reload", "page", "worker", ("modules", "files"))
