@@ -89,8 +89,8 @@ class BootConfig:
 
     ``None`` means "this host has none": no terminal log (``log``), no file service
     (``fs``, ``fs_socket``), no native dialogs (``dialog``), no browser to open links in
-    (``open_url``), no window to close (``closed``), not dev mode (``dev``), no start-up
-    snapshots (``snapshot``)."""
+    (``open_url``), no window to close (``closed``), no native menus (``menu``), not dev
+    mode (``dev``), no start-up snapshots (``snapshot``)."""
 
     entry: str                  # the app's "module:function"
     bundle: str                 # zip of pyshell's in-WebAssembly API and the app's packages
@@ -102,6 +102,7 @@ class BootConfig:
     dialog: str | None = None   # POST: native file dialogs
     open_url: str | None = None  # POST: show a web address in the user's browser
     closed: str | None = None   # POST {close}: the page's answer to a close of the window
+    menu: str | None = None     # POST {model} | {popup}: the app's native menus
     dev: str | None = None      # the dev-reload WebSocket
     snapshot: str | None = None  # start-up snapshots, per engine id appended
     snapshot_imports: tuple[str, ...] = ()  # modules a new snapshot imports ahead
@@ -170,6 +171,7 @@ WARNING = Message("WARNING", "warning", "worker", "page", ("text",))
 RELOADED = Message("RELOADED", "reloaded", "worker", "page", ("ok", "restart", "ms"))
 CLOSE = Message("CLOSE", "close", "page", "worker")
 CLOSED = Message("CLOSED", "closed", "worker", "page", ("ok",))
+MENU = Message("MENU", "menu", "page", "worker", ("item", "checked"))
 DOWNLOAD = Message("DOWNLOAD", "download", "worker", "page", ("name", "bytes"))
 
 # The dev-reload WebSocket (dev mode only), JSON text.
@@ -180,7 +182,7 @@ FULL_RELOAD = Message("FULL_RELOAD", "full-reload", "host", "page", ("reason",))
 DEV_RELOADED = Message("DEV_RELOADED", "reloaded", "page", "host", ("kind", "ok", "ms"))
 
 WORKER_MESSAGES = (INIT, EVENT, REPLY, RELOAD, STATUS, READY, SNAPSHOT, DOM, QUERY, HANDLED,
-                   TIMER, ERROR, WARNING, FATAL, RELOADED, CLOSE, CLOSED, DOWNLOAD)
+                   TIMER, ERROR, WARNING, FATAL, RELOADED, CLOSE, CLOSED, DOWNLOAD, MENU)
 DEV_MESSAGES = (DEV_CONNECTED, PYTHON_UPDATE, CSS_UPDATE, FULL_RELOAD, DEV_RELOADED)
 MESSAGES = WORKER_MESSAGES + DEV_MESSAGES
 

@@ -90,8 +90,14 @@ def _serve(server: AppServer, app: config.AppConfig, engine: Engine | None, stop
         open_window(server.launch_url(), app.window, engine, stop, on_started=on_started,
                     debug=debug, navigation=Navigation(server.url[:-1], server.links.window_left),
                     closer=server.closer,
-                    on_created=lambda window: server.use_dialogs(pywebview_dialogs(window)))
+                    on_created=lambda window: _attach(server, engine, window))
     return 0
+
+
+def _attach(server: AppServer, engine: Engine, window: object) -> None:
+    """What the app reaches through its window: native file dialogs and menus."""
+    server.use_dialogs(pywebview_dialogs(window))
+    server.menus.attach(engine, window)
 
 
 def _open_in_browser(server: AppServer, name: str) -> None:

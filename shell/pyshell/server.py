@@ -33,10 +33,11 @@ from .fileservice import FileService
 from .lifecycle import Closer
 from .packages import Packages
 from .pickers import DialogProvider, Picker
-from .routes import assets, dev, dialogs, files, grantfiles, lifecycle, links, log, page
+from .routes import assets, dev, dialogs, files, grantfiles, lifecycle, links, log, menus, page
 from .routes import snapshots as snapshot_routes
 from .routes.dev import DevChannel, DevReport
 from .routes.links import Links, Opener
+from .routes.menus import Menus
 from .runtime import Runtime
 from .session import LAUNCH_PREFIX, Session
 from .snapshots import SnapshotStore
@@ -70,6 +71,9 @@ class AppServer:
         self.links = Links(app.url_patterns, self._say, opener)
         # The window's close, asked of the page first (the launcher attaches the window).
         self.closer = Closer(app.window.quit_budget, self._say)
+        # The app's native menus (the launcher attaches the window); quit is that close.
+        self.menus = Menus(self._say, (app.name, f"{app.name} {app.version}"),
+                           self.closer.request)
         # Off: every file operation uses synchronous XHR (as where SharedArrayBuffer is missing).
         self.fs_fast_path = True
         self.dev = dev
@@ -120,6 +124,7 @@ class AppServer:
                  *dialogs.routes(self.picker),
                  *links.routes(self.links),
                  *lifecycle.routes(self.closer.answer),
+                 *menus.routes(self.menus),
                  *snapshot_routes.routes(self.snapshots, self._say),
                  *dev.routes(self.dev, self._on_dev_report, self.token),
                  *assets.routes(self.app, self.runtime, self.packages)]
