@@ -1,7 +1,7 @@
 """Drive an app's native menus in a real pywebview window: the engine's own activation, the
 keyboard accelerator (xdotool), the state Python sets, a screenshot of a menu open, quit.
 
-Run as ``python menu_harness.py APP_DIR ENGINE SCREENSHOT``: it launches the app the way
+Run as ``python menu_harness.py APP_DIR ENGINE SCREENSHOT CONTEXT_SCREENSHOT``: it launches the app the way
 ``pyshell run`` does and, from the ``on_started`` callback, works through the app that
 tests/test_menus_window.py writes. Prints one JSON line of findings; the last step is the
 menu's Quit, which closes the window the normal way (the app's on_quit prints).
@@ -72,6 +72,25 @@ class QtMenus:
         self.native.activateWindow()
         return int(self.native.winId())
 
+    def view_origin(self) -> tuple[int, int]:
+        from PySide6.QtCore import QPoint
+
+        point = self.native.webview.mapToGlobal(QPoint(0, 0))
+        return point.x(), point.y()
+
+    def popup(self) -> Any:
+        from PySide6.QtWidgets import QApplication
+
+        return QApplication.activePopupWidget()
+
+    def activate_in_popup(self, item_id: str) -> None:
+        from PySide6.QtGui import QAction
+
+        menu = self.popup()
+        action = menu.findChild(QAction, item_id)
+        menu.hide()
+        action.trigger()
+
 
 class GtkMenus:
     def __init__(self, window: Any) -> None:
@@ -114,12 +133,30 @@ class GtkMenus:
         self.native.present()
         return int(self.native.get_window().get_xid())
 
+    def view_origin(self) -> tuple[int, int]:
+        from webview.platforms import gtk
+
+        view = gtk.BrowserView.instances[self.window.uid].webview
+        x, y = view.translate_coordinates(self.native, 0, 0)
+        _, left, top = self.native.get_window().get_origin()
+        return left + x, top + y
+
+    def popup(self) -> Any:
+        menu = getattr(self.native, "_pyshell_popup", None)
+        return menu if menu is not None and menu.get_visible() else None
+
+    def activate_in_popup(self, item_id: str) -> None:
+        menu = self.popup()
+        item = next(i for i in menu.get_children() if i.get_name() == item_id)
+        menu.popdown()
+        item.activate()
+
 
 def xdotool(*args: str) -> None:
     subprocess.run(["xdotool", *args], check=True, timeout=30)
 
 
-def drive(window: Any, engine: engines.Engine, shot: str) -> None:
+def drive(window: Any, engine: engines.Engine, shot: str, context_shot: str) -> None:
     menus = (QtMenus if engine.name == "qt" else GtkMenus)(window)
     gui = lambda f: on_gui(engine, f)  # noqa: E731
     found: dict[str, object] = {}
@@ -167,6 +204,17 @@ def drive(window: Any, engine: engines.Engine, shot: str) -> None:
         time.sleep(0.5)  # no signal for "painted"
         subprocess.run(["import", "-window", "root", shot], check=True, timeout=30)
         xdotool("key", "Escape")
+        # A context menu: a real right-click on a list item in the page.
+        left, top = gui(menus.view_origin)
+        spot = window.run_js("(() => { const r = document.querySelector('#first')"
+                             ".getBoundingClientRect(); return `${r.x + 10},${r.y + r.height / 2}`; })()")
+        x, y = (round(float(n)) for n in spot.split(","))
+        xdotool("mousemove", str(left + x), str(top + y), "click", "3")
+        found["context_open"] = bool(poll(lambda: gui(lambda: menus.popup() is not None), 15))
+        time.sleep(0.5)  # no signal for "painted"
+        subprocess.run(["import", "-window", "root", context_shot], check=True, timeout=30)
+        gui(lambda: menus.activate_in_popup("delete"))
+        found["out_context"] = wait_out("delete first 1")
     except BaseException:
         window.destroy()
         raise
@@ -183,7 +231,7 @@ def _exists(gui: Callable[[Callable[[], Any]], Any], menus: Any, item_id: str) -
 
 
 if __name__ == "__main__":
-    app_dir, gui_name, screenshot = sys.argv[1:4]
+    app_dir, gui_name, screenshot, context_screenshot = sys.argv[1:5]
     chosen = engines.get(gui_name)
     sys.exit(launcher.run(app_dir, gui=gui_name,
-                          on_started=lambda w: drive(w, chosen, screenshot)))
+                          on_started=lambda w: drive(w, chosen, screenshot, context_screenshot)))

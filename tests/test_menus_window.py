@@ -61,6 +61,13 @@ menus.bar(
 )
 
 
+def delete(click):
+    dom.select("#out").text = f"delete {click.target.target_id} {click.target.data['n']}"
+
+
+menus.context("#items li", Menu("", Item("Delete", delete, id="delete")))
+
+
 @app.on_quit
 def bye():
     print(f"on_quit ran after {saves} saves")
@@ -72,16 +79,20 @@ def main():
 
 UI = ('<!doctype html><html><head><title>menus</title></head><body>'
       '<main style="margin-left:420px"><h1>Menus</h1><textarea id="text">hello</textarea>'
-      '<p id="out">static</p></main></body></html>')
+      '<p id="out">static</p><ul id="items"><li id="first" data-n="1">First</li></ul>'
+      '</main></body></html>')
 
 
 @pytest.mark.parametrize("engine", ["qt", "gtk"])
 def test_menus_in_a_window(engine: str, tmp_path: Path, xvfb: str, artifacts: Path) -> None:
     app_dir = write_app(tmp_path / "menus", MENU_APP, ui=UI, name="menus")
     shot = artifacts / f"menu-open-{engine}.png"
-    shot.unlink(missing_ok=True)
+    context_shot = artifacts / f"menu-context-{engine}.png"
+    for old in (shot, context_shot):
+        old.unlink(missing_ok=True)
     env = dict(os.environ, DISPLAY=xvfb, XDG_DATA_HOME=str(tmp_path / "data"))
-    proc = subprocess.run([sys.executable, str(HARNESS), str(app_dir), engine, str(shot)],
+    proc = subprocess.run([sys.executable, str(HARNESS), str(app_dir), engine, str(shot),
+                           str(context_shot)],
                           env=env, capture_output=True, text=True, timeout=300)
     found = findings(proc)
     assert found["state"] == "ready", proc.stderr[-3000:]
@@ -95,5 +106,8 @@ def test_menus_in_a_window(engine: str, tmp_path: Path, xvfb: str, artifacts: Pa
     assert found["out_accel"] == "saved 1", proc.stderr[-3000:]  # ctrl+s, focus in a field
     assert found["typed_s"] == "hello"  # the accelerator did not type into the page
     assert found["selected"] == len("hello")  # the select-all role ran in the web view
+    assert found["context_open"] is True  # a right-click in the page opened it natively
+    assert found["out_context"] == "delete first 1"  # the handler knows what was clicked
     assert "on_quit ran after 1 saves" in proc.stdout + proc.stderr  # quit: the normal close
     assert_real_picture(shot)
+    assert_real_picture(context_shot)

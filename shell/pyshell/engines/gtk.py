@@ -76,6 +76,7 @@ class Gtk(Engine):
             from gi.repository import Gtk
 
             native = window.native  # pywebview's Gtk.ApplicationWindow
+            _note_presses(_web_view(window))
             box, old_bar, old_accels = _menu_slot(native)
             if old_bar is not None:
                 box.remove(old_bar)
@@ -95,7 +96,7 @@ class Gtk(Engine):
 
     def popup_menu(self, window: Any, entries: tuple[Entry, ...], on_click: OnMenuClick) -> None:
         def show() -> None:
-            from gi.repository import Gdk, Gtk
+            from gi.repository import Gtk
 
             native = window.native
             menu = Gtk.Menu()
@@ -104,23 +105,16 @@ class Gtk(Engine):
                 menu.append(_item(entry, None, on_click, groups))
             menu.attach_to_widget(native, None)
             menu.show_all()
-            gdk_window = native.get_window()
-            pointer = Gdk.Display.get_default().get_default_seat().get_pointer()
-            _, x, y, _ = gdk_window.get_device_position(pointer)
-            rect = Gdk.Rectangle()
-            rect.x, rect.y, rect.width, rect.height = x, y, 1, 1
-            menu.popup_at_rect(gdk_window, rect, Gdk.Gravity.NORTH_WEST,
-                               Gdk.Gravity.NORTH_WEST, None)
+            # The right-click that opened it (the page heard it first): GTK places the
+            # menu and grabs the pointer from it.
+            menu.popup_at_pointer(getattr(_web_view(window), "_pyshell_press", None))
             native._pyshell_popup = menu  # kept until the next one
 
         self.on_gui_thread(show)
 
     def edit(self, window: Any, role: str) -> None:
         def run() -> None:
-            from webview.platforms import gtk
-
-            view = gtk.BrowserView.instances[window.uid].webview
-            view.execute_editing_command(_GTK_EDIT[role])
+            _web_view(window).execute_editing_command(_GTK_EDIT[role])
 
         self.on_gui_thread(run)
 
@@ -168,6 +162,27 @@ def gtk_accelerator(accel: Accel) -> str:
     key = _GDK_KEYS.get(accel.key) or (accel.key.upper() if accel.key.startswith("f")
                                        and len(accel.key) > 1 else accel.key)
     return mods + key
+
+
+def _web_view(window: Any) -> Any:
+    """pywebview's WebKit2.WebView in ``window``."""
+    from webview.platforms import gtk
+
+    return gtk.BrowserView.instances[window.uid].webview
+
+
+def _note_presses(view: Any) -> None:
+    """Keep the last mouse button press on the web view (once per view), for a context
+    menu to open from."""
+    if getattr(view, "_pyshell_press", False) is not False:
+        return
+    view._pyshell_press = None
+
+    def pressed(widget: Any, event: Any) -> bool:
+        widget._pyshell_press = event.copy()
+        return False  # the page still gets it
+
+    view.connect("button-press-event", pressed)
 
 
 def _menu_slot(native: Any) -> tuple[Any, Any, Any]:
