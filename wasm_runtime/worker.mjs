@@ -206,8 +206,12 @@ let menusIgnored = false;
 
 function sendMenu(requestJson) {
   if (!config.menu) {
-    if (!menusIgnored) console.info("pyshell: native menus are only shown in the app's window");
-    menusIgnored = true;
+    const { model } = JSON.parse(requestJson);
+    const declared = model && (model.bar.length || Object.keys(model.context).length);
+    if (declared && !menusIgnored) {
+      console.info("pyshell: native menus are only shown in the app's window");
+      menusIgnored = true;
+    }
     return;
   }
   menuRequests = menuRequests.then(async () => {

@@ -371,7 +371,12 @@ def _changed() -> None:
         loop = asyncio.get_event_loop() if sys.platform == "emscripten" else None
     if loop is not None:
         _send_scheduled = True
-        loop.call_soon(send)
+        loop.call_soon(_send_if_scheduled)
+
+
+def _send_if_scheduled() -> None:
+    if _send_scheduled:  # not sent meanwhile
+        send()
 
 
 def send() -> None:
