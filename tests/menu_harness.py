@@ -2,7 +2,7 @@
 keyboard accelerator (xdotool), the state Python sets, a screenshot of a menu open, quit.
 
 Run as ``python menu_harness.py APP_DIR ENGINE SCREENSHOT CONTEXT_SCREENSHOT``: it launches the app the way
-``pyshell run`` does and, from the ``on_started`` callback, works through the app that
+``pyshell dev`` does and, from the ``on_started`` callback, works through the app that
 tests/test_menus_window.py writes. Prints one JSON line of findings; the last step is the
 menu's Quit, which closes the window the normal way (the app's on_quit prints).
 """
@@ -15,6 +15,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from window_harness import wait_until_ready
@@ -61,6 +62,9 @@ class QtMenus:
     def state(self, item_id: str) -> list[bool]:
         action = self.item(item_id)
         return [action.isEnabled(), action.isChecked()]
+
+    def label(self, item_id: str) -> str:
+        return str(self.item(item_id).text())
 
     def first_menu_at(self) -> tuple[int, int]:
         menubar = self.native.menuBar()
@@ -123,6 +127,9 @@ class GtkMenus:
         item = self.item(item_id)
         return [item.get_sensitive(), bool(getattr(item, "get_active", lambda: False)())]
 
+    def label(self, item_id: str) -> str:
+        return str(self.item(item_id).get_label())
+
     def first_menu_at(self) -> tuple[int, int]:
         first = self.native._pyshell_menu[1].get_children()[0]
         _, x, y = first.get_window().get_origin()
@@ -156,7 +163,8 @@ def xdotool(*args: str) -> None:
     subprocess.run(["xdotool", *args], check=True, timeout=30)
 
 
-def drive(window: Any, engine: engines.Engine, shot: str, context_shot: str) -> None:
+def drive(window: Any, engine: engines.Engine, app_dir: str, shot: str,
+          context_shot: str) -> None:
     menus = (QtMenus if engine.name == "qt" else GtkMenus)(window)
     gui = lambda f: on_gui(engine, f)  # noqa: E731
     found: dict[str, object] = {}
@@ -215,6 +223,12 @@ def drive(window: Any, engine: engines.Engine, shot: str, context_shot: str) -> 
         subprocess.run(["import", "-window", "root", context_shot], check=True, timeout=30)
         gui(lambda: menus.activate_in_popup("delete"))
         found["out_context"] = wait_out("delete first 1")
+        # `pyshell dev`: the code changes, and the menu it declares replaces the old one.
+        main = Path(app_dir, "app", "main.py")
+        main.write_text(main.read_text().replace("Enable saving", "Allow saving")
+                        .replace("(v1)", "(v2)"))
+        found["label_after_reload"] = poll(
+            lambda: gui(lambda: menus.label("enable")) == "Allow saving" and "Allow saving", 30)
     except BaseException:
         window.destroy()
         raise
@@ -233,5 +247,5 @@ def _exists(gui: Callable[[Callable[[], Any]], Any], menus: Any, item_id: str) -
 if __name__ == "__main__":
     app_dir, gui_name, screenshot, context_screenshot = sys.argv[1:5]
     chosen = engines.get(gui_name)
-    sys.exit(launcher.run(app_dir, gui=gui_name,
-                          on_started=lambda w: drive(w, chosen, screenshot, context_screenshot)))
+    sys.exit(launcher.run(app_dir, gui=gui_name, dev=True, on_started=lambda w: drive(
+        w, chosen, app_dir, screenshot, context_screenshot)))
