@@ -106,6 +106,8 @@ def test_clicks_run_handlers_and_state_changes_are_sent(bridge: list[dict[str, A
     (lambda: Item("Save", accel="mod+sve"), "unknown key 'sve' in menu accelerator 'mod+sve'"),
     (lambda: Item("Save", accel="cmd+s"), "unknown modifier 'cmd' in menu accelerator 'cmd+s'"),
     (lambda: Item("Save", accel=""), "a menu accelerator is a string such as 'mod+s', not ''"),
+    (lambda: Item("Next", accel="shift+n"),
+     "menu accelerator 'shift+n' would take that key from every text field in the page"),
     (lambda: Item(), "a menu item needs a label (or a role)"),
     (lambda: Item(role="quit", on=print), "the 'quit' role runs natively: give on= or role="),
     (lambda: menus.bar(Menu("A", Item("x", id="x")), Menu("B", Item("y", id="x"))),
@@ -131,6 +133,8 @@ def test_the_host_checks_the_model_again() -> None:
         parse_model({"bar": [good]})
     with pytest.raises(MenuError, match=re.escape("two menu items have the id 'a'")):
         parse_model({"context": {"x": [good], "y": [good]}})
+    with pytest.raises(MenuError, match=re.escape("menu accelerator 'delete' would take")):
+        parse_model({"context": {"x": [{**good, "accel": "delete"}]}})
     with pytest.raises(MenuError, match=re.escape("enabled is true or false, not 'yes'")):
         parse_model({"context": {"x": [{**good, "enabled": "yes"}]}})
     with pytest.raises(MenuError, match=re.escape("at most 2000 entries")):
@@ -140,6 +144,7 @@ def test_the_host_checks_the_model_again() -> None:
 def test_worker_and_host_know_the_same_keys_and_roles() -> None:
     assert menus.MODIFIERS == menumodel.MODIFIERS
     assert menus.NAMED_KEYS == menumodel.NAMED_KEYS
+    assert menus.FUNCTION_KEYS == menumodel.FUNCTION_KEYS
     assert menus.PUNCTUATION == menumodel.PUNCTUATION
     assert set(menus.ROLES) == set(menumodel.ROLES)
 

@@ -31,9 +31,10 @@ ROLES: dict[str, tuple[str, str | None]] = {
 }
 MODIFIERS = ("mod", "ctrl", "alt", "shift", "meta")
 # Key names an accelerator may end with, besides one letter, digit or punctuation mark.
+FUNCTION_KEYS = tuple(f"f{n}" for n in range(1, 25))  # the keys that need no modifier
 NAMED_KEYS = ("enter", "escape", "tab", "space", "backspace", "delete", "insert", "home",
               "end", "pageup", "pagedown", "up", "down", "left", "right", "plus",
-              *(f"f{n}" for n in range(1, 25)))
+              *FUNCTION_KEYS)
 PUNCTUATION = ",.;'/\\[]-=`"
 ID_PATTERN = re.compile(r"[A-Za-z0-9_.:/ -]{1,200}")
 MAX_ENTRIES = 2000  # far more than any menu shows; a model beyond it is refused
@@ -113,6 +114,9 @@ def parse_accel(text: object) -> Accel:
                                                      or key in PUNCTUATION))):
         raise MenuError(f"unknown key {key!r} in menu accelerator {text!r}; use a letter, "
                         f"a digit, one of {PUNCTUATION} or {', '.join(NAMED_KEYS[:16])}, f1-f24")
+    if not ({"mod", "ctrl", "alt", "meta"} & set(mods) or key in FUNCTION_KEYS):
+        raise MenuError(f"menu accelerator {text!r} would take that key from every text "
+                        "field in the page; add mod+, ctrl+, alt+ or meta+ (or use f1-f24)")
     return Accel(key, primary="mod" in mods, ctrl="ctrl" in mods, alt="alt" in mods,
                  shift="shift" in mods, meta="meta" in mods)
 

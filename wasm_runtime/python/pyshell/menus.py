@@ -65,9 +65,10 @@ _ROLE_LABELS = {"quit": "Quit", "about": "About", "undo": "Undo", "redo": "Redo"
 _ROLE_ACCELS = {"quit": "mod+q", "undo": "mod+z", "redo": "mod+shift+z", "cut": "mod+x",
                 "copy": "mod+c", "paste": "mod+v", "select-all": "mod+a"}
 MODIFIERS = ("mod", "ctrl", "alt", "shift", "meta")
+FUNCTION_KEYS = tuple(f"f{n}" for n in range(1, 25))  # the keys that need no modifier
 NAMED_KEYS = ("enter", "escape", "tab", "space", "backspace", "delete", "insert", "home",
               "end", "pageup", "pagedown", "up", "down", "left", "right", "plus",
-              *(f"f{n}" for n in range(1, 25)))
+              *FUNCTION_KEYS)
 PUNCTUATION = ",.;'/\\[]-=`"
 
 
@@ -88,6 +89,9 @@ def check_accel(accel: str) -> str:
         raise ValueError(f"unknown key {key!r} in menu accelerator {accel!r}; use a letter, "
                          f"a digit, one of {PUNCTUATION} or a key name such as enter, "
                          "escape, delete, pageup, f5")
+    if not ({"mod", "ctrl", "alt", "meta"} & set(mods) or key in FUNCTION_KEYS):
+        raise ValueError(f"menu accelerator {accel!r} would take that key from every text "
+                         "field in the page; add mod+, ctrl+, alt+ or meta+ (or use f1-f24)")
     return accel
 
 
