@@ -256,12 +256,19 @@ def test_roles_run_natively_and_other_clicks_go_to_the_page() -> None:
     host = Menus(said.append, ("Notes", "Notes 1.0"), lambda: quits.append(True))
     engine, window = FakeEngine(), FakeWindow()
     host.attach(engine, window)  # type: ignore[arg-type]
+    host.show(parse_model({}))  # an app without menus: nothing is built
+    assert engine.calls == []
     host.show(parse_model({"bar": [{"kind": "submenu", "label": "F", "items": [
         {"kind": "item", "id": "q", "role": "quit"}, {"kind": "item", "id": "c", "role": "copy"},
         {"kind": "item", "id": "a", "role": "about"},
         {"kind": "check", "id": "w", "label": "Wrap"}]}]}))
+    built = [call for call in engine.calls if call[0] == "set_menu"]
     for entry in host.model.bar[0].items:
         host.clicked(entry, True)
+    host.show(host.model)  # the same model after a click on a check item: built again
+    assert len([call for call in engine.calls if call[0] == "set_menu"]) == len(built) + 1
+    host.show(host.model)  # and once more: nothing changed, nothing built
+    assert len([call for call in engine.calls if call[0] == "set_menu"]) == len(built) + 1
     assert quits == [True]
     assert ("edit", "copy") in engine.calls and ("about", ("Notes", "Notes 1.0")) in engine.calls
     from kit.waits import wait_until

@@ -40,6 +40,9 @@ class Menus:
         self._say, self._about, self._quit = say, about, quit
         self._lock = threading.Lock()
         self.model = MenuModel()
+        # What the native menus show, when it is that model exactly (None: a click checked
+        # or unchecked an item since); an app without menus never has them built.
+        self._shown: MenuModel | None = self.model
         self._engine: Engine | None = None
         self._window: Any = None
         self._said = False
@@ -53,9 +56,12 @@ class Menus:
         """The app declared (or changed) its menus: build them in place of the old ones."""
         with self._lock:
             self.model = model
+            if model == self._shown:
+                return
         if self._usable():
             assert self._engine is not None
             self._engine.set_menu(self._window, model.bar, self.clicked)
+            self._shown = model
 
     def popup(self, name: str) -> None:
         """Show the context menu ``name`` at the pointer; MenuError if there is none."""
@@ -69,6 +75,8 @@ class Menus:
     def clicked(self, entry: Entry, checked: bool) -> None:
         """A native click (on the GUI thread): a role runs here, anything else in Python."""
         assert self._engine is not None
+        if entry.kind in ("check", "radio"):
+            self._shown = None  # the native check marks moved on from the model
         if entry.role == "quit":
             self._quit()
         elif entry.role == "about":
