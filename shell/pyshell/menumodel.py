@@ -21,14 +21,9 @@ from typing import Any
 from .errors import PyshellError
 
 KINDS = ("item", "check", "radio", "separator", "submenu")
-# The standard roles: run natively (never sent to the app's Python), with their label and
-# accelerator unless the app gives its own.
-ROLES: dict[str, tuple[str, str | None]] = {
-    "quit": ("Quit", "mod+q"), "about": ("About", None),
-    "undo": ("Undo", "mod+z"), "redo": ("Redo", "mod+shift+z"),
-    "cut": ("Cut", "mod+x"), "copy": ("Copy", "mod+c"), "paste": ("Paste", "mod+v"),
-    "select-all": ("Select All", "mod+a"),
-}
+# The standard roles: run natively, never sent to the app's Python (the worker gives them
+# their usual label and accelerator).
+ROLES = ("quit", "about", "undo", "redo", "cut", "copy", "paste", "select-all")
 MODIFIERS = ("mod", "ctrl", "alt", "shift", "meta")
 # Key names an accelerator may end with, besides one letter, digit or punctuation mark.
 FUNCTION_KEYS = tuple(f"f{n}" for n in range(1, 25))  # the keys that need no modifier
