@@ -468,7 +468,8 @@ worker.onerror = (e) => {
 };
 // Relative URLs in the config are the page's (the static web build uses them); the worker
 // lives in another folder, so it gets them resolved.
-for (const key of ["bundle", "runtime", "log", "fs", "dialog", "openUrl", "closed", "hostEvents", "notify"]) {
+for (const key of ["bundle", "runtime", "log", "fs", "dialog", "openUrl", "closed", "hostEvents", "notify",
+                   "menu"]) {
   if (config[key]) config[key] = new URL(config[key], document.baseURI).href;
 }
 if (config.packages) config.packages.lock = new URL(config.packages.lock, document.baseURI).href;
@@ -524,11 +525,22 @@ async function pollHostEvents() {
     for (const event of events) {
       if (closing) break;
       countBusy(+1);
+      running += 1;
       worker.postMessage({ type: msg.HOST_EVENT, event });
     }
   }
   pollingHost = false;
 }
+// ---- native menus --------------------------------------------------------------------------
+// The host builds the menus the app's Python declares; a click on one of its items (or its
+// accelerator) comes back as a `pyshell:menu` DOM event, and goes to the worker like a DOM
+// event: counted busy until handled, and not at all once the app is closing.
+document.addEventListener("pyshell:menu", (e) => {
+  if (closing || root.dataset.pyshell !== "ready" || typeof e.detail?.item !== "string") return;
+  worker.postMessage({ type: msg.MENU, item: e.detail.item, checked: !!e.detail.checked });
+  countBusy(+1);
+  running += 1;
+});
 
 // ---- links off the app -------------------------------------------------------------------
 // The window never leaves the app's origin: a clicked link to another origin is handed to

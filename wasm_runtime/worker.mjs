@@ -80,6 +80,7 @@ const bridge = {
   },
   openUrl: (url) => openUrl(url),
   notify: (requestJson) => notify(requestJson),
+  menu: (requestJson) => sendMenu(requestJson),
   grants: () => JSON.stringify(grants),
   refused: () => JSON.stringify(config.refused),
   fileUrl: (g, p) => fileRequest("url", { g, p }),
@@ -207,6 +208,39 @@ async function notify(requestJson) {
   });
   if (!response.ok) return JSON.stringify({ error: `notify request failed: HTTP ${response.status}` });
   return await response.text();
+}
+
+/**
+ * The app's menus to the host (`{model}`: build them; `{popup}`: show a context menu),
+ * one request after the other so that the last model sent is the one shown. The web
+ * build has no native menus: they are ignored, said once in the console.
+ */
+let menuRequests = Promise.resolve();
+let menusIgnored = false;
+
+function sendMenu(requestJson) {
+  if (!config.menu) {
+    const { model } = JSON.parse(requestJson);
+    const declared = model && (model.bar.length || Object.keys(model.context).length);
+    if (declared && !menusIgnored) {
+      console.info("pyshell: native menus are only shown in the app's window");
+      menusIgnored = true;
+    }
+    return;
+  }
+  menuRequests = menuRequests.then(async () => {
+    try {
+      const response = await fetch(config.menu, {
+        method: "POST",
+        headers: { "x-pyshell-token": token, "content-type": "application/json" },
+        body: requestJson,
+      });
+      const answer = response.ok ? await response.json() : { error: `HTTP ${response.status}` };
+      if (answer.error) log("stderr", `pyshell: menu refused: ${answer.error}`);
+    } catch (err) {
+      log("stderr", `pyshell: menu request failed (${firstLine(err)})`);
+    }
+  });
 }
 
 async function fetchOk(url) {
@@ -617,6 +651,13 @@ self.onmessage = async ({ data }) => {
       }
       break;
     }
+    case msg.MENU:
+      try {
+        if (bootstrap) await runApp(() => bootstrap.menu_click(data.item, data.checked));
+      } finally {
+        postMessage({ type: msg.HANDLED });
+      }
+      break;
     case msg.REPLY: {
       const waiter = pending.get(data.id);
       pending.delete(data.id);

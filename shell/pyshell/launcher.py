@@ -129,12 +129,15 @@ def _serve(server: AppServer, app: config.AppConfig, engine: Engine | None, stop
         open_window(server.launch_url(), app.window, engine, stop, on_started=on_started,
                     debug=debug, navigation=Navigation(server.url[:-1], server.links.window_left),
                     closer=server.closer, on_drop=server.dropped,
-                    on_created=lambda window: _created(server, windows, window))
+                    on_created=lambda window: _attach(server, engine, windows, window))
     return 0
 
 
-def _created(server: AppServer, windows: list[Any], window: Any) -> None:
+def _attach(server: AppServer, engine: Engine, windows: list[Any], window: Any) -> None:
+    """What the app reaches through its window: native file dialogs and menus; the window
+    is kept for a second launch to bring to the front."""
     server.use_dialogs(pywebview_dialogs(window))
+    server.menus.attach(engine, window)
     windows.append(window)
 
 

@@ -46,12 +46,14 @@ from .routes import (
     lifecycle,
     links,
     log,
+    menus,
     notify,
     page,
 )
 from .routes import snapshots as snapshot_routes
 from .routes.dev import DevChannel, DevReport
 from .routes.links import Links, Opener
+from .routes.menus import Menus
 from .runtime import Runtime
 from .session import LAUNCH_PREFIX, Session
 from .snapshots import SnapshotStore
@@ -90,6 +92,9 @@ class AppServer:
         self.events = HostEvents()
         self.notifier = Notifier(app.name, self._notification_clicked) \
             if app.notifications else None
+        # The app's native menus (the launcher attaches the window); quit is that close.
+        self.menus = Menus(self._say, (app.name, f"{app.name} {app.version}"),
+                           self.closer.request)
         # Off: every file operation uses synchronous XHR (as where SharedArrayBuffer is missing).
         self.fs_fast_path = True
         self.dev = dev
@@ -162,6 +167,7 @@ class AppServer:
                  *lifecycle.routes(self.closer.answer),
                  *hostevents.routes(self.events),
                  *notify.routes(self.notifier),
+                 *menus.routes(self.menus),
                  *snapshot_routes.routes(self.snapshots, self._say),
                  *dev.routes(self.dev, self._on_dev_report, self.token),
                  *assets.routes(self.app, self.runtime, self.packages)]

@@ -22,7 +22,7 @@ import traceback
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
-from . import app, dom, notifications
+from . import app, dom, menus, notifications
 from .transport import Transport, WorkerTransport
 
 APP_ROOT = "/home/pyodide/app/"  # where worker.mjs unpacks the app; shown as relative paths
@@ -93,6 +93,7 @@ async def start(entry: str, transport: Transport | None = None) -> bool:
     global _entry, _started
     _entry, _started = entry, False
     app.reset()
+    menus.reset()
     dom.use_transport(transport or WorkerTransport())
     try:
         await _run_entry(importlib.import_module(entry.partition(":")[0]))
@@ -101,6 +102,7 @@ async def start(entry: str, transport: Transport | None = None) -> bool:
         return False
     finally:
         dom.flush()
+        menus.send()  # even none: a new page's menus replace the last one's
     return True
 
 
@@ -154,8 +156,10 @@ async def reload(changed: list[str]) -> bool | str:
     modules = set(order)
     previous = dom.registrations(modules)
     previous_hooks = app.registrations(modules)
+    previous_menus = menus.registrations(modules)
     dom.start_tracking()
     app.start_tracking()
+    menus.start_tracking()
     try:
         try:
             for name in order:
@@ -167,9 +171,11 @@ async def reload(changed: list[str]) -> bool | str:
         except BaseException:
             dom.reload_timers(modules, ok=False)
             app.drop_untracked(set())  # the handlers registered before stay
+            menus.drop_untracked(set())
             raise
         dom.drop_untracked(previous)
         app.drop_untracked(previous_hooks)
+        menus.drop_untracked(previous_menus)
         dom.reload_timers(modules, ok=True)
         hook = getattr(sys.modules.get(entry_module), "on_reload", None)
         if starting:
@@ -207,6 +213,16 @@ def _patch_classes(old: dict[str, Any], module: Any) -> None:
 async def dispatch(handler_id: str, raw_event: Mapping[str, Any]) -> None:
     try:
         await dom.dispatch(handler_id, raw_event)
+    except BaseException as exc:  # noqa: BLE001
+        dom.flush()
+        report(exc)
+
+
+async def menu_click(item_id: str, checked: bool) -> None:
+    """A native menu item was clicked: its handler runs like an event's, errors shown."""
+    try:
+        await menus.dispatch(item_id, checked)
+        dom.flush()
     except BaseException as exc:  # noqa: BLE001
         dom.flush()
         report(exc)
