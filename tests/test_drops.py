@@ -54,7 +54,9 @@ def test_a_dropped_file_is_a_grant(mode: str, tmp_path: Path, xvfb: str) -> None
                PYTHONPATH=os.pathsep.join([str(HARNESS.parent), os.environ.get("PYTHONPATH", "")]))
     proc = subprocess.run([PYSHELL[0], str(HARNESS), str(app), str(doc)], env=env,
                           capture_output=True, text=True, timeout=180)
-    out = findings(proc)["out"]
+    found = findings(proc)
+    assert "out" in found, proc.stderr[-3000:]
+    out = found["out"]
     assert out["paths"] == ["/dropped/1/report.txt"]
     assert out["text"] == "dropped text"
     assert out["sibling"] == "PermissionError"

@@ -120,6 +120,42 @@ class Qt(Engine):
         _invoker().call.emit(func)
 
 
+    def watch_drops(self, on_drop: Callable[[list[Path]], None]) -> None:
+        """QWebEngineView hears the drag and drop: pywebview's view class is patched (as
+        for navigation) so that local files are accepted and go to ``on_drop``; other drags
+        (text, links) stay the page's."""
+        from webview.platforms import qt
+
+        view = qt.BrowserView.WebView
+        enter, move, drop = view.dragEnterEvent, view.dragMoveEvent, view.dropEvent
+
+        def local_files(event: Any) -> list[Path]:
+            urls = event.mimeData().urls() if event.mimeData().hasUrls() else []
+            return [Path(url.toLocalFile()) for url in urls if url.isLocalFile()]
+
+        def on_enter(widget: Any, event: Any) -> None:
+            if local_files(event):
+                event.acceptProposedAction()
+                return
+            enter(widget, event)
+
+        def on_move(widget: Any, event: Any) -> None:
+            if local_files(event):
+                event.acceptProposedAction()
+                return
+            move(widget, event)
+
+        def on_dropped(widget: Any, event: Any) -> None:
+            paths = local_files(event)
+            if not paths:
+                drop(widget, event)
+                return
+            event.acceptProposedAction()
+            on_drop(paths)
+
+        view.dragEnterEvent, view.dragMoveEvent, view.dropEvent = on_enter, on_move, on_dropped
+
+
 _QT_EDIT = {"undo": "Undo", "redo": "Redo", "cut": "Cut", "copy": "Copy", "paste": "Paste",
             "select-all": "SelectAll"}
 # Accelerator key names as QKeySequence spells them (letters, digits and punctuation as is).
@@ -210,42 +246,6 @@ def _invoker() -> Any:
             invoker.call.connect(invoker.run, Qt.ConnectionType.QueuedConnection)
             _invoker_object = invoker
         return _invoker_object
-
-
-    def watch_drops(self, on_drop: Callable[[list[Path]], None]) -> None:
-        """QWebEngineView hears the drag and drop: pywebview's view class is patched (as
-        for navigation) so that local files are accepted and go to ``on_drop``; other drags
-        (text, links) stay the page's."""
-        from webview.platforms import qt
-
-        view = qt.BrowserView.WebView
-        enter, move, drop = view.dragEnterEvent, view.dragMoveEvent, view.dropEvent
-
-        def local_files(event: Any) -> list[Path]:
-            urls = event.mimeData().urls() if event.mimeData().hasUrls() else []
-            return [Path(url.toLocalFile()) for url in urls if url.isLocalFile()]
-
-        def on_enter(widget: Any, event: Any) -> None:
-            if local_files(event):
-                event.acceptProposedAction()
-                return
-            enter(widget, event)
-
-        def on_move(widget: Any, event: Any) -> None:
-            if local_files(event):
-                event.acceptProposedAction()
-                return
-            move(widget, event)
-
-        def on_dropped(widget: Any, event: Any) -> None:
-            paths = local_files(event)
-            if not paths:
-                drop(widget, event)
-                return
-            event.acceptProposedAction()
-            on_drop(paths)
-
-        view.dragEnterEvent, view.dragMoveEvent, view.dropEvent = on_enter, on_move, on_dropped
 
 
 def _loadable(lib: str) -> bool:
