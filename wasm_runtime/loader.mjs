@@ -295,7 +295,8 @@ function pace(id, l, element, event) {
 // it has queued: SIGUSR1's handler (bootstrap.py) flushes them, between two bytecodes.
 const BUSY_AFTER_MS = 1000;
 const FLUSH_SIGNAL = 10; // SIGUSR1
-const nudge = globalThis.crossOriginIsolated ? new Int32Array(new SharedArrayBuffer(4)) : null;
+const nudge = typeof SharedArrayBuffer === "function" && globalThis.crossOriginIsolated
+  ? new Int32Array(new SharedArrayBuffer(4)) : null; // WebKitGTK may have it switched off
 let running = 0; // main(), handlers, timer runs and close handlers under way in Python
 let stuckSince = null; // when Python became busy; non-null once the page says so
 let busySince = null;
@@ -531,6 +532,7 @@ async function pollHostEvents() {
   }
   pollingHost = false;
 }
+
 // ---- native menus --------------------------------------------------------------------------
 // The host builds the menus the app's Python declares; a click on one of its items (or its
 // accelerator) comes back as a `pyshell:menu` DOM event, and goes to the worker like a DOM

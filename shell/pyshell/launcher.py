@@ -9,7 +9,9 @@ installed app never takes, so it does not carry that tooling.
 
 from __future__ import annotations
 
+import os
 import sys
+import threading
 import webbrowser
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -78,10 +80,28 @@ def _run(app: config.AppConfig, launch: Launch, single: instance.SingleInstance 
     if launch:
         server.open(launch)
     try:
-        return _serve(server, app, engine, stop, browser, debug, on_started, windows)
+        code = _serve(server, app, engine, stop, browser, debug, on_started, windows)
     finally:
         if watcher:
             watcher.stop()
+    if engine is not None:
+        _past_stray_threads(code)
+    return code
+
+
+def _past_stray_threads(code: int) -> None:
+    """Leave even if a toolkit thread is stuck. pywebview injects its JS API from a thread of
+    its own as a page loads, which waits for the toolkit's loop for ever if the window closed
+    meanwhile (a Ctrl-C as the app starts), and Python's exit would wait for that thread.
+    Everything of the app's is closed and saved by now."""
+    stray = [t for t in threading.enumerate()
+             if t is not threading.main_thread() and not t.daemon]
+    for thread in stray:
+        thread.join(timeout=2)
+    if any(thread.is_alive() for thread in stray):
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
 
 
 def _locked_packages(app: config.AppConfig, rt: runtime.Runtime) -> Packages:
