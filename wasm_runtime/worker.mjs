@@ -78,6 +78,7 @@ const bridge = {
     postMessage({ type: msg.DOWNLOAD, name, bytes }, [bytes.buffer]);
   },
   openUrl: (url) => openUrl(url),
+  clipboard: (requestJson) => useClipboard(requestJson),
   grants: () => JSON.stringify(grants),
   refused: () => JSON.stringify(config.refused),
   fileUrl: (g, p) => fileRequest("url", { g, p }),
@@ -192,6 +193,20 @@ async function openUrl(url) {
     body: JSON.stringify({ url }),
   });
   if (!response.ok) return JSON.stringify({ error: `open-url request failed: HTTP ${response.status}` });
+  return await response.text();
+}
+
+/** The system clipboard through the host, which checks the app's declaration. */
+async function useClipboard(requestJson) {
+  if (!config.clipboard) return JSON.stringify({ error: "no clipboard here", permission: false });
+  const response = await fetch(config.clipboard, {
+    method: "POST",
+    headers: { "x-pyshell-token": token, "content-type": "application/json" },
+    body: requestJson,
+  });
+  if (!response.ok) {
+    return JSON.stringify({ error: `clipboard request failed: HTTP ${response.status}`, permission: false });
+  }
   return await response.text();
 }
 

@@ -36,6 +36,8 @@ class WindowConfig:
     # Seconds a close may take: Python finishes what it is doing, then the app's on_close
     # and on_quit handlers run; when the time is up the window closes anyway.
     quit_budget: float = 5.0
+    # Reopen at the size, place and maximized state the window had when it last closed.
+    remember: bool = True
 
 
 @dataclass(frozen=True)
@@ -70,6 +72,8 @@ class AppConfig:
     # ``[tool.pyshell.permissions] open-urls``: web addresses the app may open in the
     # user's browser (validated patterns, see ``urls``).
     open_urls: tuple[str, ...] = ()
+    # ``[tool.pyshell.permissions] clipboard``: what the app may do with the clipboard.
+    clipboard: frozenset[str] = frozenset()
 
     @property
     def url_patterns(self) -> tuple[UrlPattern, ...]:
@@ -122,6 +126,7 @@ def parse(data: dict[str, Any], root: Path) -> AppConfig:
     permissions = _table(tool, "permissions", "[tool.pyshell.permissions]")
     perms = _permissions(permissions)
     open_urls = _open_urls(permissions)
+    clipboard = _clipboard(permissions)
     deps = _dependencies(project)
     source = tool.get("pyodide-packages")
     if source is not None:
@@ -133,7 +138,7 @@ def parse(data: dict[str, Any], root: Path) -> AppConfig:
         raise PyshellError("pyproject.toml: [tool.pyshell] snapshot-imports must be a list of "
                            "module names such as \"app.model\"")
     return AppConfig(root, name, version, entry, ui_dir, packages, window, perms, deps, source,
-                     snapshot, tuple(imports), open_urls)
+                     snapshot, tuple(imports), open_urls, clipboard)
 
 
 # Every key each table accepts (anything else is an error naming it); the documentation's
@@ -141,8 +146,11 @@ def parse(data: dict[str, Any], root: Path) -> AppConfig:
 TOOL_KEYS = frozenset({"entry", "ui", "packages", "pyodide-packages", "snapshot",
                        "snapshot-imports", "icon", "window", "permissions"})
 WINDOW_KEYS = frozenset({"title", "width", "height", "min-width", "min-height", "resizable",
-                         "fullscreen", "background", "quit-budget"})
-PERMISSIONS_KEYS = frozenset({"fs", "open-urls"})
+                         "fullscreen", "background", "quit-budget", "remember"})
+PERMISSIONS_KEYS = frozenset({"fs", "open-urls", "clipboard"})
+# ``clipboard = "..."``: what each declaration lets the app do.
+CLIPBOARD_ACCESS = {"read": frozenset({"read"}), "write": frozenset({"write"}),
+                    "read-write": frozenset({"read", "write"})}
 FS_KEYS = frozenset({"path", "mount", "mode", "create"})
 
 
@@ -213,6 +221,15 @@ def _permissions(table: dict[str, Any]) -> tuple[FsPermission, ...]:
         perms.append(FsPermission(path, mount, mode == "rw", create))
     return tuple(perms)
 
+def _clipboard(table: dict[str, Any]) -> frozenset[str]:
+    value = table.get("clipboard")
+    if value is None:
+        return frozenset()
+    if value not in CLIPBOARD_ACCESS:
+        raise PyshellError("pyproject.toml: [tool.pyshell.permissions] clipboard must be "
+                           f"\"read\", \"write\" or \"read-write\", got {value!r}")
+    return CLIPBOARD_ACCESS[value]
+
 
 def _nested(a: str, b: str) -> bool:
     return a == b or a.startswith(b + "/") or b.startswith(a + "/")
@@ -232,6 +249,7 @@ def _window(table: dict[str, Any], name: str) -> WindowConfig:
         fullscreen=_bool(table, "fullscreen", where, default.fullscreen),
         background=_colour(table, "background", where, default.background),
         quit_budget=_seconds(table, "quit-budget", where, default.quit_budget),
+        remember=_bool(table, "remember", where, default.remember),
     )
 
 

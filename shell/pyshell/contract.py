@@ -89,8 +89,8 @@ class BootConfig:
 
     ``None`` means "this host has none": no terminal log (``log``), no file service
     (``fs``, ``fs_socket``), no native dialogs (``dialog``), no browser to open links in
-    (``open_url``), no window to close (``closed``), not dev mode (``dev``), no start-up
-    snapshots (``snapshot``)."""
+    (``open_url``), no clipboard (``clipboard``), no window to close (``closed``), not dev
+    mode (``dev``), no start-up snapshots (``snapshot``)."""
 
     entry: str                  # the app's "module:function"
     bundle: str                 # zip of pyshell's in-WebAssembly API and the app's packages
@@ -101,6 +101,7 @@ class BootConfig:
     fs_fast_path: bool = False  # False: synchronous requests only, even with shared memory
     dialog: str | None = None   # POST: native file dialogs
     open_url: str | None = None  # POST: show a web address in the user's browser
+    clipboard: str | None = None  # POST {op, text, html}: the system clipboard
     closed: str | None = None   # POST {close}: the page's answer to a close of the window
     dev: str | None = None      # the dev-reload WebSocket
     snapshot: str | None = None  # start-up snapshots, per engine id appended

@@ -12,9 +12,9 @@ from __future__ import annotations
 import sys
 import webbrowser
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from . import appcode, config, engines, permissions, runtime
+from . import appcode, config, engines, permissions, runtime, windowstate
 from .engines import Engine, Navigation
 from .packages import Packages
 from .pickers import pywebview_dialogs
@@ -90,8 +90,15 @@ def _serve(server: AppServer, app: config.AppConfig, engine: Engine | None, stop
         open_window(server.launch_url(), app.window, engine, stop, on_started=on_started,
                     debug=debug, navigation=Navigation(server.url[:-1], server.links.window_left),
                     closer=server.closer,
-                    on_created=lambda window: server.use_dialogs(pywebview_dialogs(window)))
+                    remember=windowstate.state_file(app.name) if app.window.remember else None,
+                    on_created=lambda window: _use_window(server, engine, window))
     return 0
+
+
+def _use_window(server: AppServer, engine: Engine, window: Any) -> None:
+    """What the app reaches through its window: file dialogs, the clipboard."""
+    server.use_dialogs(pywebview_dialogs(window))
+    server.clipboard.system = engine.clipboard(window)
 
 
 def _open_in_browser(server: AppServer, name: str) -> None:

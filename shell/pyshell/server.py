@@ -28,12 +28,13 @@ from starlette.types import ASGIApp
 
 from . import connections, contract, fileservice, guard, security, snapshots
 from .capabilities import Grant
+from .clipboardservice import Clipboard
 from .config import AppConfig
 from .fileservice import FileService
 from .lifecycle import Closer
 from .packages import Packages
 from .pickers import DialogProvider, Picker
-from .routes import assets, dev, dialogs, files, grantfiles, lifecycle, links, log, page
+from .routes import assets, clipboard, dev, dialogs, files, grantfiles, lifecycle, links, log, page
 from .routes import snapshots as snapshot_routes
 from .routes.dev import DevChannel, DevReport
 from .routes.links import Links, Opener
@@ -68,6 +69,8 @@ class AppServer:
                                  max_handles=fileservice.handle_cap(self._fd_limit))
         self.picker = Picker(self.files)
         self.links = Links(app.url_patterns, self._say, opener)
+        # The app's declared clipboard access (the launcher attaches the window's clipboard).
+        self.clipboard = Clipboard(app.clipboard)
         # The window's close, asked of the page first (the launcher attaches the window).
         self.closer = Closer(app.window.quit_budget, self._say)
         # Off: every file operation uses synchronous XHR (as where SharedArrayBuffer is missing).
@@ -119,6 +122,7 @@ class AppServer:
                  *grantfiles.routes(self.files),
                  *dialogs.routes(self.picker),
                  *links.routes(self.links),
+                 *clipboard.routes(self.clipboard),
                  *lifecycle.routes(self.closer.answer),
                  *snapshot_routes.routes(self.snapshots, self._say),
                  *dev.routes(self.dev, self._on_dev_report, self.token),

@@ -26,6 +26,10 @@ def download(name: str, data: bytes, /) -> None:
 def openUrl(url: str, /) -> Awaitable[str]:
     """Ask the host to open a web address; JSON ``{"opened"}`` or ``{"error"}``."""
 
+def clipboard(request_json: str, /) -> Awaitable[str]:
+    """The system clipboard through the host: JSON ``{"text", "html"}``, ``{"ok"}`` or
+    ``{"error", "permission"}``."""
+
 def timer(timer_id: int, delay_ms: float, /) -> None:
     """Run ``pyshell.bootstrap.run_timer(timer_id)`` once, ``delay_ms`` from now."""
 

@@ -12,15 +12,22 @@ from __future__ import annotations
 import importlib.util
 import subprocess
 import sys
+import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
+from ..clipboardservice import SystemClipboard
 from ..errors import stderr_line
 from ..urls import same_origin
+from ..windowstate import Area
 
 if TYPE_CHECKING:
     from webview.guilib import GUIType
+
+T = TypeVar("T")
+# Runs a callable later on the toolkit's GUI thread (each engine has its own way).
+Post = Callable[[Callable[[], None]], None]
 
 
 @dataclass(frozen=True)
@@ -85,6 +92,23 @@ class Engine:
         """Make the engine refuse every navigation ``navigation`` does not allow. Called
         before the window exists."""
 
+    def title_dialogs(self, title: str) -> None:
+        """Show the page's alert, confirm and prompt boxes titled ``title`` (the app's
+        name, not the engine's "JavaScript - http://127.0.0.1:..."). Called before the
+        window exists."""
+
+    def clipboard(self, window: Any) -> SystemClipboard | None:
+        """The system clipboard, used through ``window``'s toolkit (called on the main
+        thread once the window is made); None: this engine offers none to the app."""
+        return None
+
+    def screens(self) -> list[Area]:
+        """The screens there are now, through the toolkit (before the window is made)."""
+        from webview.guilib import initialize
+
+        return [Area(s.x, s.y, s.width, s.height)
+                for s in initialize(self.name).get_screens()]
+
     def create_window(self, title: str, url: str, **options: Any) -> Any:
         import webview
 
@@ -97,3 +121,26 @@ class Engine:
 
         webview.start(on_started, (window,) if on_started else None, gui=self.name,
                       debug=debug, private_mode=True)
+
+
+def on_gui_thread(post: Post, job: Callable[[], T], timeout: float = 10) -> T:
+    """Run ``job`` on the GUI thread through ``post`` and wait for its result (or its
+    exception). Toolkit objects such as the clipboard may only be touched there."""
+    done = threading.Event()
+    outcome: list[Any] = []
+
+    def run() -> None:
+        try:
+            outcome.append((True, job()))
+        except Exception as exc:  # noqa: BLE001 - raised again on the caller's thread
+            outcome.append((False, exc))
+        finally:
+            done.set()
+
+    post(run)
+    if not done.wait(timeout):
+        raise OSError(f"the window did not answer within {timeout:g} s")
+    ok, value = outcome[0]
+    if not ok:
+        raise value
+    return value  # type: ignore[no-any-return]

@@ -7,7 +7,8 @@ import os
 from collections.abc import Mapping
 from typing import Any
 
-from .base import Engine, Navigation
+from ..clipboardservice import Contents
+from .base import Engine, Navigation, Post, on_gui_thread
 
 # Shared libraries QtWebEngine's xcb platform loads lazily, with their Debian packages.
 LIBRARIES = {
@@ -65,6 +66,86 @@ class Qt(Engine):
 
         qt.BrowserView.WebPage.acceptNavigationRequest = accept_navigation
         qt.BrowserView.NavigationHandler.acceptNavigationRequest = accept_new_window
+
+
+    def title_dialogs(self, title: str) -> None:
+        """QWebEnginePage's JavaScript boxes, overridden on pywebview's page class (patched
+        like its navigation, see ``guard_navigation``) with message boxes of our own."""
+        from PySide6.QtWidgets import QInputDialog, QMessageBox
+        from webview.platforms import qt
+
+        buttons = QMessageBox.StandardButton
+
+        def alert(page: Any, origin: Any, text: str) -> None:
+            QMessageBox.information(page.parent(), title, text)
+
+        def confirm(page: Any, origin: Any, text: str) -> bool:
+            answer = QMessageBox.question(page.parent(), title, text,
+                                          buttons.Ok | buttons.Cancel, buttons.Ok)
+            return bool(answer == buttons.Ok)
+
+        def prompt(page: Any, origin: Any, text: str, default: str) -> tuple[bool, str]:
+            value, ok = QInputDialog.getText(page.parent(), title, text, text=default)
+            return bool(ok), str(value)
+
+        qt.BrowserView.WebPage.javaScriptAlert = alert
+        qt.BrowserView.WebPage.javaScriptConfirm = confirm
+        qt.BrowserView.WebPage.javaScriptPrompt = prompt
+
+    def clipboard(self, window: Any) -> QtClipboard:
+        return QtClipboard(_gui_thread_poster())
+
+
+class QtClipboard:
+    """QClipboard, touched only on Qt's GUI thread."""
+
+    def __init__(self, post: Post) -> None:
+        self._post = post
+
+    def read(self) -> Contents:
+        def read() -> Contents:
+            from PySide6.QtGui import QGuiApplication
+
+            data = QGuiApplication.clipboard().mimeData()
+            if data is None:
+                return Contents("")
+            return Contents(data.text(), data.html() if data.hasHtml() else None)
+
+        return on_gui_thread(self._post, read)
+
+    def write(self, contents: Contents) -> None:
+        def write() -> None:
+            from PySide6.QtCore import QMimeData
+            from PySide6.QtGui import QGuiApplication
+
+            data = QMimeData()
+            data.setText(contents.text)
+            if contents.html is not None:
+                data.setHtml(contents.html)
+            QGuiApplication.clipboard().setMimeData(data)
+
+        on_gui_thread(self._post, write)
+
+
+def _gui_thread_poster() -> Post:
+    """A QObject made here, on the main thread, whose queued signal runs each job posted
+    from another thread in Qt's event loop there."""
+    from PySide6.QtCore import QObject, Qt, Signal, Slot
+
+    class Poster(QObject):
+        posted = Signal(object)
+
+        @Slot(object)
+        def run(self, job: Any) -> None:
+            job()
+
+    poster = Poster()
+    poster.posted.connect(poster.run, Qt.ConnectionType.QueuedConnection)
+
+    def post(job: Any) -> None:  # keeps the poster alive as long as the clipboard
+        poster.posted.emit(job)
+
+    return post
 
 
 def _loadable(lib: str) -> bool:
