@@ -225,7 +225,7 @@ def _clipboard(table: dict[str, Any]) -> frozenset[str]:
     value = table.get("clipboard")
     if value is None:
         return frozenset()
-    if value not in CLIPBOARD_ACCESS:
+    if not isinstance(value, str) or value not in CLIPBOARD_ACCESS:
         raise PyshellError("pyproject.toml: [tool.pyshell.permissions] clipboard must be "
                            f"\"read\", \"write\" or \"read-write\", got {value!r}")
     return CLIPBOARD_ACCESS[value]
