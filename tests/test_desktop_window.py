@@ -1,6 +1,7 @@
 """The desktop around the page in real pywebview windows under Xvfb, on Qt and GTK: the
 clipboard against the real X selection (xclip), a native confirm box answered with keys
-(xdotool), and the window's size and place kept between launches."""
+and links clicked with the mouse (xdotool; the user's browser is a stub that records what
+it was given), and the window's size and place kept between launches."""
 
 from __future__ import annotations
 
@@ -47,24 +48,37 @@ async def ask(event):
 '''
 DESKTOP_UI = ("<!doctype html><html><head><title>Desktop probe</title></head><body>"
               "<button id=copy>Copy</button><button id=paste>Paste</button>"
-              "<button id=ask>Ask</button><pre id=out></pre></body></html>")
+              "<button id=ask>Ask</button><pre id=out></pre>"
+              "<p><a id=declared href='https://docs.example/help?q=1'>help</a> "
+              "<a id=undeclared href='https://elsewhere.example/'>elsewhere</a></p>"
+              "</body></html>")
 
 
 def desktop_app(root: Path, window_toml: str = "") -> Path:
     return write_app(root, DESKTOP_APP, name="desktop-probe", ui=DESKTOP_UI,
                      extra_toml='[tool.pyshell.window]\ntitle = "Desktop probe"\n'
                                 f'{window_toml}[tool.pyshell.permissions]\n'
-                                'clipboard = "read-write"\n')
+                                'clipboard = "read-write"\n'
+                                'open-urls = ["https://docs.example/*"]\n')
 
 
 def launch(app: Path, engine: str, steps: str, xvfb: str, home: Path) -> dict[str, Any]:
+    """One launch; its findings, plus what the stub browser was given and pyshell's own
+    terminal lines."""
+    opened = home / f"browser-{engine}.txt"
+    browser = home / "browser"
+    browser.write_text('#!/bin/sh\nprintf "%s\\n" "$1" >> "$PYSHELL_TEST_OPENED"\n')
+    browser.chmod(0o755)
     env = dict(os.environ, DISPLAY=xvfb, XDG_STATE_HOME=str(home / "state"),
-               XDG_DATA_HOME=str(home / "data"))
+               XDG_DATA_HOME=str(home / "data"), BROWSER=str(browser),
+               PYSHELL_TEST_OPENED=str(opened))
     proc = subprocess.run([sys.executable, str(HARNESS), str(app), engine, steps], env=env,
-                          capture_output=True, text=True, timeout=300)
+                          capture_output=True, text=True, timeout=180)
     found = findings(proc)
     assert found["state"] == "ready", proc.stderr[-3000:]
     assert "Traceback" not in proc.stderr, proc.stderr[-3000:]
+    found["opened"] = opened.read_text().splitlines() if opened.exists() else []
+    found["said"] = [ln for ln in proc.stderr.splitlines() if ln.startswith("pyshell: refused")]
     return found
 
 
@@ -74,7 +88,7 @@ def launches(xvfb: str, tmp_path_factory: pytest.TempPathFactory) -> dict[str, d
     folder), so the GTK window opens where the Qt one was left."""
     home = tmp_path_factory.mktemp("desktop")
     app = desktop_app(home / "app")
-    found = {engine: launch(app, engine, "clipboard,confirm,place", xvfb, home)
+    found = {engine: launch(app, engine, "clipboard,confirm,links,place", xvfb, home)
              for engine in ("qt", "gtk")}
     found["saved"] = json.loads((home / "state" / "desktop-probe" / "window.json").read_text())
     return found
@@ -97,6 +111,16 @@ def test_confirm_box_has_the_apps_title_and_answers_keys(engine: str,
     found = launches[engine]
     assert found["boxes_Return"] == 1 and found["answer_Return"] == "yes"
     assert found["boxes_Escape"] == 1 and found["answer_Escape"] == "no"
+
+
+@pytest.mark.parametrize("engine", ["qt", "gtk"])
+def test_clicked_links_go_to_the_browser_only_if_declared(engine: str,
+                                                          launches: dict[str, Any]) -> None:
+    found = launches[engine]
+    assert found["opened"] == ["https://docs.example/help?q=1"]
+    assert found["said"] == ["pyshell: refused a clicked link to https://elsewhere.example/ "
+                             "(not in [tool.pyshell.permissions] open-urls)"]
+    assert found["url_after_links"].startswith("http://127.0.0.1:")  # still on the app
 
 
 def test_the_window_reopens_where_it_was_left(launches: dict[str, Any]) -> None:

@@ -4,8 +4,8 @@ Run as ``python window_desktop_harness.py APP_DIR ENGINE STEPS``: it launches th
 way ``pyshell run`` does (same launcher, server and window code) and, from ``on_started``,
 drives it with the app's buttons (the app is tests/test_desktop_window.py's DESKTOP_APP)
 and the X tools a user's other programs would use: xclip for the clipboard, xdotool for
-keys. STEPS (comma-separated) picks what runs: ``clipboard``, ``confirm``, ``place`` (moves
-and resizes the window before closing it). Prints one JSON line of findings, then closes
+keys. STEPS (comma-separated) picks what runs: ``clipboard``, ``confirm``, ``links`` (clicks
+two links with the mouse), ``place`` (moves and resizes the window before closing it). Prints one JSON line of findings, then closes
 the window as the user would.
 """
 
@@ -83,6 +83,24 @@ def confirm(window, title: str) -> dict[str, object]:
     return found
 
 
+def mouse_click(window, selector: str, title: str) -> None:
+    """A real click (X events, not a script) in the middle of ``selector``."""
+    x, y = json.loads(window.run_js(
+        f"JSON.stringify((r => [Math.round(r.x + r.width / 2), Math.round(r.y + r.height / 2)])"
+        f"(document.querySelector('{selector}').getBoundingClientRect()))"))
+    main = sorted(windows_titled(title))[0]
+    subprocess.run(["xdotool", "mousemove", "--window", main, str(x), str(y), "click", "1"],
+                   timeout=10)
+
+
+def links(window, title: str) -> dict[str, object]:
+    """Click a declared link and an undeclared one; where is the window afterwards?"""
+    mouse_click(window, "#declared", title)
+    mouse_click(window, "#undeclared", title)
+    time.sleep(2)  # the test: a while for a navigation to land, if it could
+    return {"url_after_links": window.get_current_url()}
+
+
 def drive(window, steps: list[str]) -> None:
     findings: dict[str, object] = {}
     try:
@@ -92,6 +110,8 @@ def drive(window, steps: list[str]) -> None:
             findings.update(clipboard(window))
         if "confirm" in steps:
             findings.update(confirm(window, "Desktop probe"))
+        if "links" in steps:
+            findings.update(links(window, "Desktop probe"))
         if "place" in steps:
             window.resize(700, 500)
             window.move(120, 90)
