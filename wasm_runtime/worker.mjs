@@ -198,15 +198,16 @@ async function openUrl(url) {
 
 /** The system clipboard through the host, which checks the app's declaration. */
 async function useClipboard(requestJson) {
-  if (!config.clipboard) return JSON.stringify({ error: "no clipboard here", permission: false });
+  const refused = (error) => JSON.stringify({ error, permission: false });
+  if (!config.clipboard) {
+    return refused("the clipboard needs the app's window (not available in the web build)");
+  }
   const response = await fetch(config.clipboard, {
     method: "POST",
     headers: { "x-pyshell-token": token, "content-type": "application/json" },
     body: requestJson,
   });
-  if (!response.ok) {
-    return JSON.stringify({ error: `clipboard request failed: HTTP ${response.status}`, permission: false });
-  }
+  if (!response.ok) return refused(`clipboard request failed: HTTP ${response.status}`);
   return await response.text();
 }
 
