@@ -45,10 +45,22 @@ async def paste(event):
 @dom.on("click", "#ask")
 async def ask(event):
     dom.select("#out").text = "yes" if await dialogs.confirm("Go on?") else "no"
+
+
+@dom.on("click", "#name")
+async def name(event):
+    dom.select("#out").text = repr(await dialogs.prompt("Name of the list?", "Groceries"))
+
+
+@dom.on("click", "#tell")
+async def tell(event):
+    await dialogs.message("Saved.")
+    dom.select("#out").text = "told"
 '''
 DESKTOP_UI = ("<!doctype html><html><head><title>Desktop probe</title></head><body>"
               "<button id=copy>Copy</button><button id=paste>Paste</button>"
-              "<button id=ask>Ask</button><pre id=out></pre>"
+              "<button id=ask>Ask</button><button id=name>Name</button>"
+              "<button id=tell>Tell</button><pre id=out></pre>"
               "<p><a id=declared href='https://docs.example/help?q=1'>help</a> "
               "<a id=undeclared href='https://elsewhere.example/'>elsewhere</a></p>"
               "</body></html>")
@@ -88,7 +100,7 @@ def launches(xvfb: str, tmp_path_factory: pytest.TempPathFactory) -> dict[str, d
     folder), so the GTK window opens where the Qt one was left."""
     home = tmp_path_factory.mktemp("desktop")
     app = desktop_app(home / "app")
-    found = {engine: launch(app, engine, "clipboard,confirm,links,place", xvfb, home)
+    found = {engine: launch(app, engine, "clipboard,boxes,links,place", xvfb, home)
              for engine in ("qt", "gtk")}
     found["saved"] = json.loads((home / "state" / "desktop-probe" / "window.json").read_text())
     return found
@@ -106,11 +118,13 @@ def test_clipboard_against_the_x_selection(engine: str, launches: dict[str, Any]
 
 
 @pytest.mark.parametrize("engine", ["qt", "gtk"])
-def test_confirm_box_has_the_apps_title_and_answers_keys(engine: str,
-                                                        launches: dict[str, Any]) -> None:
+def test_dialog_boxes_have_the_apps_title_and_answer_keys(engine: str,
+                                                         launches: dict[str, Any]) -> None:
     found = launches[engine]
-    assert found["boxes_Return"] == 1 and found["answer_Return"] == "yes"
-    assert found["boxes_Escape"] == 1 and found["answer_Escape"] == "no"
+    assert found["boxes_ask_Return"] == 1 and found["answer_ask_Return"] == "yes"
+    assert found["boxes_ask_Escape"] == 1 and found["answer_ask_Escape"] == "no"
+    assert found["boxes_name_Return"] == 1 and found["answer_name_Return"] == "'Groceries'"
+    assert found["boxes_tell_Return"] == 1 and found["answer_tell_Return"] == "told"
 
 
 @pytest.mark.parametrize("engine", ["qt", "gtk"])

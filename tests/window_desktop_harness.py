@@ -4,7 +4,7 @@ Run as ``python window_desktop_harness.py APP_DIR ENGINE STEPS``: it launches th
 way ``pyshell run`` does (same launcher, server and window code) and, from ``on_started``,
 drives it with the app's buttons (the app is tests/test_desktop_window.py's DESKTOP_APP)
 and the X tools a user's other programs would use: xclip for the clipboard, xdotool for
-keys. STEPS (comma-separated) picks what runs: ``clipboard``, ``confirm``, ``links`` (clicks
+keys. STEPS (comma-separated) picks what runs: ``clipboard``, ``boxes`` (confirm, prompt, message), ``links`` (clicks
 two links with the mouse), ``place`` (moves and resizes the window before closing it). Prints one JSON line of findings, then closes
 the window as the user would.
 """
@@ -66,20 +66,26 @@ def windows_titled(title: str) -> set[str]:
     return set(proc.stdout.split())
 
 
-def confirm(window, title: str) -> dict[str, object]:
-    """Answer the app's confirm box with Return, then another with Escape. The box must
+def press_in_box(window, button: str, key: str, title: str, main: set[str]) -> dict[str, object]:
+    """Click ``button``, whose handler opens a box; answer it with ``key``. The box must
     carry the app's title (the main window has it too: the box is the new one)."""
-    found: dict[str, object] = {}
+    click(window, button)
+    poll(lambda: windows_titled(title) - main, 30)
+    boxes = sorted(windows_titled(title) - main)
+    if boxes:
+        subprocess.run(["xdotool", "windowfocus", "--sync", boxes[0]], timeout=10)
+        subprocess.run(["xdotool", "key", key], timeout=10)
+    return {f"boxes_{button}_{key}": len(boxes), f"answer_{button}_{key}": answer(window)}
+
+
+def boxes(window, title: str) -> dict[str, object]:
+    """The app's confirm box answered with Return and with Escape, its prompt accepted
+    with its default, its message dismissed."""
     main = windows_titled(title)
-    for key in ("Return", "Escape"):
-        click(window, "ask")
-        poll(lambda: windows_titled(title) - main, 30)
-        boxes = sorted(windows_titled(title) - main)
-        found[f"boxes_{key}"] = len(boxes)
-        if boxes:
-            subprocess.run(["xdotool", "windowfocus", "--sync", boxes[0]], timeout=10)
-            subprocess.run(["xdotool", "key", key], timeout=10)
-        found[f"answer_{key}"] = answer(window)
+    found: dict[str, object] = {}
+    for button, key in (("ask", "Return"), ("ask", "Escape"), ("name", "Return"),
+                        ("tell", "Return")):
+        found.update(press_in_box(window, button, key, title, main))
     return found
 
 
@@ -108,8 +114,8 @@ def drive(window, steps: list[str]) -> None:
         findings["start"] = [window.width, window.height, window.x, window.y]
         if "clipboard" in steps:
             findings.update(clipboard(window))
-        if "confirm" in steps:
-            findings.update(confirm(window, "Desktop probe"))
+        if "boxes" in steps:
+            findings.update(boxes(window, "Desktop probe"))
         if "links" in steps:
             findings.update(links(window, "Desktop probe"))
         if "place" in steps:

@@ -25,6 +25,12 @@ from ..windowstate import Area
 if TYPE_CHECKING:
     from webview.guilib import GUIType
 
+# Run in the page before anything else: pywebview replaces window.alert (once the page has
+# loaded) with a box of its own that neither waits for the user nor carries the app's title;
+# made read-only, the engine's own stays (pywebview's assignment is then a silent no-op).
+KEEP_ALERT = ('Object.defineProperty(window, "alert", '
+              '{value: window.alert, writable: false, configurable: false});')
+
 T = TypeVar("T")
 # Runs a callable later on the toolkit's GUI thread (each engine has its own way).
 Post = Callable[[Callable[[], None]], None]
@@ -94,8 +100,8 @@ class Engine:
 
     def title_dialogs(self, title: str) -> None:
         """Show the page's alert, confirm and prompt boxes titled ``title`` (the app's
-        name, not the engine's "JavaScript - http://127.0.0.1:..."). Called before the
-        window exists."""
+        name, not the engine's "JavaScript - http://127.0.0.1:..."), each waiting for the
+        user (see ``KEEP_ALERT``). Called before the window exists."""
 
     def clipboard(self, window: Any) -> SystemClipboard | None:
         """The system clipboard, used through ``window``'s toolkit (called on the main

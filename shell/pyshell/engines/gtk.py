@@ -8,7 +8,7 @@ from typing import Any
 
 from ..clipboardservice import Contents
 from ..errors import PyshellError
-from .base import Engine, Navigation, on_gui_thread
+from .base import KEEP_ALERT, Engine, Navigation, on_gui_thread
 
 # What the engine needs from the system, by distribution family.
 SYSTEM_PACKAGES = ("python3-gi gir1.2-webkit2-4.1 (Debian, Ubuntu); python3-gobject "
@@ -73,10 +73,14 @@ class Gtk(Engine):
         message dialog of our own, titled for the app."""
         from webview.platforms import gtk
 
+        webkit = gtk.webkit
         original = gtk.BrowserView.__init__
 
         def init(view: Any, *args: Any, **kwargs: Any) -> None:
             original(view, *args, **kwargs)
+            view.webview.get_user_content_manager().add_script(webkit.UserScript.new(
+                KEEP_ALERT, webkit.UserContentInjectedFrames.TOP_FRAME,
+                webkit.UserScriptInjectionTime.START, None, None))
             view.webview.connect("script-dialog", lambda webview, dialog: _script_dialog(
                 view.window, title, dialog))
 

@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from ..clipboardservice import Contents
-from .base import Engine, Navigation, Post, on_gui_thread
+from .base import KEEP_ALERT, Engine, Navigation, Post, on_gui_thread
 
 # Shared libraries QtWebEngine's xcb platform loads lazily, with their Debian packages.
 LIBRARIES = {
@@ -88,6 +88,13 @@ class Qt(Engine):
             value, ok = QInputDialog.getText(page.parent(), title, text, text=default)
             return bool(ok), str(value)
 
+        original = qt.BrowserView.WebPage.__init__
+
+        def init(page: Any, *args: Any, **kwargs: Any) -> None:
+            original(page, *args, **kwargs)
+            page.scripts().insert(_document_start_script(KEEP_ALERT))
+
+        qt.BrowserView.WebPage.__init__ = init
         qt.BrowserView.WebPage.javaScriptAlert = alert
         qt.BrowserView.WebPage.javaScriptConfirm = confirm
         qt.BrowserView.WebPage.javaScriptPrompt = prompt
@@ -125,6 +132,18 @@ class QtClipboard:
             QGuiApplication.clipboard().setMimeData(data)
 
         on_gui_thread(self._post, write)
+
+
+def _document_start_script(source: str) -> Any:
+    """A script QtWebEngine runs in the page's own world before the page's scripts."""
+    from PySide6.QtWebEngineCore import QWebEngineScript
+
+    script = QWebEngineScript()
+    script.setSourceCode(source)
+    script.setInjectionPoint(QWebEngineScript.InjectionPoint.DocumentCreation)
+    script.setWorldId(QWebEngineScript.ScriptWorldId.MainWorld)
+    script.setRunsOnSubFrames(False)
+    return script
 
 
 def _gui_thread_poster() -> Post:
