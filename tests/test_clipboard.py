@@ -13,7 +13,7 @@ import pytest
 
 from kit.apps import run_app_page, write_app
 from kit.procs import assert_one_line_error, run_cli
-from pyshell import config
+from pyshell import config, permissions
 from pyshell.clipboardservice import Contents
 from pyshell.errors import PyshellError
 from pyshell.routes import clipboard as route
@@ -32,6 +32,11 @@ def clipboard_app(root: Path, declared: str | None, main: str = "") -> Path:
 def test_the_declaration_is_read(tmp_path: Path, declared: str | None, allowed: set[str]
                                  ) -> None:
     assert config.load(clipboard_app(tmp_path, declared)).clipboard == allowed
+
+
+def test_the_permissions_summary_names_it(tmp_path: Path) -> None:
+    summary = permissions.summary(config.load(clipboard_app(tmp_path, '"read-write"')))
+    assert "  clipboard  read and write" in summary
 
 
 @pytest.mark.parametrize("declared", ['"rw"', "true", '["read"]'])
