@@ -145,6 +145,8 @@ def test_clicked_links_go_to_the_browser_only_if_declared(engine: str,
 def test_the_window_reopens_where_it_was_left(launches: dict[str, Any]) -> None:
     assert launches["qt"]["start"] == [700, 500, 580, 90]  # moved onto the screen there is
     assert launches["qt"]["moved"] == [700, 500, 120, 90]
+    assert launches["qt"]["saved_before_close"] == {"width": 700, "height": 500, "x": 120,
+                                                     "y": 90, "maximized": False}
     assert launches["gtk"]["start"] == [700, 500, 120, 90]  # the next launch, restored
     assert launches["saved"] == {"width": 700, "height": 500, "x": 120, "y": 90,
                                  "maximized": False}

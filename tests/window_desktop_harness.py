@@ -12,9 +12,11 @@ the window as the user would.
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 from window_harness import wait_until_ready
 
@@ -124,6 +126,10 @@ def drive(window, steps: list[str]) -> None:
             poll(lambda: (window.width, window.height, window.x, window.y) == (700, 500, 120, 90),
                  10)
             findings["moved"] = [window.width, window.height, window.x, window.y]
+            # Saved once the moves settle, before any close (a killed app keeps its place).
+            state = Path(os.environ["XDG_STATE_HOME"], "desktop-probe", "window.json")
+            findings["saved_before_close"] = poll(lambda: state.is_file() and json.loads(
+                state.read_text()).get("x") == 120 and json.loads(state.read_text()), 10)
     finally:
         print("FINDINGS " + json.dumps(findings), flush=True)
         window.destroy()

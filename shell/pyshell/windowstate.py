@@ -2,9 +2,10 @@
 
 Kept in the app's state folder (``~/.local/state/APP/window.json`` on Linux, platformdirs'
 ``user_state_path``), outside every folder the app itself is granted: it is pyshell's, not
-the app's. Written when the window closes; read at the next launch and fitted to the
-screens there are now (a monitor may have gone). A missing or damaged file means the
-configured size, without a word: losing a window's place is no reason to stop an app.
+the app's. Written a second after the window stops moving and when it closes; read at
+the next launch and fitted to the screens there are now (a monitor may have gone). A
+missing or damaged file means the configured size, without a word: losing a window's
+place is no reason to stop an app.
 ``[tool.pyshell.window] remember = false`` turns it off.
 """
 
@@ -91,14 +92,19 @@ def _overlap(screen: Area, x: int, y: int, width: int, height: int) -> int:
 
 
 class Tracker:
-    """Follows a pywebview window's resizes, moves and maximizing; saves on close.
+    """Follows a pywebview window's resizes, moves and maximizing; saves once they settle
+    (``SETTLE`` seconds without another, so a drag is one write; a process killed later
+    keeps its place) and on close.
 
     While maximized, the size and place it would restore to are kept, not the maximized
     ones, so the next launch maximizes a window that un-maximizes to the right place."""
 
+    SETTLE = 1.0
+
     def __init__(self, path: Path, start: Placement) -> None:
         self._path = path
         self._lock = threading.Lock()
+        self._timer: threading.Timer | None = None
         self.placement = start
 
     def attach(self, window: Any) -> None:
@@ -110,10 +116,14 @@ class Tracker:
         events.closed += self.save
 
     def save(self) -> None:
-        try:
-            save(self._path, self.placement)
-        except OSError:
-            pass  # a read-only home: the next launch uses the configured size
+        with self._lock:
+            if self._timer is not None:
+                self._timer.cancel()
+                self._timer = None
+            try:
+                save(self._path, self.placement)
+            except OSError:
+                pass  # a read-only home: the next launch uses the configured size
 
     def _resized(self, width: int, height: int) -> None:
         self._update(width=width, height=height)
@@ -126,3 +136,8 @@ class Tracker:
             if self.placement.maximized and "maximized" not in changes:
                 return
             self.placement = replace(self.placement, **changes)
+            if self._timer is not None:
+                self._timer.cancel()
+            self._timer = threading.Timer(self.SETTLE, self.save)
+            self._timer.daemon = True
+            self._timer.start()
