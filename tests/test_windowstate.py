@@ -5,6 +5,7 @@ tests/test_desktop_window.py's."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -59,3 +60,41 @@ def test_remember_is_on_unless_turned_off(tmp_path: Path) -> None:
     assert load("remember = false\n").window.remember is False
     with pytest.raises(PyshellError, match="remember must be true or false"):
         load('remember = "no"\n')
+
+
+class Event:
+    """pywebview's window event, as the tracker uses it: handlers added with +=."""
+
+    def __init__(self) -> None:
+        self.handlers: list[Any] = []
+
+    def __iadd__(self, handler: Any) -> Event:
+        self.handlers.append(handler)
+        return self
+
+    def set(self, *args: Any) -> None:
+        for handler in self.handlers:
+            handler(*args)
+
+
+class Events:
+    def __init__(self) -> None:
+        self.resized, self.moved, self.maximized = Event(), Event(), Event()
+        self.restored, self.closed = Event(), Event()
+
+
+def test_a_maximized_window_keeps_the_place_it_restores_to(tmp_path: Path) -> None:
+    path = tmp_path / "window.json"
+    window = type("Window", (), {"events": Events()})()
+    windowstate.Tracker(path, Placement(960, 720)).attach(window)
+    window.events.moved.set(120, 90)
+    window.events.resized.set(700, 500)
+    window.events.maximized.set()
+    window.events.resized.set(1280, 800)  # the maximized size: not the one to restore
+    window.events.moved.set(0, 0)
+    window.events.closed.set()
+    assert windowstate.load(path) == Placement(700, 500, 120, 90, maximized=True)
+    window.events.restored.set()
+    window.events.resized.set(800, 600)
+    window.events.closed.set()
+    assert windowstate.load(path) == Placement(800, 600, 120, 90, maximized=False)
