@@ -18,7 +18,7 @@ APT_PACKAGES=(
   libxcb-shape0 libxcb-xinerama0 libxcb-xkb1 libxcb-xfixes0
   libxcomposite1 libxdamage1 libxrandr2 libxtst6 libxkbfile1
   nodejs npm
-  dpkg-dev lintian desktop-file-utils xdotool
+  dpkg-dev lintian desktop-file-utils xdotool xclip
   firefox-esr
 )
 

@@ -48,3 +48,12 @@ def xvfb() -> Iterator[str]:
             yield name
     except RuntimeError as e:  # no Xvfb at all
         pytest.fail(str(e))
+
+
+@pytest.fixture(scope="session", autouse=True)
+def own_state_folder(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Windows remember their size and place in the user's state folder: the suite's apps
+    (and the windows they start) use one of its own, never the user's."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("XDG_STATE_HOME", str(tmp_path_factory.mktemp("xdg-state")))
+        yield

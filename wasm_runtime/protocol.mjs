@@ -49,6 +49,7 @@ export const DEV_RELOADED = "reloaded";       // {type, kind, ok, ms}  an update
  * @property {boolean} fsFastPath
  * @property {?string} dialog
  * @property {?string} openUrl
+ * @property {?string} clipboard
  * @property {?string} closed
  * @property {?string} hostEvents
  * @property {?string} notify

@@ -81,6 +81,7 @@ const bridge = {
   openUrl: (url) => openUrl(url),
   notify: (requestJson) => notify(requestJson),
   menu: (requestJson) => sendMenu(requestJson),
+  clipboard: (requestJson) => useClipboard(requestJson),
   grants: () => JSON.stringify(grants),
   refused: () => JSON.stringify(config.refused),
   fileUrl: (g, p) => fileRequest("url", { g, p }),
@@ -241,6 +242,21 @@ function sendMenu(requestJson) {
       log("stderr", `pyshell: menu request failed (${firstLine(err)})`);
     }
   });
+}
+
+/** The system clipboard through the host, which checks the app's declaration. */
+async function useClipboard(requestJson) {
+  const refused = (error) => JSON.stringify({ error, permission: false });
+  if (!config.clipboard) {
+    return refused("the clipboard needs the app's window (not available in the web build)");
+  }
+  const response = await fetch(config.clipboard, {
+    method: "POST",
+    headers: { "x-pyshell-token": token, "content-type": "application/json" },
+    body: requestJson,
+  });
+  if (!response.ok) return refused(`clipboard request failed: HTTP ${response.status}`);
+  return await response.text();
 }
 
 async function fetchOk(url) {

@@ -14,6 +14,8 @@ from .tasks import FILTERS, Filter, Task, TaskList
 
 # The app's data grant (see [[tool.pyshell.permissions.fs]] in pyproject.toml).
 SAVED = Path("/data/tasks.json")
+# A new task typed and not yet added when the window closed; back in its field next time.
+DRAFT = Path("/data/draft.txt")
 
 
 def _load() -> TaskList:
@@ -33,6 +35,9 @@ view: dict[str, object] = keep("view", lambda: {"filter": "all", "editing": None
 
 def main() -> None:
     render()
+    if DRAFT.exists():
+        dom.select("#new-title").value = DRAFT.read_text(encoding="utf-8")
+        DRAFT.unlink()
 
 
 def on_reload() -> None:
@@ -177,9 +182,13 @@ def blur_edit(event: Event) -> None:
 
 
 @app.on_quit
-async def keep_the_edit() -> None:
-    """The window is closing while a task is being renamed: keep the text typed so far
-    (every other change was saved when it was made)."""
+async def keep_what_is_typed() -> None:
+    """The window is closing: keep the text typed and not yet saved (every other change
+    was saved when it was made). A rename under way becomes the task's title; a new task
+    not yet added goes back in its field at the next start."""
+    draft = await dom.select("#new-title").get("value")
+    if isinstance(draft, str) and draft.strip():
+        files.atomic_write(DRAFT, draft)
     editing = view["editing"]
     if not isinstance(editing, int):
         return

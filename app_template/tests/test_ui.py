@@ -59,12 +59,15 @@ def test_titles_show_as_typed_never_as_markup(pyshell_page) -> None:
     expect(page.locator("#list b, #list img")).to_have_count(0)
 
 
-def test_a_rename_in_progress_is_saved_when_the_window_closes(pyshell_page,
-                                                               pyshell_restart) -> None:
+def test_text_typed_and_not_saved_is_kept_when_the_window_closes(pyshell_page,
+                                                                  pyshell_restart) -> None:
     page = pyshell_page
+    page.fill("#new-title", "Call the bank")  # not added
     page.locator(".title", has_text="Ship it").dblclick()
     page.locator(".edit-input").fill("Ship it on Friday")  # neither Enter nor a click away
     page.dispatch_event("html", "pyshell:close")  # what the window does when it is closed
     page.locator("html:not([data-pyshell-busy])").wait_for(state="attached")
     page = pyshell_restart()
     expect(page.locator("#list")).to_contain_text("Ship it on Friday")
+    expect(page.locator("#new-title")).to_have_value("Call the bank")
+    expect(page.locator("#list .task")).to_have_count(3)  # a draft, not a task

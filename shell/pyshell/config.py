@@ -39,6 +39,8 @@ class WindowConfig:
     # Seconds a close may take: Python finishes what it is doing, then the app's on_close
     # and on_quit handlers run; when the time is up the window closes anyway.
     quit_budget: float = 5.0
+    # Reopen at the size, place and maximized state the window had when it last closed.
+    remember: bool = True
 
 
 @dataclass(frozen=True)
@@ -96,6 +98,8 @@ class AppConfig:
     # ``[tool.pyshell.permissions] drop``: files dropped on the window are grants,
     # read-only unless "rw".
     drop_writable: bool = False
+    # ``[tool.pyshell.permissions] clipboard``: what the app may do with the clipboard.
+    clipboard: frozenset[str] = frozenset()
 
     @property
     def url_patterns(self) -> tuple[UrlPattern, ...]:
@@ -148,6 +152,7 @@ def parse(data: dict[str, Any], root: Path) -> AppConfig:
     permissions = _table(tool, "permissions", "[tool.pyshell.permissions]")
     perms = _permissions(permissions)
     open_urls = _open_urls(permissions)
+    clipboard = _clipboard(permissions)
     deps = _dependencies(project)
     source = tool.get("pyodide-packages")
     if source is not None:
@@ -164,7 +169,7 @@ def parse(data: dict[str, Any], root: Path) -> AppConfig:
                      single_instance=_bool(tool, "single-instance", "[tool.pyshell]", True),
                      notifications=_bool(permissions, "notifications",
                                          "[tool.pyshell.permissions]", False),
-                     drop_writable=_drop(permissions))
+                     drop_writable=_drop(permissions), clipboard=clipboard)
 
 
 # Every key each table accepts (anything else is an error naming it); the documentation's
@@ -173,8 +178,11 @@ TOOL_KEYS = frozenset({"entry", "ui", "packages", "pyodide-packages", "snapshot"
                        "snapshot-imports", "icon", "window", "permissions", "updates",
                        "single-instance"})
 WINDOW_KEYS = frozenset({"title", "width", "height", "min-width", "min-height", "resizable",
-                         "fullscreen", "background", "quit-budget"})
-PERMISSIONS_KEYS = frozenset({"fs", "open-urls", "notifications", "drop"})
+                         "fullscreen", "background", "quit-budget", "remember"})
+PERMISSIONS_KEYS = frozenset({"fs", "open-urls", "notifications", "drop", "clipboard"})
+# ``clipboard = "..."``: what each declaration lets the app do.
+CLIPBOARD_ACCESS = {"read": frozenset({"read"}), "write": frozenset({"write"}),
+                    "read-write": frozenset({"read", "write"})}
 FS_KEYS = frozenset({"path", "mount", "mode", "create"})
 UPDATES_KEYS = frozenset({"url", "public-key", "check-every"})
 _EVERY_UNITS = {"m": 60, "h": 3600, "d": 86400}
@@ -299,6 +307,15 @@ def _permissions(table: dict[str, Any]) -> tuple[FsPermission, ...]:
         perms.append(FsPermission(path, mount, mode == "rw", create))
     return tuple(perms)
 
+def _clipboard(table: dict[str, Any]) -> frozenset[str]:
+    value = table.get("clipboard")
+    if value is None:
+        return frozenset()
+    if not isinstance(value, str) or value not in CLIPBOARD_ACCESS:
+        raise PyshellError("pyproject.toml: [tool.pyshell.permissions] clipboard must be "
+                           f"\"read\", \"write\" or \"read-write\", got {value!r}")
+    return CLIPBOARD_ACCESS[value]
+
 
 def _nested(a: str, b: str) -> bool:
     return a == b or a.startswith(b + "/") or b.startswith(a + "/")
@@ -318,6 +335,7 @@ def _window(table: dict[str, Any], name: str) -> WindowConfig:
         fullscreen=_bool(table, "fullscreen", where, default.fullscreen),
         background=_colour(table, "background", where, default.background),
         quit_budget=_seconds(table, "quit-budget", where, default.quit_budget),
+        remember=_bool(table, "remember", where, default.remember),
     )
 
 

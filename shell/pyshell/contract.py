@@ -89,9 +89,9 @@ class BootConfig:
 
     ``None`` means "this host has none": no terminal log (``log``), no file service
     (``fs``, ``fs_socket``), no native dialogs (``dialog``), no browser to open links in
-    (``open_url``), no window to close (``closed``), nothing to tell the app while it runs
-    (``host_events``), no desktop notifications (``notify``), no native menus (``menu``), not
-    dev mode (``dev``), no start-up snapshots (``snapshot``)."""
+    (``open_url``), no clipboard (``clipboard``), no window to close (``closed``), nothing to
+    tell the app while it runs (``host_events``), no desktop notifications (``notify``), no
+    native menus (``menu``), not dev mode (``dev``), no start-up snapshots (``snapshot``)."""
 
     entry: str                  # the app's "module:function"
     bundle: str                 # zip of pyshell's in-WebAssembly API and the app's packages
@@ -102,6 +102,7 @@ class BootConfig:
     fs_fast_path: bool = False  # False: synchronous requests only, even with shared memory
     dialog: str | None = None   # POST: native file dialogs
     open_url: str | None = None  # POST: show a web address in the user's browser
+    clipboard: str | None = None  # POST {op, text, html}: the system clipboard
     closed: str | None = None   # POST {close}: the page's answer to a close of the window
     host_events: str | None = None  # GET, long poll: what the host tells the running app
     notify: str | None = None   # POST: a desktop notification

@@ -17,7 +17,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from . import appcode, config, engines, instance, permissions, runtime
+from . import appcode, config, engines, instance, permissions, runtime, windowstate
 from .engines import Engine, Navigation
 from .instance import Launch
 from .packages import Packages
@@ -149,15 +149,17 @@ def _serve(server: AppServer, app: config.AppConfig, engine: Engine | None, stop
         open_window(server.launch_url(), app.window, engine, stop, on_started=on_started,
                     debug=debug, navigation=Navigation(server.url[:-1], server.links.window_left),
                     closer=server.closer, on_drop=server.dropped,
+                    remember=windowstate.state_file(app.name) if app.window.remember else None,
                     on_created=lambda window: _attach(server, engine, windows, window))
     return 0
 
 
 def _attach(server: AppServer, engine: Engine, windows: list[Any], window: Any) -> None:
-    """What the app reaches through its window: native file dialogs and menus; the window
-    is kept for a second launch to bring to the front."""
+    """What the app reaches through its window: native file dialogs, menus and the
+    clipboard; the window is kept for a second launch to bring to the front."""
     server.use_dialogs(pywebview_dialogs(window))
     server.menus.attach(engine, window)
+    server.clipboard.system = engine.clipboard(window)
     windows.append(window)
 
 

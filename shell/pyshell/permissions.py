@@ -85,8 +85,8 @@ def warnings(app: AppConfig, folders: dict[str, Path] | None = None) -> list[str
 
 def summary(app: AppConfig) -> list[str]:
     """The app's permissions in a few lines, as declared (placeholders kept)."""
-    if not app.permissions and not app.open_urls and not app.notifications:
-        return ["permissions: none (no host files, no web addresses)"]
+    if not (app.permissions or app.open_urls or app.notifications or app.clipboard):
+        return ["permissions: none (no host files, no web addresses, no clipboard)"]
     lines = ["permissions:"]
     for perm in app.permissions:
         lines.append(f"  files  {perm.mount}  {'rw' if perm.writable else 'ro'}  "
@@ -95,6 +95,8 @@ def summary(app: AppConfig) -> list[str]:
         lines.append(f"  opens  {pattern}  in the user's browser")
     if app.notifications:
         lines.append("  shows  desktop notifications")
+    if app.clipboard:
+        lines.append(f"  clipboard  {' and '.join(sorted(app.clipboard))}")
     lines.append("  plus files the user picks in a dialog (this session only)")
     return lines
 

@@ -28,6 +28,7 @@ from starlette.types import ASGIApp
 
 from . import connections, contract, fileservice, guard, security, snapshots
 from .capabilities import Grant
+from .clipboardservice import Clipboard
 from .config import AppConfig
 from .fileservice import FileService
 from .hostevents import HostEvents
@@ -38,6 +39,7 @@ from .packages import Packages
 from .pickers import DialogProvider, Picker
 from .routes import (
     assets,
+    clipboard,
     dev,
     dialogs,
     files,
@@ -85,6 +87,8 @@ class AppServer:
                                  max_handles=fileservice.handle_cap(self._fd_limit))
         self.picker = Picker(self.files)
         self.links = Links(app.url_patterns, self._say, opener)
+        # The app's declared clipboard access (the launcher attaches the window's clipboard).
+        self.clipboard = Clipboard(app.clipboard)
         # The window's close, asked of the page first (the launcher attaches the window).
         self.closer = Closer(app.window.quit_budget, self._say)
         # What the host tells the running app: opened files and URLs, dropped files,
@@ -164,6 +168,7 @@ class AppServer:
                  *grantfiles.routes(self.files),
                  *dialogs.routes(self.picker),
                  *links.routes(self.links),
+                 *clipboard.routes(self.clipboard),
                  *lifecycle.routes(self.closer.answer),
                  *hostevents.routes(self.events),
                  *notify.routes(self.notifier),

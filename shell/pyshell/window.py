@@ -14,6 +14,7 @@ from collections.abc import Callable, MutableMapping
 from pathlib import Path
 from typing import Any
 
+from . import windowstate
 from .config import WindowConfig
 from .engines import Engine, Navigation
 from .errors import PyshellError
@@ -35,13 +36,15 @@ def open_window(url: str, settings: WindowConfig, engine: Engine, stop: SignalSt
                 on_started: OnStarted | None = None, on_created: OnStarted | None = None,
                 debug: bool = False, navigation: Navigation | None = None,
                 closer: Closer | None = None,
-                on_drop: Callable[[list[Path]], None] | None = None) -> None:
+                on_drop: Callable[[list[Path]], None] | None = None,
+                remember: Path | None = None) -> None:
     """Show the window and block until it is closed or ``stop`` fires (Ctrl-C, SIGTERM).
 
     ``navigation``: keep the window on the app (``pyshell run`` always passes it).
     ``closer``: every close (``stop`` too) asks the app's page first (``pyshell run``
     always passes it); without one the window closes at once. ``on_drop``: files dropped
-    on the window (the engine's drag and drop)."""
+    on the window (the engine's drag and drop). ``remember``: the file that keeps the
+    window's size and place between launches."""
     prepare_environment(engine)
     try:
         import webview
@@ -53,11 +56,16 @@ def open_window(url: str, settings: WindowConfig, engine: Engine, stop: SignalSt
         engine.guard_navigation(navigation)
     if on_drop is not None:
         engine.watch_drops(on_drop)
+    engine.title_dialogs(settings.title)
+    place = _placement(settings, engine, remember)
     window = engine.create_window(
-        settings.title, url, width=settings.width, height=settings.height,
+        settings.title, url, width=place.width, height=place.height, x=place.x, y=place.y,
+        maximized=place.maximized,
         min_size=(settings.min_width, settings.min_height), resizable=settings.resizable,
         fullscreen=settings.fullscreen, background_color=settings.background,
     )
+    if remember is not None:
+        windowstate.Tracker(remember, place).attach(window)
     if on_created is not None:
         on_created(window)
     if closer is not None:
@@ -74,6 +82,16 @@ def open_window(url: str, settings: WindowConfig, engine: Engine, stop: SignalSt
     except Exception as exc:  # the toolkit could not start: name the engine, not a traceback
         raise PyshellError(f"the {engine.name} webview failed to start: {exc}; "
                            "`pyshell doctor` lists what is missing") from None
+
+
+def _placement(settings: WindowConfig, engine: Engine,
+               remember: Path | None) -> windowstate.Placement:
+    """The configured size, or the one saved at the last close fitted to today's screens."""
+    configured = windowstate.Placement(settings.width, settings.height)
+    saved = windowstate.load(remember) if remember is not None else None
+    if saved is None:
+        return configured
+    return windowstate.fit(saved, engine.screens(), (settings.min_width, settings.min_height))
 
 
 class SignalStop:

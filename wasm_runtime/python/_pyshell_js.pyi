@@ -31,6 +31,9 @@ def notify(request_json: str, /) -> Awaitable[str]:
 def menu(request_json: str, /) -> None:
     """The app's menus to the host: JSON ``{"model"}`` (build them) or ``{"popup"}`` (show a
     context menu); sent in order, an error is one line in the terminal."""
+def clipboard(request_json: str, /) -> Awaitable[str]:
+    """The system clipboard through the host: JSON ``{"text", "html"}``, ``{"ok"}`` or
+    ``{"error", "permission"}``."""
 
 def timer(timer_id: int, delay_ms: float, /) -> None:
     """Run ``pyshell.bootstrap.run_timer(timer_id)`` once, ``delay_ms`` from now."""

@@ -34,14 +34,15 @@ HOST_REQUIREMENTS = ("starlette", "uvicorn", "platformdirs", "pywebview", "webso
                      "packaging")
 # pyshell's runtime, relative to the package folder; a name ending in "/" is a whole folder.
 RUNTIME_MODULES = (
-    "__init__.py", "appcode.py", "bundle.py", "capabilities.py", "changes.py", "config.py",
+    "__init__.py", "appcode.py", "bundle.py", "capabilities.py", "changes.py",
+    "clipboardservice.py", "config.py",
     "connections.py", "containment.py", "contract.py", "errors.py", "fileservice.py",
     "fileurls.py", "hostevents.py", "instance.py", "notifier.py",
     "fsapi.py", "installed.py", "launcher.py", "lifecycle.py", "locks.py", "menumodel.py",
     "packages.py",
     "peercred.py", "permissions.py", "pickers.py", "progress.py", "resources.py", "runtime.py",
     "security.py", "server.py", "session.py", "snapshots.py", "terminal.py", "urls.py",
-    "window.py",
+    "window.py", "windowstate.py",
     "deps/__init__.py", "deps/lock.py",  # reading the lock; the resolver stays out
     "updates/__init__.py", "updates/download.py", "updates/feed.py",  # the signing key
     "updates/layout.py", "updates/service.py",  # and its tools stay out

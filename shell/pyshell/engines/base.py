@@ -12,17 +12,30 @@ from __future__ import annotations
 import importlib.util
 import subprocess
 import sys
+import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
+from ..clipboardservice import SystemClipboard
 from ..errors import stderr_line
 from ..menumodel import Entry
 from ..urls import same_origin
+from ..windowstate import Area
 
 if TYPE_CHECKING:
     from webview.guilib import GUIType
+
+# Run in the page before anything else: pywebview replaces window.alert (once the page has
+# loaded) with a box of its own that neither waits for the user nor carries the app's title;
+# made read-only, the engine's own stays (pywebview's assignment is then a silent no-op).
+KEEP_ALERT = ('Object.defineProperty(window, "alert", '
+              '{value: window.alert, writable: false, configurable: false});')
+
+T = TypeVar("T")
+# Runs a callable later on the toolkit's GUI thread (each engine has its own way).
+Post = Callable[[Callable[[], None]], None]
 
 
 @dataclass(frozen=True)
@@ -103,6 +116,22 @@ class Engine:
         """Show ``window`` above the others, un-minimised (a later launch of the app).
         pywebview's ``restore`` raises and activates the window on Qt and GTK."""
         window.restore()
+    def title_dialogs(self, title: str) -> None:
+        """Show the page's alert, confirm and prompt boxes titled ``title`` (the app's
+        name, not the engine's "JavaScript - http://127.0.0.1:..."), each waiting for the
+        user (see ``KEEP_ALERT``). Called before the window exists."""
+
+    def clipboard(self, window: Any) -> SystemClipboard | None:
+        """The system clipboard, used through ``window``'s toolkit (called on the main
+        thread once the window is made); None: this engine offers none to the app."""
+        return None
+
+    def screens(self) -> list[Area]:
+        """The screens there are now, through the toolkit (before the window is made)."""
+        from webview.guilib import initialize
+
+        return [Area(s.x, s.y, s.width, s.height)
+                for s in initialize(self.name).get_screens()]
 
     def create_window(self, title: str, url: str, **options: Any) -> Any:
         import webview
@@ -140,3 +169,25 @@ class Engine:
     def on_gui_thread(self, func: Callable[[], None]) -> None:
         """Run ``func`` soon on the toolkit's GUI thread (widgets live there)."""
         raise NotImplementedError
+
+def on_gui_thread(post: Post, job: Callable[[], T], timeout: float = 10) -> T:
+    """Run ``job`` on the GUI thread through ``post`` and wait for its result (or its
+    exception). Toolkit objects such as the clipboard may only be touched there."""
+    done = threading.Event()
+    outcome: list[Any] = []
+
+    def run() -> None:
+        try:
+            outcome.append((True, job()))
+        except Exception as exc:  # noqa: BLE001 - raised again on the caller's thread
+            outcome.append((False, exc))
+        finally:
+            done.set()
+
+    post(run)
+    if not done.wait(timeout):
+        raise OSError(f"the window did not answer within {timeout:g} s")
+    ok, value = outcome[0]
+    if not ok:
+        raise value
+    return value  # type: ignore[no-any-return]

@@ -10,8 +10,9 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
+from ..clipboardservice import Contents
 from ..menumodel import Accel, Entry
-from .base import Engine, Navigation, OnMenuClick
+from .base import KEEP_ALERT, Engine, Navigation, OnMenuClick, Post, on_gui_thread
 
 # Shared libraries QtWebEngine's xcb platform loads lazily, with their Debian packages.
 LIBRARIES = {
@@ -155,6 +156,40 @@ class Qt(Engine):
 
         view.dragEnterEvent, view.dragMoveEvent, view.dropEvent = on_enter, on_move, on_dropped
 
+    def title_dialogs(self, title: str) -> None:
+        """QWebEnginePage's JavaScript boxes, overridden on pywebview's page class (patched
+        like its navigation, see ``guard_navigation``) with message boxes of our own."""
+        from PySide6.QtWidgets import QInputDialog, QMessageBox
+        from webview.platforms import qt
+
+        buttons = QMessageBox.StandardButton
+
+        def alert(page: Any, origin: Any, text: str) -> None:
+            QMessageBox.information(page.parent(), title, text)
+
+        def confirm(page: Any, origin: Any, text: str) -> bool:
+            answer = QMessageBox.question(page.parent(), title, text,
+                                          buttons.Ok | buttons.Cancel, buttons.Ok)
+            return bool(answer == buttons.Ok)
+
+        def prompt(page: Any, origin: Any, text: str, default: str) -> tuple[bool, str]:
+            value, ok = QInputDialog.getText(page.parent(), title, text, text=default)
+            return bool(ok), str(value)
+
+        original = qt.BrowserView.WebPage.__init__
+
+        def init(page: Any, *args: Any, **kwargs: Any) -> None:
+            original(page, *args, **kwargs)
+            page.scripts().insert(_document_start_script(KEEP_ALERT))
+
+        qt.BrowserView.WebPage.__init__ = init
+        qt.BrowserView.WebPage.javaScriptAlert = alert
+        qt.BrowserView.WebPage.javaScriptConfirm = confirm
+        qt.BrowserView.WebPage.javaScriptPrompt = prompt
+
+    def clipboard(self, window: Any) -> QtClipboard:
+        return QtClipboard(_gui_thread_poster())
+
 
 _QT_EDIT = {"undo": "Undo", "redo": "Redo", "cut": "Cut", "copy": "Copy", "paste": "Paste",
             "select-all": "SelectAll"}
@@ -246,6 +281,70 @@ def _invoker() -> Any:
             invoker.call.connect(invoker.run, Qt.ConnectionType.QueuedConnection)
             _invoker_object = invoker
         return _invoker_object
+
+
+class QtClipboard:
+    """QClipboard, touched only on Qt's GUI thread."""
+
+    def __init__(self, post: Post) -> None:
+        self._post = post
+
+    def read(self) -> Contents:
+        def read() -> Contents:
+            from PySide6.QtGui import QGuiApplication
+
+            data = QGuiApplication.clipboard().mimeData()
+            if data is None:
+                return Contents("")
+            return Contents(data.text(), data.html() if data.hasHtml() else None)
+
+        return on_gui_thread(self._post, read)
+
+    def write(self, contents: Contents) -> None:
+        def write() -> None:
+            from PySide6.QtCore import QMimeData
+            from PySide6.QtGui import QGuiApplication
+
+            data = QMimeData()
+            data.setText(contents.text)
+            if contents.html is not None:
+                data.setHtml(contents.html)
+            QGuiApplication.clipboard().setMimeData(data)
+
+        on_gui_thread(self._post, write)
+
+
+def _document_start_script(source: str) -> Any:
+    """A script QtWebEngine runs in the page's own world before the page's scripts."""
+    from PySide6.QtWebEngineCore import QWebEngineScript
+
+    script = QWebEngineScript()
+    script.setSourceCode(source)
+    script.setInjectionPoint(QWebEngineScript.InjectionPoint.DocumentCreation)
+    script.setWorldId(QWebEngineScript.ScriptWorldId.MainWorld)
+    script.setRunsOnSubFrames(False)
+    return script
+
+
+def _gui_thread_poster() -> Post:
+    """A QObject made here, on the main thread, whose queued signal runs each job posted
+    from another thread in Qt's event loop there."""
+    from PySide6.QtCore import QObject, Qt, Signal, Slot
+
+    class Poster(QObject):
+        posted = Signal(object)
+
+        @Slot(object)
+        def run(self, job: Any) -> None:
+            job()
+
+    poster = Poster()
+    poster.posted.connect(poster.run, Qt.ConnectionType.QueuedConnection)
+
+    def post(job: Any) -> None:  # keeps the poster alive as long as the clipboard
+        poster.posted.emit(job)
+
+    return post
 
 
 def _loadable(lib: str) -> bool:

@@ -19,6 +19,7 @@ from ..config import AppConfig
 from ..packages import Packages
 from . import (
     assets,
+    clipboard,
     dev,
     dialogs,
     files,
@@ -54,8 +55,8 @@ def boot_config(app: AppConfig, port: int, packages: Packages,
     return contract.BootConfig(
         entry=app.entry, bundle=assets.BUNDLE, runtime=assets.RUNTIME, log=log.PATH,
         fs=files.PATH, fs_socket=sockets + files.SOCKET, fs_fast_path=fs_fast_path,
-        dialog=dialogs.PATH, open_url=links.PATH, closed=lifecycle.PATH,
-        host_events=hostevents.PATH, notify=notify.PATH, menu=menus.PATH,
+        dialog=dialogs.PATH, open_url=links.PATH, clipboard=clipboard.PATH,
+        closed=lifecycle.PATH, host_events=hostevents.PATH, notify=notify.PATH, menu=menus.PATH,
         dev=sockets + dev.PATH if dev_mode else None,
         snapshot=snapshots.PREFIX if snapshots_on else None,
         snapshot_imports=tuple(snapshot_recipe.imports(app, packages)) if snapshots_on else (),
