@@ -17,6 +17,7 @@ from typing import Any
 
 from packaging.requirements import InvalidRequirement, Requirement
 
+from .associations import FileType, file_types, url_schemes
 from .capabilities import check_mount
 from .errors import PyshellError
 from .urls import UrlPattern, parse_pattern
@@ -88,6 +89,10 @@ class AppConfig:
     open_urls: tuple[str, ...] = ()
     # ``[tool.pyshell.updates]``: None when the app does not update itself.
     updates: UpdatesConfig | None = None
+    # ``[[tool.pyshell.file-types]]`` and ``url-schemes``: what the OS may open with the app
+    # (see ``associations``).
+    file_types: tuple[FileType, ...] = ()
+    url_schemes: tuple[str, ...] = ()
 
     @property
     def url_patterns(self) -> tuple[UrlPattern, ...]:
@@ -152,13 +157,15 @@ def parse(data: dict[str, Any], root: Path) -> AppConfig:
                            "module names such as \"app.model\"")
     updates = _updates(tool) if "updates" in tool else None
     return AppConfig(root, name, version, entry, ui_dir, packages, window, perms, deps, source,
-                     snapshot, tuple(imports), open_urls, updates)
+                     snapshot, tuple(imports), open_urls, updates,
+                     file_types=file_types(tool, root), url_schemes=url_schemes(tool))
 
 
 # Every key each table accepts (anything else is an error naming it); the documentation's
 # configuration reference lists exactly these (tests/test_docs.py).
 TOOL_KEYS = frozenset({"entry", "ui", "packages", "pyodide-packages", "snapshot",
-                       "snapshot-imports", "icon", "window", "permissions", "updates"})
+                       "snapshot-imports", "icon", "window", "permissions", "updates",
+                       "file-types", "url-schemes"})
 WINDOW_KEYS = frozenset({"title", "width", "height", "min-width", "min-height", "resizable",
                          "fullscreen", "background", "quit-budget"})
 PERMISSIONS_KEYS = frozenset({"fs", "open-urls"})

@@ -26,6 +26,8 @@ def main(bundle: str | Path, argv: list[str] | None = None) -> int:
     parser.add_argument("--gui", choices=("gtk", "qt"),
                         default="gtk" if sys.platform.startswith("linux") else None)
     parser.add_argument("--debug", action="store_true", help="enable the webview's inspector")
+    parser.add_argument("open", nargs="*", metavar="FILE_OR_URL",
+                        help="files or URLs to open with the app")
     args = parser.parse_args(argv)
     root = Path(bundle)
     try:
