@@ -104,6 +104,7 @@ def test_deb_passes_lintian_and_desktop_file_validate(built: Path, tmp_path: Pat
     assert ("MimeType=application/x-deb-tasks-tasklist;x-scheme-handler/debtasks;\n"
             in desktop.read_text()) and "Exec=deb-tasks %U\n" in desktop.read_text()
     assert (tmp_path / "usr/share/mime/packages/deb-tasks.xml").is_file()
+    assert (tmp_path / "usr/lib/deb-tasks/app/tasklist.svg").is_file()  # its config loads
     assert (tmp_path / "usr/share/icons/hicolor/scalable/mimetypes/"
             "deb-tasks-application-x-deb-tasks-tasklist.svg").is_file()
     assert (tmp_path / "usr/share/icons/hicolor/scalable/apps/deb-tasks.svg").is_file()
