@@ -245,7 +245,7 @@ def test_worker_holds_no_python_and_calls_bootstrap_by_name() -> None:
     assert "runPython" not in WORKER
     called = set(re.findall(r"\bbootstrap\.(\w+)\(", WORKER))
     assert called == {"wheel_folder", "prepare", "warm", "start", "dispatch", "run_timer",
-                      "reload", "close"}
+                      "reload", "close", "host_event", "menu_click"}
     assert all(callable(getattr(bootstrap, name)) for name in called)
     app_dir = re.search(r'const APP_DIR = "([^"]+)"', WORKER)
     assert app_dir and app_dir[1] + "/" == bootstrap.APP_ROOT

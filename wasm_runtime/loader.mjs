@@ -430,6 +430,7 @@ worker.onmessage = ({ data }) => {
       endEarly(data.ok);
       root.dataset.pyshellBoot = data.boot; // "cold" or "snapshot", for tests and benchmarks
       markPhases(data.phases);
+      pollHostEvents();
       if (config.dev) devReport({ kind: "boot", ok: data.ok, ms: performance.now() });
       break;
     case msg.TIMER: countBusy(+1); running += 1; break; // a timer's run started in Python
@@ -467,7 +468,8 @@ worker.onerror = (e) => {
 };
 // Relative URLs in the config are the page's (the static web build uses them); the worker
 // lives in another folder, so it gets them resolved.
-for (const key of ["bundle", "runtime", "log", "fs", "dialog", "openUrl", "closed"]) {
+for (const key of ["bundle", "runtime", "log", "fs", "dialog", "openUrl", "closed", "hostEvents", "notify",
+                   "menu"]) {
   if (config[key]) config[key] = new URL(config[key], document.baseURI).href;
 }
 if (config.packages) config.packages.lock = new URL(config.packages.lock, document.baseURI).href;
@@ -500,6 +502,44 @@ document.addEventListener("pyshell:close", () => {
   };
   if (busy > 0) whenIdle.push(ask);
   else ask();
+});
+
+// ---- the host's events -------------------------------------------------------------------
+// Files and URLs another launch handed over, clicks on the app's notifications: one long
+// poll at a time, each event to the worker like a DOM event (busy until `handled`).
+let pollingHost = false;
+
+async function pollHostEvents() {
+  if (!config.hostEvents || pollingHost) return;
+  pollingHost = true;
+  while (!closing) {
+    let events;
+    try {
+      const response = await fetch(config.hostEvents, { headers: { "x-pyshell-token": token } });
+      if (!response.ok) throw new Error(`HTTP ${response.status}`);
+      events = await response.json();
+    } catch {
+      await new Promise((resolve) => setTimeout(resolve, 1000)); // the host may be stopping
+      continue;
+    }
+    for (const event of events) {
+      if (closing) break;
+      countBusy(+1);
+      running += 1;
+      worker.postMessage({ type: msg.HOST_EVENT, event });
+    }
+  }
+  pollingHost = false;
+}
+// ---- native menus --------------------------------------------------------------------------
+// The host builds the menus the app's Python declares; a click on one of its items (or its
+// accelerator) comes back as a `pyshell:menu` DOM event, and goes to the worker like a DOM
+// event: counted busy until handled, and not at all once the app is closing.
+document.addEventListener("pyshell:menu", (e) => {
+  if (closing || root.dataset.pyshell !== "ready" || typeof e.detail?.item !== "string") return;
+  worker.postMessage({ type: msg.MENU, item: e.detail.item, checked: !!e.detail.checked });
+  countBusy(+1);
+  running += 1;
 });
 
 // ---- links off the app -------------------------------------------------------------------

@@ -3,11 +3,13 @@
 // and docs/protocol.md describes them; tests/test_contract.py fails when the three differ.
 
 /** page -> worker */
-export const INIT = "init";     // {type, token, config, interrupt: Int32Array over shared memory or null}
+export const INIT = "init";     // {type, token, config, interrupt} (interrupt: see loader.mjs, "a busy Python")
 export const EVENT = "event";   // {type, handler, event}
 export const REPLY = "reply";   // {type, id, value} | {type, id, error}
 export const RELOAD = "reload"; // {type, modules, files}   dev mode: re-run changed modules
 export const CLOSE = "close";   // {type}                the window is asked to close: on_close, then on_quit
+export const HOST_EVENT = "host-event"; // {type, event}  the host's news for the app: opened files/URLs, notification clicks
+export const MENU = "menu";     // {type, item, checked}  a native menu item was clicked: run its Python handler
 
 /** worker -> page */
 export const STATUS = "status"; // {type, text}          boot progress for the loading state
@@ -48,6 +50,9 @@ export const DEV_RELOADED = "reloaded";       // {type, kind, ok, ms}  an update
  * @property {?string} dialog
  * @property {?string} openUrl
  * @property {?string} closed
+ * @property {?string} hostEvents
+ * @property {?string} notify
+ * @property {?string} menu
  * @property {?string} dev
  * @property {?string} snapshot
  * @property {string[]} snapshotImports

@@ -79,6 +79,8 @@ const bridge = {
     postMessage({ type: msg.DOWNLOAD, name, bytes }, [bytes.buffer]);
   },
   openUrl: (url) => openUrl(url),
+  notify: (requestJson) => notify(requestJson),
+  menu: (requestJson) => sendMenu(requestJson),
   grants: () => JSON.stringify(grants),
   refused: () => JSON.stringify(config.refused),
   fileUrl: (g, p) => fileRequest("url", { g, p }),
@@ -194,6 +196,51 @@ async function openUrl(url) {
   });
   if (!response.ok) return JSON.stringify({ error: `open-url request failed: HTTP ${response.status}` });
   return await response.text();
+}
+
+/** Ask the host to show a desktop notification (it checks the app declared them). */
+async function notify(requestJson) {
+  if (!config.notify) return JSON.stringify({ error: "no desktop notifications here", unavailable: true });
+  const response = await fetch(config.notify, {
+    method: "POST",
+    headers: { "x-pyshell-token": token, "content-type": "application/json" },
+    body: requestJson,
+  });
+  if (!response.ok) return JSON.stringify({ error: `notify request failed: HTTP ${response.status}` });
+  return await response.text();
+}
+
+/**
+ * The app's menus to the host (`{model}`: build them; `{popup}`: show a context menu),
+ * one request after the other so that the last model sent is the one shown. The web
+ * build has no native menus: they are ignored, said once in the console.
+ */
+let menuRequests = Promise.resolve();
+let menusIgnored = false;
+
+function sendMenu(requestJson) {
+  if (!config.menu) {
+    const { model } = JSON.parse(requestJson);
+    const declared = model && (model.bar.length || Object.keys(model.context).length);
+    if (declared && !menusIgnored) {
+      console.info("pyshell: native menus are only shown in the app's window");
+      menusIgnored = true;
+    }
+    return;
+  }
+  menuRequests = menuRequests.then(async () => {
+    try {
+      const response = await fetch(config.menu, {
+        method: "POST",
+        headers: { "x-pyshell-token": token, "content-type": "application/json" },
+        body: requestJson,
+      });
+      const answer = response.ok ? await response.json() : { error: `HTTP ${response.status}` };
+      if (answer.error) log("stderr", `pyshell: menu refused: ${answer.error}`);
+    } catch (err) {
+      log("stderr", `pyshell: menu request failed (${firstLine(err)})`);
+    }
+  });
 }
 
 async function fetchOk(url) {
@@ -526,6 +573,16 @@ async function onEvent(handler, event) {
   }
 }
 
+/** The host's news for the app: its grants mounted first (once), then Python hears it. */
+async function onHostEvent(event) {
+  const fresh = (event.grants ?? []).filter((g) => !grants.some((m) => m.id === g.id));
+  if (fresh.length) {
+    await needFileTransport();
+    for (const grant of fresh) mountGrant(grant);
+  }
+  await runApp(() => bootstrap.host_event(JSON.stringify(event)));
+}
+
 /** A timer is due: the page counts the run as busy (`timer`) until it is `handled`, as
  *  for an event. Python schedules an `every` timer's next run itself. */
 async function runTimer(id) {
@@ -575,6 +632,13 @@ self.onmessage = async ({ data }) => {
         postMessage({ type: msg.HANDLED });
       }
       break;
+    case msg.HOST_EVENT:
+      try {
+        if (bootstrap) await onHostEvent(data.event);
+      } finally {
+        postMessage({ type: msg.HANDLED });
+      }
+      break;
     case msg.CLOSE: {
       // Sent once no handler or timer run is under way; the page sends no events until
       // it has the answer (and none at all unless an on_close handler vetoed).
@@ -587,6 +651,13 @@ self.onmessage = async ({ data }) => {
       }
       break;
     }
+    case msg.MENU:
+      try {
+        if (bootstrap) await runApp(() => bootstrap.menu_click(data.item, data.checked));
+      } finally {
+        postMessage({ type: msg.HANDLED });
+      }
+      break;
     case msg.REPLY: {
       const waiter = pending.get(data.id);
       pending.delete(data.id);

@@ -30,6 +30,8 @@ def _parser() -> argparse.ArgumentParser:
 
     run = sub.add_parser("run", help="run an app in its window")
     run.add_argument("app_dir", nargs="?", default=".", type=Path)
+    run.add_argument("open", nargs="*", metavar="FILE_OR_URL",
+                     help="files or URLs to open with the app (its on_open handlers)")
     run.add_argument("--gui", choices=("qt", "gtk"), help="webview engine (default: best found)")
     run.add_argument("--browser", action="store_true",
                      help="open the app in your browser instead of a window (debugging)")
@@ -37,6 +39,8 @@ def _parser() -> argparse.ArgumentParser:
 
     dev = sub.add_parser("dev", help="run an app and update it live as you save files")
     dev.add_argument("app_dir", nargs="?", default=".", type=Path)
+    dev.add_argument("open", nargs="*", metavar="FILE_OR_URL",
+                     help="files or URLs to open with the app (its on_open handlers)")
     dev.add_argument("--gui", choices=("qt", "gtk"), help="webview engine (default: best found)")
     dev.add_argument("--browser", action="store_true", help="use your browser instead")
     dev.add_argument("--debug", action="store_true", help="enable the webview's inspector")
@@ -94,11 +98,13 @@ def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "run":
         from .launcher import run
 
-        return run(args.app_dir, gui=args.gui, browser=args.browser, debug=args.debug)
+        return run(args.app_dir, gui=args.gui, browser=args.browser, debug=args.debug,
+                   opened=args.open)
     if args.command == "dev":
         from .launcher import run
 
-        return run(args.app_dir, gui=args.gui, browser=args.browser, debug=args.debug, dev=True)
+        return run(args.app_dir, gui=args.gui, browser=args.browser, debug=args.debug, dev=True,
+                   opened=args.open)
     if args.command == "lock":
         from . import config, runtime
         from .deps.service import lock

@@ -89,6 +89,14 @@ class AppConfig:
     open_urls: tuple[str, ...] = ()
     # ``[tool.pyshell.updates]``: None when the app does not update itself.
     updates: UpdatesConfig | None = None
+    # One running copy per user: a second launch hands its files and URLs to it
+    # (``instance``). ``single-instance = false`` lets copies run side by side.
+    single_instance: bool = True
+    # ``[tool.pyshell.permissions] notifications``: the app may show desktop notifications.
+    notifications: bool = False
+    # ``[tool.pyshell.permissions] drop``: files dropped on the window are grants,
+    # read-only unless "rw".
+    drop_writable: bool = False
     # ``[[tool.pyshell.file-types]]`` and ``url-schemes``: what the OS may open with the app
     # (see ``associations``).
     file_types: tuple[FileType, ...] = ()
@@ -158,6 +166,10 @@ def parse(data: dict[str, Any], root: Path) -> AppConfig:
     updates = _updates(tool) if "updates" in tool else None
     return AppConfig(root, name, version, entry, ui_dir, packages, window, perms, deps, source,
                      snapshot, tuple(imports), open_urls, updates,
+                     single_instance=_bool(tool, "single-instance", "[tool.pyshell]", True),
+                     notifications=_bool(permissions, "notifications",
+                                         "[tool.pyshell.permissions]", False),
+                     drop_writable=_drop(permissions),
                      file_types=file_types(tool, root), url_schemes=url_schemes(tool))
 
 
@@ -165,10 +177,10 @@ def parse(data: dict[str, Any], root: Path) -> AppConfig:
 # configuration reference lists exactly these (tests/test_docs.py).
 TOOL_KEYS = frozenset({"entry", "ui", "packages", "pyodide-packages", "snapshot",
                        "snapshot-imports", "icon", "window", "permissions", "updates",
-                       "file-types", "url-schemes"})
+                       "single-instance", "file-types", "url-schemes"})
 WINDOW_KEYS = frozenset({"title", "width", "height", "min-width", "min-height", "resizable",
                          "fullscreen", "background", "quit-budget"})
-PERMISSIONS_KEYS = frozenset({"fs", "open-urls"})
+PERMISSIONS_KEYS = frozenset({"fs", "open-urls", "notifications", "drop"})
 FS_KEYS = frozenset({"path", "mount", "mode", "create"})
 UPDATES_KEYS = frozenset({"url", "public-key", "check-every"})
 _EVERY_UNITS = {"m": 60, "h": 3600, "d": 86400}
@@ -238,6 +250,14 @@ def _open_urls(table: dict[str, Any]) -> tuple[str, ...]:
         except ValueError as exc:
             raise PyshellError(f"pyproject.toml: {where}: {exc}") from None
     return tuple(value)
+
+
+def _drop(table: dict[str, Any]) -> bool:
+    mode = table.get("drop", "ro")
+    if mode not in ("ro", "rw"):
+        raise PyshellError(f"pyproject.toml: [tool.pyshell.permissions] drop must be 'ro' or "
+                           f"'rw', got {mode!r}")
+    return bool(mode == "rw")
 
 
 def _dependencies(project: dict[str, Any]) -> tuple[str, ...]:

@@ -89,8 +89,9 @@ class BootConfig:
 
     ``None`` means "this host has none": no terminal log (``log``), no file service
     (``fs``, ``fs_socket``), no native dialogs (``dialog``), no browser to open links in
-    (``open_url``), no window to close (``closed``), not dev mode (``dev``), no start-up
-    snapshots (``snapshot``)."""
+    (``open_url``), no window to close (``closed``), nothing to tell the app while it runs
+    (``host_events``), no desktop notifications (``notify``), no native menus (``menu``), not
+    dev mode (``dev``), no start-up snapshots (``snapshot``)."""
 
     entry: str                  # the app's "module:function"
     bundle: str                 # zip of pyshell's in-WebAssembly API and the app's packages
@@ -102,6 +103,9 @@ class BootConfig:
     dialog: str | None = None   # POST: native file dialogs
     open_url: str | None = None  # POST: show a web address in the user's browser
     closed: str | None = None   # POST {close}: the page's answer to a close of the window
+    host_events: str | None = None  # GET, long poll: what the host tells the running app
+    notify: str | None = None   # POST: a desktop notification
+    menu: str | None = None     # POST {model} | {popup}: the app's native menus
     dev: str | None = None      # the dev-reload WebSocket
     snapshot: str | None = None  # start-up snapshots, per engine id appended
     snapshot_imports: tuple[str, ...] = ()  # modules a new snapshot imports ahead
@@ -153,7 +157,7 @@ class Message:
 
 
 # The page and its worker (postMessage, structured clone).
-INIT = Message("INIT", "init", "page", "worker", ("token", "config"))
+INIT = Message("INIT", "init", "page", "worker", ("token", "config", "interrupt"))
 EVENT = Message("EVENT", "event", "page", "worker", ("handler", "event"))
 REPLY = Message("REPLY", "reply", "page", "worker", ("id", "value", "error"))
 RELOAD = Message("RELOAD", "reload", "page", "worker", ("modules", "files"))
@@ -170,6 +174,8 @@ WARNING = Message("WARNING", "warning", "worker", "page", ("text",))
 RELOADED = Message("RELOADED", "reloaded", "worker", "page", ("ok", "restart", "ms"))
 CLOSE = Message("CLOSE", "close", "page", "worker")
 CLOSED = Message("CLOSED", "closed", "worker", "page", ("ok",))
+HOST_EVENT = Message("HOST_EVENT", "host-event", "page", "worker", ("event",))
+MENU = Message("MENU", "menu", "page", "worker", ("item", "checked"))
 DOWNLOAD = Message("DOWNLOAD", "download", "worker", "page", ("name", "bytes"))
 
 # The dev-reload WebSocket (dev mode only), JSON text.
@@ -180,7 +186,8 @@ FULL_RELOAD = Message("FULL_RELOAD", "full-reload", "host", "page", ("reason",))
 DEV_RELOADED = Message("DEV_RELOADED", "reloaded", "page", "host", ("kind", "ok", "ms"))
 
 WORKER_MESSAGES = (INIT, EVENT, REPLY, RELOAD, STATUS, READY, SNAPSHOT, DOM, QUERY, HANDLED,
-                   TIMER, ERROR, WARNING, FATAL, RELOADED, CLOSE, CLOSED, DOWNLOAD)
+                   TIMER, ERROR, WARNING, FATAL, RELOADED, CLOSE, CLOSED, DOWNLOAD, HOST_EVENT,
+                   MENU)
 DEV_MESSAGES = (DEV_CONNECTED, PYTHON_UPDATE, CSS_UPDATE, FULL_RELOAD, DEV_RELOADED)
 MESSAGES = WORKER_MESSAGES + DEV_MESSAGES
 

@@ -35,7 +35,8 @@ def main(bundle: str | Path, argv: list[str] | None = None) -> int:
             Gtk().check_system()
         packages = bundled_packages(root)
         rt = Runtime(PYODIDE_VERSION, root / "runtime")
-        return launcher.run(root, gui=args.gui, debug=args.debug, rt=rt, packages=packages)
+        return launcher.run(root, gui=args.gui, debug=args.debug, rt=rt, packages=packages,
+                            opened=args.open)
     except KeyboardInterrupt:
         return 130
     except PyshellError as exc:

@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import sys
 import webbrowser
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from . import appcode, config, engines, permissions, runtime
+from . import appcode, associations, config, engines, instance, permissions, runtime
 from .engines import Engine, Navigation
+from .instance import Launch
 from .packages import Packages
 from .pickers import pywebview_dialogs
 from .server import AppServer
@@ -30,14 +32,36 @@ if TYPE_CHECKING:
 def run(app_dir: Path | str, *, gui: str | None = None, browser: bool = False,
         debug: bool = False, dev: bool = False, on_started: OnStarted | None = None,
         log: LogSink | None = None, rt: runtime.Runtime | None = None,
-        packages: Packages | None = None) -> int:
+        packages: Packages | None = None, opened: Sequence[str] = ()) -> int:
     """Serve the app and show it; returns the exit code once the window is closed.
 
     ``dev``: watch the app's files and update the running app as they are saved.
     ``rt``/``packages``: an installed app's own runtime files and wheels (default: the
-    user cache, the app's lock).
+    user cache, the app's lock). ``opened``: the files and URLs of the command line, for
+    the app's on_open (a URL's scheme must be one the app declares); when the app
+    already runs (and is single-instance) they go to it and this returns 0 at once.
     """
     app = config.load(app_dir)
+    launch = instance.arguments(opened)
+    for url in launch.urls:
+        associations.check_url(url, app.url_schemes)
+    single = instance.claim(app, launch) if app.single_instance else None
+    if app.single_instance and single is None:
+        print(f"pyshell: {app.name} is already running; handed this launch to it",
+              file=sys.stderr)
+        return 0
+    try:
+        return _run(app, launch, single, gui=gui, browser=browser, debug=debug, dev=dev,
+                    on_started=on_started, log=log, rt=rt, packages=packages)
+    finally:
+        if single is not None:
+            single.close()
+
+
+def _run(app: config.AppConfig, launch: Launch, single: instance.SingleInstance | None, *,
+         gui: str | None, browser: bool, debug: bool, dev: bool,
+         on_started: OnStarted | None, log: LogSink | None, rt: runtime.Runtime | None,
+         packages: Packages | None) -> int:
     permissions.print_warnings(app)
     engine = None if browser else engines.choose(gui)
     rt = rt or runtime.ensure()
@@ -50,8 +74,13 @@ def run(app_dir: Path | str, *, gui: str | None = None, browser: bool = False,
     watcher = _watcher(app, hub) if hub else None
     if watcher:
         watcher.start()
+    windows: list[Any] = []  # the app's window, once made: brought to the front on a launch
+    if single is not None:
+        single.listen(_on_launch(server, engine, windows))
+    if launch:
+        server.open(launch)
     try:
-        return _serve(server, app, engine, stop, browser, debug, on_started)
+        return _serve(server, app, engine, stop, browser, debug, on_started, windows)
     finally:
         if watcher:
             watcher.stop()
@@ -77,8 +106,20 @@ def _watcher(app: config.AppConfig, hub: Hub) -> Watcher:
     return Watcher(app.root, forward(app, hub))
 
 
+def _on_launch(server: AppServer, engine: Engine | None, windows: list[Any]
+               ) -> Callable[[Launch], None]:
+    """A later launch of the app: its files and URLs to the app, its window to the front."""
+    def opened(launch: Launch) -> None:
+        server.open(launch)
+        if engine is not None:
+            for window in windows:
+                engine.bring_to_front(window)
+
+    return opened
+
+
 def _serve(server: AppServer, app: config.AppConfig, engine: Engine | None, stop: SignalStop,
-           browser: bool, debug: bool, on_started: OnStarted | None) -> int:
+           browser: bool, debug: bool, on_started: OnStarted | None, windows: list[Any]) -> int:
     with server:
         if browser:
             _open_in_browser(server, app.name)
@@ -89,9 +130,17 @@ def _serve(server: AppServer, app: config.AppConfig, engine: Engine | None, stop
               file=sys.stderr)
         open_window(server.launch_url(), app.window, engine, stop, on_started=on_started,
                     debug=debug, navigation=Navigation(server.url[:-1], server.links.window_left),
-                    closer=server.closer,
-                    on_created=lambda window: server.use_dialogs(pywebview_dialogs(window)))
+                    closer=server.closer, on_drop=server.dropped,
+                    on_created=lambda window: _attach(server, engine, windows, window))
     return 0
+
+
+def _attach(server: AppServer, engine: Engine, windows: list[Any], window: Any) -> None:
+    """What the app reaches through its window: native file dialogs and menus; the window
+    is kept for a second launch to bring to the front."""
+    server.use_dialogs(pywebview_dialogs(window))
+    server.menus.attach(engine, window)
+    windows.append(window)
 
 
 def _open_in_browser(server: AppServer, name: str) -> None:

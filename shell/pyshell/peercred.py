@@ -1,4 +1,5 @@
-"""Which user owns the other end of a loopback TCP connection (Linux).
+"""Which user owns the other end of a loopback TCP connection (Linux), or of a local
+socket (``unix_peer_uid``).
 
 Loopback is reachable by every local user. The launch code and session cookie keep other
 processes out of the app, but a process of another user should not even get to try: on
@@ -75,3 +76,14 @@ def peer_uid(peer: tuple[str, int], local: tuple[str, int]) -> int | None:
         return None
     found = lookup(texts, peer, local)
     return -1 if found is None else found
+
+
+def unix_peer_uid(conn: socket.socket) -> int | None:
+    """The uid of the process at the other end of an AF_UNIX socket (``SO_PEERCRED``);
+    None where the system does not say (not Linux)."""
+    option = getattr(socket, "SO_PEERCRED", None)
+    if option is None:
+        return None
+    _pid, uid, _gid = struct.unpack("3i", conn.getsockopt(socket.SOL_SOCKET, option,
+                                                          struct.calcsize("3i")))
+    return int(uid)

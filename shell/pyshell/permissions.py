@@ -85,7 +85,7 @@ def warnings(app: AppConfig, folders: dict[str, Path] | None = None) -> list[str
 
 def summary(app: AppConfig) -> list[str]:
     """The app's permissions in a few lines, as declared (placeholders kept)."""
-    if not app.permissions and not app.open_urls:
+    if not app.permissions and not app.open_urls and not app.notifications:
         return ["permissions: none (no host files, no web addresses)"]
     lines = ["permissions:"]
     for perm in app.permissions:
@@ -93,6 +93,8 @@ def summary(app: AppConfig) -> list[str]:
                      f"<- {perm.path}")
     for pattern in app.open_urls:
         lines.append(f"  opens  {pattern}  in the user's browser")
+    if app.notifications:
+        lines.append("  shows  desktop notifications")
     lines.append("  plus files the user picks in a dialog (this session only)")
     return lines
 

@@ -1,4 +1,5 @@
-"""Grants the user gives at run time by picking a file or folder in a native dialog.
+"""Grants the user gives at run time by picking a file or folder in a native dialog, or by
+opening the app with it (``grant_opened``).
 
 The dialog itself is the one edge: ``DialogProvider`` is pywebview's dialog in a real
 window, anything else in tests. What was picked becomes a session-only grant mounted at
@@ -64,5 +65,20 @@ class Picker:
             grant = Grant(f"p{number}", mount, picked.parent, writable or kind == "save_file",
                           only=picked.name)
             path = f"{mount}/{picked.name}"
+        self.files.add_grant(grant)
+        return {"grant": grant.public(), "path": path}
+
+    def grant_opened(self, host_path: Path, writable: bool = False, how: str = "opened"
+                     ) -> dict[str, Any]:
+        """A file (or folder) the user opened the app with or dropped on its window
+        (``how``): a grant of that alone, at ``/opened/N`` (``/dropped/N``)."""
+        number = next(self._numbers)
+        mount = f"/{how}/{number}"
+        if host_path.is_dir():
+            grant, path = Grant(f"{how[0]}{number}", mount, host_path, writable), mount
+        else:
+            grant = Grant(f"{how[0]}{number}", mount, host_path.parent, writable,
+                          only=host_path.name)
+            path = f"{mount}/{host_path.name}"
         self.files.add_grant(grant)
         return {"grant": grant.public(), "path": path}

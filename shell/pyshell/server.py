@@ -26,17 +26,34 @@ import uvicorn
 from starlette.applications import Starlette
 from starlette.types import ASGIApp
 
-from . import connections, contract, fileservice, guard, security, snapshots
+from . import associations, connections, contract, fileservice, guard, security, snapshots
 from .capabilities import Grant
 from .config import AppConfig
 from .fileservice import FileService
+from .hostevents import HostEvents
+from .instance import Launch
 from .lifecycle import Closer
+from .notifier import Notifier
 from .packages import Packages
 from .pickers import DialogProvider, Picker
-from .routes import assets, dev, dialogs, files, grantfiles, lifecycle, links, log, page
+from .routes import (
+    assets,
+    dev,
+    dialogs,
+    files,
+    grantfiles,
+    hostevents,
+    lifecycle,
+    links,
+    log,
+    menus,
+    notify,
+    page,
+)
 from .routes import snapshots as snapshot_routes
 from .routes.dev import DevChannel, DevReport
 from .routes.links import Links, Opener
+from .routes.menus import Menus
 from .runtime import Runtime
 from .session import LAUNCH_PREFIX, Session
 from .snapshots import SnapshotStore
@@ -70,6 +87,14 @@ class AppServer:
         self.links = Links(app.url_patterns, self._say, opener)
         # The window's close, asked of the page first (the launcher attaches the window).
         self.closer = Closer(app.window.quit_budget, self._say)
+        # What the host tells the running app: opened files and URLs, dropped files,
+        # notification clicks.
+        self.events = HostEvents()
+        self.notifier = Notifier(app.name, self._notification_clicked) \
+            if app.notifications else None
+        # The app's native menus (the launcher attaches the window); quit is that close.
+        self.menus = Menus(self._say, (app.name, f"{app.name} {app.version}"),
+                           self.closer.request)
         # Off: every file operation uses synchronous XHR (as where SharedArrayBuffer is missing).
         self.fs_fast_path = True
         self.dev = dev
@@ -105,6 +130,32 @@ class AppServer:
         """Let the app open native file dialogs (the launcher passes the window's)."""
         self.picker.provider = provider
 
+    def open(self, launch: Launch) -> None:
+        """Files and URLs the app was opened with (at launch, or by a later launch): each
+        path a grant of its own, read-write only for a file of a type the app edits
+        (``role = "editor"``), all of them one ``open`` event for on_open."""
+        given = [Path(p) for p in launch.paths]  # absolute: made so where the user typed them
+        opened = [self.picker.grant_opened(p, self._edits(p)) for p in given
+                  if p.is_absolute() and p.exists()]
+        self.events.put({"kind": "open", "paths": [o["path"] for o in opened],
+                         "grants": [o["grant"] for o in opened], "urls": list(launch.urls)})
+
+    def _edits(self, path: Path) -> bool:
+        file_type = associations.file_type_of(path, self.app.file_types)
+        return path.is_file() and file_type is not None and file_type.editor
+
+    def dropped(self, paths: list[Path]) -> None:
+        """Files dropped on the window: each a grant of its own (read-only unless the app
+        declared ``drop = "rw"``), all of them one ``drop`` event for on_drop."""
+        given = [self.picker.grant_opened(p.resolve(), self.app.drop_writable, "dropped")
+                 for p in paths if p.exists()]
+        if given:
+            self.events.put({"kind": "drop", "paths": [g["path"] for g in given],
+                             "grants": [g["grant"] for g in given]})
+
+    def _notification_clicked(self, number: int, action: str) -> None:
+        self.events.put({"kind": "notification", "id": number, "action": action})
+
     def boot_config(self) -> contract.BootConfig:
         """What this server offers the page now (see ``routes.page``)."""
         return page.boot_config(self.app, self.port, self.packages, self.files.grants(),
@@ -120,6 +171,9 @@ class AppServer:
                  *dialogs.routes(self.picker),
                  *links.routes(self.links),
                  *lifecycle.routes(self.closer.answer),
+                 *hostevents.routes(self.events),
+                 *notify.routes(self.notifier),
+                 *menus.routes(self.menus),
                  *snapshot_routes.routes(self.snapshots, self._say),
                  *dev.routes(self.dev, self._on_dev_report, self.token),
                  *assets.routes(self.app, self.runtime, self.packages)]
@@ -139,6 +193,9 @@ class AppServer:
             threading.Event().wait(0.01)
 
     def stop(self) -> None:
+        self.events.close()
+        if self.notifier is not None:
+            self.notifier.close()
         if self._server is not None:
             self._server.should_exit = True
         if self._thread is not None:

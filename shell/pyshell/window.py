@@ -11,6 +11,7 @@ import os
 import signal
 import threading
 from collections.abc import Callable, MutableMapping
+from pathlib import Path
 from typing import Any
 
 from .config import WindowConfig
@@ -33,12 +34,14 @@ def prepare_environment(engine: Engine,
 def open_window(url: str, settings: WindowConfig, engine: Engine, stop: SignalStop, *,
                 on_started: OnStarted | None = None, on_created: OnStarted | None = None,
                 debug: bool = False, navigation: Navigation | None = None,
-                closer: Closer | None = None) -> None:
+                closer: Closer | None = None,
+                on_drop: Callable[[list[Path]], None] | None = None) -> None:
     """Show the window and block until it is closed or ``stop`` fires (Ctrl-C, SIGTERM).
 
     ``navigation``: keep the window on the app (``pyshell run`` always passes it).
     ``closer``: every close (``stop`` too) asks the app's page first (``pyshell run``
-    always passes it); without one the window closes at once."""
+    always passes it); without one the window closes at once. ``on_drop``: files dropped
+    on the window (the engine's drag and drop)."""
     prepare_environment(engine)
     try:
         import webview
@@ -48,6 +51,8 @@ def open_window(url: str, settings: WindowConfig, engine: Engine, stop: SignalSt
         # pywebview would hand target=_blank links to the system browser, unchecked.
         webview.settings["OPEN_EXTERNAL_LINKS_IN_BROWSER"] = False
         engine.guard_navigation(navigation)
+    if on_drop is not None:
+        engine.watch_drops(on_drop)
     window = engine.create_window(
         settings.title, url, width=settings.width, height=settings.height,
         min_size=(settings.min_width, settings.min_height), resizable=settings.resizable,

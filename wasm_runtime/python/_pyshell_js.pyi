@@ -26,6 +26,12 @@ def download(name: str, data: bytes, /) -> None:
 def openUrl(url: str, /) -> Awaitable[str]:
     """Ask the host to open a web address; JSON ``{"opened"}`` or ``{"error"}``."""
 
+def notify(request_json: str, /) -> Awaitable[str]:
+    """Ask the host to show a desktop notification; JSON ``{"id"}`` or ``{"error"}``."""
+def menu(request_json: str, /) -> None:
+    """The app's menus to the host: JSON ``{"model"}`` (build them) or ``{"popup"}`` (show a
+    context menu); sent in order, an error is one line in the terminal."""
+
 def timer(timer_id: int, delay_ms: float, /) -> None:
     """Run ``pyshell.bootstrap.run_timer(timer_id)`` once, ``delay_ms`` from now."""
 

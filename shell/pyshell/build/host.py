@@ -36,8 +36,9 @@ HOST_REQUIREMENTS = ("starlette", "uvicorn", "platformdirs", "pywebview", "webso
 RUNTIME_MODULES = (
     "__init__.py", "appcode.py", "associations.py", "bundle.py", "capabilities.py",
     "changes.py", "config.py", "connections.py", "containment.py", "contract.py", "errors.py",
-    "fileservice.py", "fileurls.py",
-    "fsapi.py", "installed.py", "launcher.py", "lifecycle.py", "locks.py", "packages.py",
+    "fileservice.py", "fileurls.py", "hostevents.py", "instance.py", "notifier.py",
+    "fsapi.py", "installed.py", "launcher.py", "lifecycle.py", "locks.py", "menumodel.py",
+    "packages.py",
     "peercred.py", "permissions.py", "pickers.py", "progress.py", "resources.py", "runtime.py",
     "security.py", "server.py", "session.py", "snapshots.py", "terminal.py", "urls.py",
     "window.py",

@@ -3,8 +3,8 @@
 An engine is the toolkit that draws the app's window (QtWebEngine, WebKitGTK, the
 system's WebView2 or WKWebView). Everything pyshell knows about one lives in its own
 module of this package; the window, the launcher and the doctor only talk to `Engine`.
-Menus, tray icons and notifications will be methods here, each engine answering for its
-toolkit.
+Menus are methods here (``set_menu``, ``popup_menu``...), each engine building them with
+its toolkit's own widgets; tray icons and notifications will follow the same way.
 """
 
 from __future__ import annotations
@@ -14,9 +14,11 @@ import subprocess
 import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..errors import stderr_line
+from ..menumodel import Entry
 from ..urls import same_origin
 
 if TYPE_CHECKING:
@@ -34,6 +36,13 @@ class Navigation:
 
     def allows(self, url: str) -> bool:
         return same_origin(url, self.origin)
+
+
+# A native menu entry was clicked (or its accelerator pressed): the entry, and for check
+# and radio items whether it is checked now. Called on the toolkit's GUI thread.
+OnMenuClick = Callable[[Entry, bool], None]
+# The webview's own editing commands, by menu role.
+EDIT_ROLES = ("undo", "redo", "cut", "copy", "paste", "select-all")
 
 
 @dataclass(frozen=True)
@@ -85,6 +94,16 @@ class Engine:
         """Make the engine refuse every navigation ``navigation`` does not allow. Called
         before the window exists."""
 
+    def watch_drops(self, on_drop: Callable[[list[Path]], None]) -> None:
+        """Hand files and folders dropped on the window to ``on_drop`` (instead of the
+        page, which would try to navigate to them). Called before the window exists; an
+        engine without it leaves drops to the page."""
+
+    def bring_to_front(self, window: Any) -> None:
+        """Show ``window`` above the others, un-minimised (a later launch of the app).
+        pywebview's ``restore`` raises and activates the window on Qt and GTK."""
+        window.restore()
+
     def create_window(self, title: str, url: str, **options: Any) -> Any:
         import webview
 
@@ -97,3 +116,27 @@ class Engine:
 
         webview.start(on_started, (window,) if on_started else None, gui=self.name,
                       debug=debug, private_mode=True)
+
+    # ---- native menus (engines that have none leave ``menus`` False) --------------------
+    menus = False
+
+    def set_menu(self, window: Any, bar: tuple[Entry, ...], on_click: OnMenuClick) -> None:
+        """Give ``window`` this menu bar in place of the one it has (an empty ``bar``: none),
+        with its accelerators working wherever the focus is in the window. Any thread."""
+        raise NotImplementedError
+
+    def popup_menu(self, window: Any, entries: tuple[Entry, ...], on_click: OnMenuClick) -> None:
+        """Show a context menu of ``entries`` at the mouse pointer. Any thread."""
+        raise NotImplementedError
+
+    def edit(self, window: Any, role: str) -> None:
+        """Run one of the webview's editing commands (an ``EDIT_ROLES`` role). Any thread."""
+        raise NotImplementedError
+
+    def about(self, window: Any, title: str, text: str) -> None:
+        """The toolkit's own about box for the app. Any thread."""
+        raise NotImplementedError
+
+    def on_gui_thread(self, func: Callable[[], None]) -> None:
+        """Run ``func`` soon on the toolkit's GUI thread (widgets live there)."""
+        raise NotImplementedError

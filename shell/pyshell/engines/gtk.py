@@ -3,11 +3,12 @@ bundle), and the WebKit family of macOS's WKWebView."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from ..errors import PyshellError
-from .base import Engine, Navigation
+from ..menumodel import Accel, Entry
+from .base import Engine, Navigation, OnMenuClick
 
 # What the engine needs from the system, by distribution family.
 SYSTEM_PACKAGES = ("python3-gi gir1.2-webkit2-4.1 (Debian, Ubuntu); python3-gobject "
@@ -66,3 +67,181 @@ class Gtk(Engine):
             return bool(original(view, webview, decision, decision_type))
 
         gtk.BrowserView.on_navigation = on_navigation
+
+    # ---- native menus: a Gtk.MenuBar above the web view, a Gtk.AccelGroup on the window --
+    menus = True
+
+    def set_menu(self, window: Any, bar: tuple[Entry, ...], on_click: OnMenuClick) -> None:
+        def build() -> None:
+            from gi.repository import Gtk
+
+            native = window.native  # pywebview's Gtk.ApplicationWindow
+            _note_presses(_web_view(window))
+            box, old_bar, old_accels = _menu_slot(native)
+            if old_bar is not None:
+                box.remove(old_bar)
+                native.remove_accel_group(old_accels)
+            accels = Gtk.AccelGroup()
+            native.add_accel_group(accels)
+            menubar = Gtk.MenuBar()
+            for entry in bar:
+                menubar.append(_item(entry, accels, on_click, {}))
+            box.pack_start(menubar, False, False, 0)
+            box.reorder_child(menubar, 0)
+            menubar.show_all()
+            menubar.set_visible(bool(bar))
+            native._pyshell_menu = (box, menubar, accels)
+
+        self.on_gui_thread(build)
+
+    def popup_menu(self, window: Any, entries: tuple[Entry, ...], on_click: OnMenuClick) -> None:
+        def show() -> None:
+            from gi.repository import Gtk
+
+            native = window.native
+            menu = Gtk.Menu()
+            groups: dict[str, Any] = {}
+            for entry in entries:
+                menu.append(_item(entry, None, on_click, groups))
+            menu.attach_to_widget(native, None)
+            menu.show_all()
+            # The right-click that opened it (the page heard it first): GTK places the
+            # menu and grabs the pointer from it.
+            menu.popup_at_pointer(getattr(_web_view(window), "_pyshell_press", None))
+            native._pyshell_popup = menu  # kept until the next one
+
+        self.on_gui_thread(show)
+
+    def edit(self, window: Any, role: str) -> None:
+        def run() -> None:
+            _web_view(window).execute_editing_command(_GTK_EDIT[role])
+
+        self.on_gui_thread(run)
+
+    def about(self, window: Any, title: str, text: str) -> None:
+        def show() -> None:
+            from gi.repository import Gtk
+
+            dialog = Gtk.MessageDialog(transient_for=window.native, modal=True,
+                                       message_type=Gtk.MessageType.INFO,
+                                       buttons=Gtk.ButtonsType.OK, text=title)
+            dialog.format_secondary_text(text)
+            dialog.run()
+            dialog.destroy()
+
+        self.on_gui_thread(show)
+
+    def on_gui_thread(self, func: Callable[[], None]) -> None:
+        from gi.repository import GLib
+
+        def once() -> bool:
+            func()
+            return False  # not again
+
+        GLib.idle_add(once)
+
+
+# WebKit's editing commands (WEBKIT_EDITING_COMMAND_*), by menu role.
+_GTK_EDIT = {"undo": "Undo", "redo": "Redo", "cut": "Cut", "copy": "Copy", "paste": "Paste",
+             "select-all": "SelectAll"}
+# Accelerator key names as GDK names its keys (letters and digits as is).
+_GDK_KEYS = {"enter": "Return", "escape": "Escape", "tab": "Tab", "space": "space",
+             "backspace": "BackSpace", "delete": "Delete", "insert": "Insert", "home": "Home",
+             "end": "End", "pageup": "Page_Up", "pagedown": "Page_Down", "up": "Up",
+             "down": "Down", "left": "Left", "right": "Right", "plus": "plus",
+             ",": "comma", ".": "period", ";": "semicolon", "'": "apostrophe", "/": "slash",
+             "\\": "backslash", "[": "bracketleft", "]": "bracketright", "-": "minus",
+             "=": "equal", "`": "grave"}
+
+
+def gtk_accelerator(accel: Accel) -> str:
+    """``Accel`` as Gtk.accelerator_parse reads it; ``<Primary>`` is Ctrl (Cmd on macOS)."""
+    mods = "".join(name for name, on in (("<Primary>", accel.primary), ("<Control>", accel.ctrl),
+                                         ("<Alt>", accel.alt), ("<Shift>", accel.shift),
+                                         ("<Super>", accel.meta)) if on)
+    key = _GDK_KEYS.get(accel.key) or (accel.key.upper() if accel.key.startswith("f")
+                                       and len(accel.key) > 1 else accel.key)
+    return mods + key
+
+
+def _web_view(window: Any) -> Any:
+    """pywebview's WebKit2.WebView in ``window``."""
+    from webview.platforms import gtk
+
+    return gtk.BrowserView.instances[window.uid].webview
+
+
+def _note_presses(view: Any) -> None:
+    """Keep the last mouse button press on the web view (once per view), for a context
+    menu to open from."""
+    if getattr(view, "_pyshell_press", False) is not False:
+        return
+    view._pyshell_press = None
+
+    def pressed(widget: Any, event: Any) -> bool:
+        widget._pyshell_press = event.copy()
+        return False  # the page still gets it
+
+    view.connect("button-press-event", pressed)
+
+
+def _menu_slot(native: Any) -> tuple[Any, Any, Any]:
+    """The box that holds the menu bar above the web view, made the first time (pywebview
+    puts the web view's scrolled window straight in the window), with the bar and the
+    accelerator group there now (None, None: none yet)."""
+    slot = getattr(native, "_pyshell_menu", None)
+    if slot is not None:
+        return slot  # type: ignore[no-any-return]
+    from gi.repository import Gtk
+
+    content = native.get_child()
+    native.remove(content)
+    box = Gtk.Box(orientation=Gtk.Orientation.VERTICAL)
+    box.pack_end(content, True, True, 0)
+    native.add(box)
+    box.show()
+    return box, None, None
+
+
+def _item(entry: Entry, accels: Any, on_click: OnMenuClick, groups: dict[str, Any]) -> Any:
+    """One Gtk menu item for ``entry`` (a submenu with its items); ``groups``: the radio
+    groups of the menu it goes in. Named by the entry's id (tests find it by it)."""
+    from gi.repository import Gtk
+
+    if entry.kind == "separator":
+        return Gtk.SeparatorMenuItem()
+    if entry.kind == "submenu":
+        item = Gtk.MenuItem(label=entry.label)
+        submenu = Gtk.Menu()
+        if accels is not None:
+            submenu.set_accel_group(accels)
+        inner: dict[str, Any] = {}
+        for child in entry.items:
+            submenu.append(_item(child, accels, on_click, inner))
+        item.set_submenu(submenu)
+        return item
+    if entry.kind == "radio":
+        item = Gtk.RadioMenuItem(label=entry.label)
+        if entry.group in groups:
+            item.join_group(groups[entry.group])
+        groups[entry.group] = item
+        item.set_active(entry.checked)
+    elif entry.kind == "check":
+        item = Gtk.CheckMenuItem(label=entry.label)
+        item.set_active(entry.checked)
+    else:
+        item = Gtk.MenuItem(label=entry.label)
+    item.set_name(entry.id)
+    item.set_sensitive(entry.enabled)
+    if entry.accel is not None and accels is not None:
+        key, mods = Gtk.accelerator_parse(gtk_accelerator(entry.accel))
+        item.add_accelerator("activate", accels, key, mods, Gtk.AccelFlags.VISIBLE)
+    checkable = entry.kind in ("check", "radio")
+
+    def activated(widget: Any) -> None:
+        if entry.kind == "radio" and not widget.get_active():
+            return  # the one a radio click unchecked
+        on_click(entry, bool(widget.get_active()) if checkable else False)
+
+    item.connect("activate", activated)  # after set_active: building clicks nothing
+    return item

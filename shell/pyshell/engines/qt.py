@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import ctypes
+import functools
 import os
-from collections.abc import Mapping
+import threading
+from collections.abc import Callable, Mapping
+from pathlib import Path
 from typing import Any
 
-from .base import Engine, Navigation
+from ..menumodel import Accel, Entry
+from .base import Engine, Navigation, OnMenuClick
 
 # Shared libraries QtWebEngine's xcb platform loads lazily, with their Debian packages.
 LIBRARIES = {
@@ -65,6 +69,183 @@ class Qt(Engine):
 
         qt.BrowserView.WebPage.acceptNavigationRequest = accept_navigation
         qt.BrowserView.NavigationHandler.acceptNavigationRequest = accept_new_window
+
+    # ---- native menus: a QMenuBar on pywebview's QMainWindow, QActions with shortcuts ----
+    menus = True
+
+    def set_menu(self, window: Any, bar: tuple[Entry, ...], on_click: OnMenuClick) -> None:
+        def build() -> None:
+            from PySide6.QtWidgets import QMenuBar
+
+            main = window.native  # pywebview's BrowserView, a QMainWindow
+            menubar = QMenuBar(main)
+            menubar.setNativeMenuBar(False)
+            for entry in bar:
+                _fill(menubar.addMenu(_qt_label(entry.label)), entry.items, on_click)
+            main.setMenuBar(menubar)  # the old one is deleted, its shortcuts with it
+            menubar.setVisible(bool(bar))
+
+        self.on_gui_thread(build)
+
+    def popup_menu(self, window: Any, entries: tuple[Entry, ...], on_click: OnMenuClick) -> None:
+        def show() -> None:
+            from PySide6.QtGui import QCursor
+            from PySide6.QtWidgets import QMenu
+
+            menu = QMenu(window.native)
+            _fill(menu, entries, on_click, shortcuts=False)
+            menu.aboutToHide.connect(menu.deleteLater)
+            menu.popup(QCursor.pos())
+
+        self.on_gui_thread(show)
+
+    def edit(self, window: Any, role: str) -> None:
+        def run() -> None:
+            from PySide6.QtWebEngineCore import QWebEnginePage
+
+            action = getattr(QWebEnginePage.WebAction, _QT_EDIT[role])
+            window.native.webview.page().triggerAction(action)
+
+        self.on_gui_thread(run)
+
+    def about(self, window: Any, title: str, text: str) -> None:
+        def show() -> None:
+            from PySide6.QtWidgets import QMessageBox
+
+            QMessageBox.about(window.native, title, text)
+
+        self.on_gui_thread(show)
+
+    def on_gui_thread(self, func: Callable[[], None]) -> None:
+        _invoker().call.emit(func)
+
+
+_QT_EDIT = {"undo": "Undo", "redo": "Redo", "cut": "Cut", "copy": "Copy", "paste": "Paste",
+            "select-all": "SelectAll"}
+# Accelerator key names as QKeySequence spells them (letters, digits and punctuation as is).
+_QT_KEYS = {"enter": "Return", "escape": "Esc", "tab": "Tab", "space": "Space",
+            "backspace": "Backspace", "delete": "Del", "insert": "Ins", "home": "Home",
+            "end": "End", "pageup": "PgUp", "pagedown": "PgDown", "up": "Up", "down": "Down",
+            "left": "Left", "right": "Right", "plus": "+"}
+
+
+def qt_shortcut(accel: Accel) -> str:
+    """``Accel`` as QKeySequence text. Qt's Ctrl is the Command key on macOS: the primary
+    modifier there too; an explicit ``ctrl`` is Qt's Meta on macOS, as Qt maps it."""
+    mods = [name for name, on in (("Ctrl", accel.primary or accel.ctrl), ("Alt", accel.alt),
+                                  ("Shift", accel.shift), ("Meta", accel.meta)) if on]
+    key = _QT_KEYS.get(accel.key) or accel.key.upper()
+    return "+".join([*mods, key])
+
+
+def _qt_label(label: str) -> str:
+    return label.replace("&", "&&")  # a single & would make a mnemonic
+
+
+def _fill(menu: Any, entries: tuple[Entry, ...], on_click: OnMenuClick, *,
+          shortcuts: bool = True) -> None:
+    """Add ``entries`` to a QMenu (submenus recursively); radio items of one group in one
+    menu are exclusive. Each action is named by its entry's id (tests find it by it).
+    ``shortcuts``: False for a context menu, whose accelerators the menu bar's would clash
+    with."""
+    from PySide6.QtCore import Qt
+    from PySide6.QtGui import QAction, QActionGroup, QKeySequence
+
+    groups: dict[str, Any] = {}
+    for entry in entries:
+        if entry.kind == "separator":
+            menu.addSeparator()
+            continue
+        if entry.kind == "submenu":
+            _fill(menu.addMenu(_qt_label(entry.label)), entry.items, on_click,
+                  shortcuts=shortcuts)
+            continue
+        action = QAction(_qt_label(entry.label), menu)
+        action.setObjectName(entry.id)
+        action.setEnabled(entry.enabled)
+        if entry.kind in ("check", "radio"):
+            action.setCheckable(True)
+            action.setChecked(entry.checked)
+        if entry.kind == "radio":
+            if entry.group not in groups:
+                groups[entry.group] = QActionGroup(menu)
+                groups[entry.group].setExclusive(True)
+            groups[entry.group].addAction(action)
+        if entry.accel is not None and shortcuts:  # a context menu's would be ambiguous
+            action.setShortcut(QKeySequence(qt_shortcut(entry.accel)))
+            # Heard while the web view has the focus too (QtWebEngine takes key events).
+            action.setShortcutContext(Qt.ShortcutContext.ApplicationShortcut)
+        action.triggered.connect(functools.partial(_triggered, on_click, entry, action))
+        menu.addAction(action)
+
+
+def _triggered(on_click: OnMenuClick, entry: Entry, action: Any, *args: object) -> None:
+    if entry.kind == "radio" and not action.isChecked():
+        return
+    on_click(entry, bool(action.isChecked()))
+
+
+_invoker_lock = threading.Lock()
+_invoker_object: Any = None
+
+
+def _invoker() -> Any:
+    """A QObject living on the GUI thread whose signal, emitted from any thread, runs the
+    function it carries there (a queued connection)."""
+    global _invoker_object
+    with _invoker_lock:
+        if _invoker_object is None:
+            from PySide6.QtCore import QCoreApplication, QObject, Qt, Signal
+
+            class Invoker(QObject):
+                call = Signal(object)
+
+                def run(self, func: Callable[[], None]) -> None:
+                    func()
+
+            app = QCoreApplication.instance()
+            assert app is not None, "the Qt application is not running yet"
+            invoker = Invoker()
+            invoker.moveToThread(app.thread())
+            invoker.call.connect(invoker.run, Qt.ConnectionType.QueuedConnection)
+            _invoker_object = invoker
+        return _invoker_object
+
+
+    def watch_drops(self, on_drop: Callable[[list[Path]], None]) -> None:
+        """QWebEngineView hears the drag and drop: pywebview's view class is patched (as
+        for navigation) so that local files are accepted and go to ``on_drop``; other drags
+        (text, links) stay the page's."""
+        from webview.platforms import qt
+
+        view = qt.BrowserView.WebView
+        enter, move, drop = view.dragEnterEvent, view.dragMoveEvent, view.dropEvent
+
+        def local_files(event: Any) -> list[Path]:
+            urls = event.mimeData().urls() if event.mimeData().hasUrls() else []
+            return [Path(url.toLocalFile()) for url in urls if url.isLocalFile()]
+
+        def on_enter(widget: Any, event: Any) -> None:
+            if local_files(event):
+                event.acceptProposedAction()
+                return
+            enter(widget, event)
+
+        def on_move(widget: Any, event: Any) -> None:
+            if local_files(event):
+                event.acceptProposedAction()
+                return
+            move(widget, event)
+
+        def on_dropped(widget: Any, event: Any) -> None:
+            paths = local_files(event)
+            if not paths:
+                drop(widget, event)
+                return
+            event.acceptProposedAction()
+            on_drop(paths)
+
+        view.dragEnterEvent, view.dragMoveEvent, view.dropEvent = on_enter, on_move, on_dropped
 
 
 def _loadable(lib: str) -> bool:

@@ -10,8 +10,10 @@ dropped, because the author can only act on their own code.
 
 from __future__ import annotations
 
+import functools
 import importlib
 import inspect
+import json
 import os
 import signal
 import sys
@@ -20,7 +22,7 @@ import traceback
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
-from . import app, dom
+from . import app, dom, menus, notifications
 from .transport import Transport, WorkerTransport
 
 APP_ROOT = "/home/pyodide/app/"  # where worker.mjs unpacks the app; shown as relative paths
@@ -91,6 +93,7 @@ async def start(entry: str, transport: Transport | None = None) -> bool:
     global _entry, _started
     _entry, _started = entry, False
     app.reset()
+    menus.reset()
     dom.use_transport(transport or WorkerTransport())
     try:
         await _run_entry(importlib.import_module(entry.partition(":")[0]))
@@ -99,6 +102,7 @@ async def start(entry: str, transport: Transport | None = None) -> bool:
         return False
     finally:
         dom.flush()
+        menus.send()  # even none: a new page's menus replace the last one's
     return True
 
 
@@ -152,8 +156,10 @@ async def reload(changed: list[str]) -> bool | str:
     modules = set(order)
     previous = dom.registrations(modules)
     previous_hooks = app.registrations(modules)
+    previous_menus = menus.registrations(modules)
     dom.start_tracking()
     app.start_tracking()
+    menus.start_tracking()
     try:
         try:
             for name in order:
@@ -165,9 +171,11 @@ async def reload(changed: list[str]) -> bool | str:
         except BaseException:
             dom.reload_timers(modules, ok=False)
             app.drop_untracked(set())  # the handlers registered before stay
+            menus.drop_untracked(set())
             raise
         dom.drop_untracked(previous)
         app.drop_untracked(previous_hooks)
+        menus.drop_untracked(previous_menus)
         dom.reload_timers(modules, ok=True)
         hook = getattr(sys.modules.get(entry_module), "on_reload", None)
         if starting:
@@ -210,6 +218,16 @@ async def dispatch(handler_id: str, raw_event: Mapping[str, Any]) -> None:
         report(exc)
 
 
+async def menu_click(item_id: str, checked: bool) -> None:
+    """A native menu item was clicked: its handler runs like an event's, errors shown."""
+    try:
+        await menus.dispatch(item_id, checked)
+        dom.flush()
+    except BaseException as exc:  # noqa: BLE001
+        dom.flush()
+        report(exc)
+
+
 async def run_timer(timer_id: int) -> None:
     """One run of a ``later``/``every`` timer: like an event's handler, errors shown."""
     try:
@@ -233,6 +251,20 @@ async def close() -> bool:
             await _run_hook(func)
     dom.flush()
     return not vetoed
+
+
+async def host_event(event_json: str) -> None:
+    """One event the host told the app (docs/protocol.md, "Host events")."""
+    event = json.loads(event_json)
+    if event["kind"] == "open":
+        for func in app.open_handlers():
+            await _run_hook(functools.partial(func, paths=event["paths"], urls=event["urls"]))
+    elif event["kind"] == "drop":
+        for func in app.drop_handlers():
+            await _run_hook(functools.partial(func, event["paths"]))
+    elif event["kind"] == "notification":
+        await _run_hook(functools.partial(notifications.deliver, event["id"], event["action"]))
+    dom.flush()
 
 
 async def _run_hook(func: Callable[[], Any]) -> Any:
