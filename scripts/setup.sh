@@ -8,7 +8,8 @@ VENV="$ROOT/.venv"
 
 # Debian packages: the virtual display, the browser for page tests, the GTK
 # engine (WebKitGTK through PyGObject), the libraries QtWebEngine loads, and the
-# Debian tools `pyshell build` and its tests use (dpkg-deb, lintian, desktop-file-validate),
+# Debian tools `pyshell build` and its tests use (dpkg-deb, lintian, desktop-file-validate,
+# and xdg-mime with shared-mime-info and gio to query an installed .deb's file types),
 # and Firefox ESR, where the web build is tested besides Chromium and WebKitGTK.
 APT_PACKAGES=(
   xvfb xauth imagemagick chromium fonts-dejavu-core dbus-x11
@@ -19,6 +20,7 @@ APT_PACKAGES=(
   libxcomposite1 libxdamage1 libxrandr2 libxtst6 libxkbfile1
   nodejs npm
   dpkg-dev lintian desktop-file-utils xdotool xclip
+  xdg-utils shared-mime-info libglib2.0-bin
   firefox-esr
 )
 

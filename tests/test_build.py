@@ -7,6 +7,7 @@ import hashlib
 import http.server
 import json
 import os
+import shutil
 import signal
 import subprocess
 import tarfile
@@ -22,6 +23,7 @@ from kit.procs import assert_one_line_error, run_cli
 from kit.waits import poll
 from pyshell import scaffold
 from pyshell.build.files import walk
+from pyshell.build.project import DEFAULT_ICON
 from pyshell.testing import wait_until_idle
 
 EPOCH = "1700000000"
@@ -40,11 +42,25 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The template app, built once for all targets that run here."""
     root = tmp_path_factory.mktemp("build")
     app = scaffold.create("deb-tasks", target=root / "deb-tasks")
+    declare_file_types(app)
     proc = run_cli("build", str(app), "--json", env=dict(os.environ, SOURCE_DATE_EPOCH=EPOCH),
                    timeout=900)
     assert proc.returncode == 0, proc.stderr
     (app / "report.json").write_text(proc.stdout)
     return app
+
+
+def declare_file_types(app: Path) -> None:
+    """A task-list file type of the app's own (an editor's, with an icon) and a URL
+    scheme; Briefcase's document types need the help page."""
+    pyproject = app / "pyproject.toml"
+    text = pyproject.read_text().replace("\n[tool.pyshell]\n", (
+        '\n[project.urls]\nHomepage = "https://example.com/deb-tasks"\n'
+        '\n[tool.pyshell]\nurl-schemes = ["debtasks"]\n'))
+    pyproject.write_text(text + (
+        '\n[[tool.pyshell.file-types]]\nextensions = ["tasklist"]\n'
+        'description = "Task list"\nrole = "editor"\nicon = "tasklist.svg"\n'))
+    shutil.copyfile(DEFAULT_ICON, app / "tasklist.svg")
 
 
 def artifact(app: Path, target: str) -> Path:
@@ -85,10 +101,41 @@ def test_deb_passes_lintian_and_desktop_file_validate(built: Path, tmp_path: Pat
                            text=True)
     assert check.returncode == 0 and check.stdout.strip() == "", check.stdout
     assert "Icon=deb-tasks" in desktop.read_text()
+    assert ("MimeType=application/x-deb-tasks-tasklist;x-scheme-handler/debtasks;\n"
+            in desktop.read_text()) and "Exec=deb-tasks %U\n" in desktop.read_text()
+    assert (tmp_path / "usr/share/mime/packages/deb-tasks.xml").is_file()
+    assert (tmp_path / "usr/lib/deb-tasks/app/tasklist.svg").is_file()  # its config loads
+    assert (tmp_path / "usr/share/icons/hicolor/scalable/mimetypes/"
+            "deb-tasks-application-x-deb-tasks-tasklist.svg").is_file()
     assert (tmp_path / "usr/share/icons/hicolor/scalable/apps/deb-tasks.svg").is_file()
     info = subprocess.run(["dpkg-deb", "-f", str(deb), "Depends", "Architecture"],
                           capture_output=True, text=True, check=True).stdout
     assert "gir1.2-webkit2-4.1" in info and "Architecture: all" in info
+
+
+def test_installed_deb_registers_its_file_type_and_url_scheme(built: Path,
+                                                             tmp_path: Path) -> None:
+    """dpkg's triggers rebuild the MIME database and the desktop entries' cache; xdg-mime
+    (through gio, as on a GNOME desktop) then knows the type and names the app."""
+    subprocess.run(["dpkg", "-i", str(artifact(built, "deb"))], check=True,
+                   capture_output=True)
+    env = {"PATH": os.environ["PATH"], "HOME": str(tmp_path), "XDG_CURRENT_DESKTOP": "GNOME",
+           "XDG_DATA_DIRS": "/usr/local/share:/usr/share"}
+    (tmp_path / "week.tasklist").write_text("[]")
+
+    def xdg_mime(*args: str) -> str:
+        return subprocess.run(["xdg-mime", "query", *args], capture_output=True, text=True,
+                              env=env, check=True).stdout.strip()
+    try:
+        filetype = xdg_mime("filetype", str(tmp_path / "week.tasklist"))
+        handlers = [xdg_mime("default", t) for t in ("application/x-deb-tasks-tasklist",
+                                                     "x-scheme-handler/debtasks")]
+    finally:
+        subprocess.run(["dpkg", "-r", "deb-tasks"], check=True, capture_output=True)
+    assert filetype == "application/x-deb-tasks-tasklist"
+    assert handlers == ["deb-tasks.desktop", "deb-tasks.desktop"]
+    # Removed: the type is gone from the database again.
+    assert xdg_mime("filetype", str(tmp_path / "week.tasklist")) != filetype
 
 
 @pytest.mark.window
@@ -329,6 +376,11 @@ def test_briefcase_project_for_windows_and_macos(built: Path, tmp_path: Path) ->
     assert "pyshell.installed import main" in main
     assert (dest / "src/deb_tasks/bundle/runtime/pyodide.asm.wasm").is_file()
     assert (dest / "src/pyshell/installed.py").is_file()
+    assert app["document_type"]["tasklist"] == {
+        "description": "Task list", "extension": "tasklist", "icon": "icons/tasklist",
+        "url": "https://example.com/deb-tasks", "mime_type": "application/x-deb-tasks-tasklist",
+        "macOS": {"CFBundleTypeRole": "Editor"}}
+    assert (dest / "icons/tasklist.svg").is_file()
 
 
 @pytest.mark.parametrize(("edit", "args", "needles"), [

@@ -32,7 +32,7 @@ from typing import Any
 
 import pytest
 
-from pyshell import config, scaffold
+from pyshell import associations, config, scaffold
 from pyshell.errors import PyshellError
 
 REPO = Path(__file__).resolve().parent.parent
@@ -112,6 +112,9 @@ def app_folder(root: Path, data: dict[str, Any]) -> None:
     entry = tool.get("entry", "app.main:main")
     for package in tool.get("packages", [entry.split(".")[0].split(":")[0]]):
         (root / package).mkdir(parents=True, exist_ok=True)
+    for file_type in tool.get("file-types", []):
+        if "icon" in file_type:
+            (root / file_type["icon"]).write_text('<svg xmlns="http://www.w3.org/2000/svg"/>')
 
 
 def parse_config(text: str, root: Path) -> config.AppConfig:
@@ -162,6 +165,7 @@ def test_configuration_reference_lists_every_key_the_parser_accepts() -> None:
     assert tables["[tool.pyshell.permissions]"] == set(config.PERMISSIONS_KEYS)
     assert tables["[[tool.pyshell.permissions.fs]]"] == set(config.FS_KEYS)
     assert tables["[tool.pyshell.updates]"] == set(config.UPDATES_KEYS)
+    assert tables["[[tool.pyshell.file-types]]"] == set(associations.FILE_TYPE_KEYS)
 
 
 @pytest.mark.parametrize(("table", "keys"), [

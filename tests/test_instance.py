@@ -34,11 +34,19 @@ def sibling(path):
     except OSError as exc:
         return type(exc).__name__
 
+def writable(path):
+    try:
+        open(path, "a").close()
+        return "rw"
+    except OSError as exc:
+        return type(exc).__name__
+
 @app.on_open
 def opened(paths, urls):
     texts = [open(p).read() for p in paths]
     dom.select("#out").text = json.dumps({"paths": paths, "urls": urls, "texts": texts,
-                                          "sibling": [sibling(p) for p in paths]})
+                                          "sibling": [sibling(p) for p in paths],
+                                          "writable": [writable(p) for p in paths]})
 
 def main():
     dom.select("#out").text = "started"
@@ -151,7 +159,9 @@ def serve(app: Path, env: dict[str, str], procs: list[subprocess.Popen[str]], *o
 def test_a_second_launch_hands_over_and_the_lock_survives_kill_9(
         pyshell_browser: object, tmp_path: Path, env: dict[str, str],
         procs: list[subprocess.Popen[str]]) -> None:
-    app = write_app(tmp_path / "app", ON_OPEN, name="single")
+    app = write_app(tmp_path / "app", ON_OPEN, 'url-schemes = ["single"]\n'
+                    '[[tool.pyshell.file-types]]\nextensions = ["txt"]\nrole = "editor"\n'
+                    '[[tool.pyshell.file-types]]\nextensions = ["csv"]\n', name="single")
     first = serve(app, env, procs)
     links = tmp_path / "links"
     wait_until(lambda: links.exists() and links.read_text().strip(), 10, "the link")
@@ -164,15 +174,20 @@ def test_a_second_launch_hands_over_and_the_lock_survives_kill_9(
     doc.parent.mkdir()
     doc.write_text("hello from the second launch")
     (doc.parent / "secret.txt").write_text("not handed over")
-    second = subprocess.run([*PYSHELL, "run", str(app), "notes.txt", "single://item/7"],
+    (doc.parent / "table.csv").write_text("a,b")
+    second = subprocess.run([*PYSHELL, "run", str(app), "notes.txt", "table.csv",
+                             "single://item/7"],
                             cwd=doc.parent, env=env, capture_output=True, text=True, timeout=30)
     assert second.returncode == 0, second.stderr
     assert "already running; handed this launch to it" in second.stderr
     out.filter(has_text="paths").wait_for(timeout=30_000)
     heard = json.loads(out.inner_text())
-    assert heard == {"paths": ["/opened/1/notes.txt"], "urls": ["single://item/7"],
-                     "texts": ["hello from the second launch"],
-                     "sibling": ["PermissionError"]}
+    # notes.txt is of a type the app edits: read-write; table.csv's type it only views.
+    assert heard == {"paths": ["/opened/1/notes.txt", "/opened/2/table.csv"],
+                     "urls": ["single://item/7"],
+                     "texts": ["hello from the second launch", "a,b"],
+                     "sibling": ["PermissionError", "PermissionError"],
+                     "writable": ["rw", "PermissionError"]}
     assert len(links.read_text().split()) == 1  # no second browser, no second server
     page.close()
 
@@ -230,6 +245,15 @@ def test_single_instance_off_runs_side_by_side(tmp_path: Path, env: dict[str, st
     one, two = serve(app, env, procs), serve(app, env, procs)
     assert one.poll() is None and two.poll() is None
     assert not list((tmp_path / "xdg-run").glob("pyshell/*"))  # no lock taken
+
+
+def test_a_url_of_an_undeclared_scheme_is_one_line(tmp_path: Path,
+                                                   env: dict[str, str]) -> None:
+    app = write_app(tmp_path / "app", ON_OPEN, 'url-schemes = ["single"]\n')
+    proc = subprocess.run([*PYSHELL, "run", str(app), "other://item/7"], cwd=tmp_path,
+                          env=env, capture_output=True, text=True, timeout=30)
+    assert_one_line_error(proc, "'other://item/7'", "url-schemes = [\"other\"]")
+    assert not list((tmp_path / "xdg-run").glob("pyshell/*"))  # refused before the lock
 
 
 def test_a_missing_file_is_one_line(tmp_path: Path, env: dict[str, str]) -> None:

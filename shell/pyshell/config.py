@@ -17,6 +17,7 @@ from typing import Any
 
 from packaging.requirements import InvalidRequirement, Requirement
 
+from .associations import FileType, file_types, url_schemes
 from .capabilities import check_mount
 from .errors import PyshellError
 from .urls import UrlPattern, parse_pattern
@@ -100,6 +101,10 @@ class AppConfig:
     drop_writable: bool = False
     # ``[tool.pyshell.permissions] clipboard``: what the app may do with the clipboard.
     clipboard: frozenset[str] = frozenset()
+    # ``[[tool.pyshell.file-types]]`` and ``url-schemes``: what the OS may open with the app
+    # (see ``associations``).
+    file_types: tuple[FileType, ...] = ()
+    url_schemes: tuple[str, ...] = ()
 
     @property
     def url_patterns(self) -> tuple[UrlPattern, ...]:
@@ -169,14 +174,15 @@ def parse(data: dict[str, Any], root: Path) -> AppConfig:
                      single_instance=_bool(tool, "single-instance", "[tool.pyshell]", True),
                      notifications=_bool(permissions, "notifications",
                                          "[tool.pyshell.permissions]", False),
-                     drop_writable=_drop(permissions), clipboard=clipboard)
+                     drop_writable=_drop(permissions), clipboard=clipboard,
+                     file_types=file_types(tool, root), url_schemes=url_schemes(tool))
 
 
 # Every key each table accepts (anything else is an error naming it); the documentation's
 # configuration reference lists exactly these (tests/test_docs.py).
 TOOL_KEYS = frozenset({"entry", "ui", "packages", "pyodide-packages", "snapshot",
                        "snapshot-imports", "icon", "window", "permissions", "updates",
-                       "single-instance"})
+                       "single-instance", "file-types", "url-schemes"})
 WINDOW_KEYS = frozenset({"title", "width", "height", "min-width", "min-height", "resizable",
                          "fullscreen", "background", "quit-budget", "remember"})
 PERMISSIONS_KEYS = frozenset({"fs", "open-urls", "notifications", "drop", "clipboard"})

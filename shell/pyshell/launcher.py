@@ -17,7 +17,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from . import appcode, config, engines, instance, permissions, runtime, windowstate
+from . import appcode, associations, config, engines, instance, permissions, runtime, windowstate
 from .engines import Engine, Navigation
 from .instance import Launch
 from .packages import Packages
@@ -40,11 +40,13 @@ def run(app_dir: Path | str, *, gui: str | None = None, browser: bool = False,
     ``dev``: watch the app's files and update the running app as they are saved.
     ``rt``/``packages``: an installed app's own runtime files and wheels (default: the
     user cache, the app's lock). ``opened``: the files and URLs of the command line, for
-    the app's on_open; when the app already runs (and is single-instance) they go to it
-    and this returns 0 at once.
+    the app's on_open (a URL's scheme must be one the app declares); when the app
+    already runs (and is single-instance) they go to it and this returns 0 at once.
     """
     app = config.load(app_dir)
     launch = instance.arguments(opened)
+    for url in launch.urls:
+        associations.check_url(url, app.url_schemes)
     single = instance.claim(app, launch) if app.single_instance else None
     if app.single_instance and single is None:
         print(f"pyshell: {app.name} is already running; handed this launch to it",

@@ -26,7 +26,7 @@ import uvicorn
 from starlette.applications import Starlette
 from starlette.types import ASGIApp
 
-from . import connections, contract, fileservice, guard, security, snapshots
+from . import associations, connections, contract, fileservice, guard, security, snapshots
 from .capabilities import Grant
 from .clipboardservice import Clipboard
 from .config import AppConfig
@@ -136,11 +136,17 @@ class AppServer:
 
     def open(self, launch: Launch) -> None:
         """Files and URLs the app was opened with (at launch, or by a later launch): each
-        path a read-only grant of its own, all of them one ``open`` event for on_open."""
+        path a grant of its own, read-write only for a file of a type the app edits
+        (``role = "editor"``), all of them one ``open`` event for on_open."""
         given = [Path(p) for p in launch.paths]  # absolute: made so where the user typed them
-        opened = [self.picker.grant_opened(p) for p in given if p.is_absolute() and p.exists()]
+        opened = [self.picker.grant_opened(p, self._edits(p)) for p in given
+                  if p.is_absolute() and p.exists()]
         self.events.put({"kind": "open", "paths": [o["path"] for o in opened],
                          "grants": [o["grant"] for o in opened], "urls": list(launch.urls)})
+
+    def _edits(self, path: Path) -> bool:
+        file_type = associations.file_type_of(path, self.app.file_types)
+        return path.is_file() and file_type is not None and file_type.editor
 
     def dropped(self, paths: list[Path]) -> None:
         """Files dropped on the window: each a grant of its own (read-only unless the app

@@ -34,10 +34,10 @@ HOST_REQUIREMENTS = ("starlette", "uvicorn", "platformdirs", "pywebview", "webso
                      "packaging")
 # pyshell's runtime, relative to the package folder; a name ending in "/" is a whole folder.
 RUNTIME_MODULES = (
-    "__init__.py", "appcode.py", "bundle.py", "capabilities.py", "changes.py",
-    "clipboardservice.py", "config.py",
-    "connections.py", "containment.py", "contract.py", "errors.py", "fileservice.py",
-    "fileurls.py", "hostevents.py", "instance.py", "notifier.py",
+    "__init__.py", "appcode.py", "associations.py", "bundle.py", "capabilities.py",
+    "changes.py", "clipboardservice.py", "config.py", "connections.py", "containment.py",
+    "contract.py", "errors.py", "fileservice.py", "fileurls.py", "hostevents.py", "instance.py",
+    "notifier.py",
     "fsapi.py", "installed.py", "launcher.py", "lifecycle.py", "locks.py", "menumodel.py",
     "packages.py",
     "peercred.py", "permissions.py", "pickers.py", "progress.py", "resources.py", "runtime.py",

@@ -51,17 +51,32 @@ def tar_launcher(project: Project) -> str:
 
 
 def desktop_entry(project: Project, command: str, icon: str) -> str:
+    """The menu entry; with file types or URL schemes declared it also says which the app
+    opens (``MimeType=``), and ``Exec`` takes them as arguments: ``%U`` passes URLs and
+    files (as ``file://`` URLs or paths), ``%F`` files only."""
     keywords = ";".join(w for w in project.package.split("-") if w) + ";"
+    types = mime_types(project)
+    app = project.app
+    field = " %U" if app.url_schemes else " %F" if app.file_types else ""
     return "\n".join([
         "[Desktop Entry]",
         "Type=Application",
         f"Name={project.title}",
         f"Comment={project.description}",
-        f"Exec={command}",
+        f"Exec={command}{field}",
         f"Icon={icon}",
         "Terminal=false",
         "Categories=Utility;",
         f"Keywords={keywords}",
+        *([f"MimeType={''.join(t + ';' for t in types)}"] if types else []),
         f"StartupWMClass={project.package}",
         "",
     ])
+
+
+def mime_types(project: Project) -> list[str]:
+    """Every MIME type the app opens: its file types', then one ``x-scheme-handler/``
+    type per URL scheme (how freedesktop systems register a scheme)."""
+    app = project.app
+    return list(dict.fromkeys([*(t.mime(project.package) for t in app.file_types),
+                               *(f"x-scheme-handler/{s}" for s in app.url_schemes)]))

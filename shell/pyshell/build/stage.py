@@ -1,6 +1,7 @@
 """The platform-independent app bundle every target ships.
 
     pyproject.toml, pyshell-lock.json   the app's config and lock
+    the file types' icons               where the config names them, so it loads there too
     ui/..., app/...                     its static UI and Python packages
     runtime/                            the Pyodide files a launch loads, nothing else
     wheels/                             the locked wheels, checked against the lock
@@ -34,6 +35,10 @@ def app_bundle(project: Project, rt: Runtime, packages: Packages, dest: Path) ->
         shutil.copyfile(app.root / LOCK_NAME, dest / LOCK_NAME)
     for folder in (app.ui_dir, *(app.root / p for p in app.packages)):
         copy_tree(folder, dest / folder.relative_to(app.root))
+    for icon in {t.icon for t in app.file_types if t.icon is not None}:
+        target = dest / icon.relative_to(app.root)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(icon, target)
     (dest / "runtime").mkdir()
     for name in RUNTIME_SHIPPED:
         shutil.copyfile(rt.file(name), dest / "runtime" / name)

@@ -7,10 +7,16 @@ so pywebview's sdist-only ``proxy_tools`` is built into a local wheel first.
 
 These targets run on their own systems (the generated CI workflow does that); everywhere
 pyshell generates the same Briefcase project, which the tests check.
+
+The app's file types become Briefcase document types (one per extension, as Briefcase
+declares them), which the MSI registers with Windows and the .app's Info.plist with macOS.
+URL schemes are not carried over: Briefcase has no setting for them (its macOS ``info``
+table takes only strings and booleans, and CFBundleURLTypes is a list of dictionaries).
 """
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -78,9 +84,46 @@ def generate(ctx: Context, dest: Path) -> Path:
     (dest / "pyproject.toml").write_text(PYPROJECT.format(
         name=project.package, module=module, title=project.title, version=project.version,
         description=project.description.replace('"', "'"), author=author,
-        email=email.rstrip(">"), requires=requires, bundle=f"org.pyshell.{module}"))
+        email=email.rstrip(">"), requires=requires, bundle=f"org.pyshell.{module}")
+        + document_types(ctx, dest, module))
     (dest / "LICENSE").write_text(f"See the license of {project.app.name}.\n")
     return dest
+
+
+def document_types(ctx: Context, dest: Path, module: str) -> str:
+    """``document_type`` tables for the app's file types. Briefcase requires an icon, a
+    help URL and one extension for each. The declared .png/.svg (or the app's icon) is
+    copied to ``icons/EXT``; Briefcase wants ``EXT.ico``/``EXT.icns`` there, which pyshell
+    does not make yet, so the installers show the system's default document icon."""
+    project = ctx.project
+    types = project.app.file_types
+    if types and not project.homepage:
+        raise PyshellError("[[tool.pyshell.file-types]] need a help page for the Windows and "
+                           "macOS installers: add Homepage to [project.urls]")
+    tables = []
+    for file_type in types:
+        if not file_type.extensions:
+            ctx.warn(f"file type {file_type.mime_type} has no extension; the Windows and macOS "
+                     "installers register types by extension, so they leave it out")
+        for ext in file_type.extensions:
+            icon = file_type.icon or project.icon
+            shutil.copyfile(icon, _parent(dest / "icons" / f"{ext}{icon.suffix}"))
+            where = f"tool.briefcase.app.{module}.document_type.{ext}"
+            tables.append("\n".join([
+                f"\n[{where}]",
+                f"description = {json.dumps(file_type.description)}",
+                f"extension = {json.dumps(ext)}",
+                f"icon = {json.dumps('icons/' + ext)}",
+                f"url = {json.dumps(project.homepage)}",
+                f"mime_type = {json.dumps(file_type.mime(project.package))}",
+                f"macOS.CFBundleTypeRole = {json.dumps(file_type.role.title())}",
+            ]))
+    return "".join(t + "\n" for t in tables)
+
+
+def _parent(path: Path) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return path
 
 
 def _run(cmd: list[str], cwd: Path) -> None:

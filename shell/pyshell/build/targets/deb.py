@@ -2,12 +2,15 @@
 
     /usr/bin/NAME                         launcher (system python3)
     /usr/lib/NAME/{launch.py,lib,app}     pyshell's host code, the app bundle
-    /usr/share/applications/NAME.desktop  menu entry
-    /usr/share/icons/hicolor/...          icon
+    /usr/share/applications/NAME.desktop  menu entry (with the MIME types it opens)
+    /usr/share/mime/packages/NAME.xml     the app's file types (shared-mime-info)
+    /usr/share/icons/hicolor/...          icon, and the file types' icons
     /usr/share/doc/NAME/                  copyright, changelog.gz
     /usr/share/man/man1/NAME.1.gz         manual page
 
 The host side comes from Debian (python3, PyGObject, WebKitGTK 4.1): a small package.
+No maintainer scripts: the dpkg triggers of shared-mime-info and desktop-file-utils
+rebuild the MIME database and the desktop entries' MIME cache on install and removal.
 """
 
 from __future__ import annotations
@@ -21,7 +24,9 @@ import struct
 import subprocess
 import time
 from pathlib import Path
+from xml.sax.saxutils import escape, quoteattr
 
+from ...associations import FileType
 from ...errors import PyshellError, stderr_line
 from .. import launchers
 from ..context import Context
@@ -76,6 +81,13 @@ class Deb:
                                               / f"{project.package}{project.icon.suffix}"))
         _write(share / "applications" / f"{project.package}.desktop",
                launchers.desktop_entry(project, project.package, project.package))
+        if _globbed(project):
+            _write(share / "mime/packages" / f"{project.package}.xml", mime_info(project))
+        for file_type in project.app.file_types:
+            if file_type.icon is not None:
+                shutil.copyfile(file_type.icon, _parent(
+                    share / "icons/hicolor" / _icon_dir(file_type.icon) / "mimetypes"
+                    / f"{_type_icon(project, file_type)}{file_type.icon.suffix}"))
         doc = share / "doc" / project.package
         _write(doc / "copyright", _copyright(project))
         _write_gz(doc / "changelog.gz", _changelog(project))
@@ -83,6 +95,34 @@ class Deb:
         _write(share / "lintian/overrides" / project.package,
                "".join(f"# {why}\n{project.package}: {tag} [usr/lib/{project.package}/lib/*]\n"
                        for tag, why in LINTIAN_OVERRIDES.items()))
+
+
+def mime_info(project: Project) -> str:
+    """A shared-mime-info package: each declared type with its file-name globs, its name
+    and its icon. Written for well-known types too (the database merges packages, so this
+    adds the app's globs and removes no one's); a type declared by MIME type alone, with
+    no icon, needs no entry: the system knows it already."""
+    entries = []
+    for file_type in _globbed(project):
+        mime = file_type.mime(project.package)
+        lines = [f"  <mime-type type={quoteattr(mime)}>",
+                 f"    <comment>{escape(file_type.description)}</comment>"]
+        if file_type.icon is not None:
+            lines.append(f"    <icon name={quoteattr(_type_icon(project, file_type))}/>")
+        lines += [f'    <glob pattern="*.{ext}"/>' for ext in file_type.extensions]
+        entries.append("\n".join([*lines, "  </mime-type>"]))
+    return ('<?xml version="1.0" encoding="UTF-8"?>\n'
+            '<mime-info xmlns="http://www.freedesktop.org/standards/shared-mime-info">\n'
+            + "\n".join(entries) + "\n</mime-info>\n")
+
+
+def _globbed(project: Project) -> list[FileType]:
+    return [t for t in project.app.file_types if t.extensions or t.icon is not None]
+
+
+def _type_icon(project: Project, file_type: FileType) -> str:
+    """The icon's name: the app's own, so it never replaces the theme's icon of a type."""
+    return f"{project.package}-{file_type.mime(project.package).replace('/', '-')}"
 
 
 def description_problems(project: Project) -> list[str]:
