@@ -48,6 +48,8 @@ export const DEV_RELOADED = "reloaded";       // {type, kind, ok, ms}  an update
  * @property {?string} dialog
  * @property {?string} openUrl
  * @property {?string} closed
+ * @property {?string} started
+ * @property {?string} updates
  * @property {?string} dev
  * @property {?string} snapshot
  * @property {string[]} snapshotImports

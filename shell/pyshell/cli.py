@@ -120,7 +120,7 @@ def _dispatch(args: argparse.Namespace) -> int:
               else report.text(artifacts) + "\n" + "\n".join(allowed))
         return 0
     if args.command == "keys":
-        from .updates import keys
+        from .selfupdate import keys
 
         path, public = keys.new(args.app_dir, force=args.force)
         print(f"private key: {path} (keep it safe, outside the app folder; back it up)\n"

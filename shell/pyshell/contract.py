@@ -89,7 +89,8 @@ class BootConfig:
 
     ``None`` means "this host has none": no terminal log (``log``), no file service
     (``fs``, ``fs_socket``), no native dialogs (``dialog``), no browser to open links in
-    (``open_url``), no window to close (``closed``), not dev mode (``dev``), no start-up
+    (``open_url``), no window to close (``closed``), no one to tell the app started
+    (``started``), no updates (``updates``), not dev mode (``dev``), no start-up
     snapshots (``snapshot``)."""
 
     entry: str                  # the app's "module:function"
@@ -102,6 +103,8 @@ class BootConfig:
     dialog: str | None = None   # POST: native file dialogs
     open_url: str | None = None  # POST: show a web address in the user's browser
     closed: str | None = None   # POST {close}: the page's answer to a close of the window
+    started: str | None = None  # POST {ok}: the app's entry point returned (ok) or raised
+    updates: str | None = None  # the app's update status; POST /check, /restart
     dev: str | None = None      # the dev-reload WebSocket
     snapshot: str | None = None  # start-up snapshots, per engine id appended
     snapshot_imports: tuple[str, ...] = ()  # modules a new snapshot imports ahead

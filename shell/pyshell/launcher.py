@@ -25,17 +25,19 @@ from .window import OnStarted, SignalStop, open_window
 if TYPE_CHECKING:
     from .dev.reload import Hub
     from .dev.watcher import Watcher
+    from .selfupdate.updater import Updater
 
 
 def run(app_dir: Path | str, *, gui: str | None = None, browser: bool = False,
         debug: bool = False, dev: bool = False, on_started: OnStarted | None = None,
         log: LogSink | None = None, rt: runtime.Runtime | None = None,
-        packages: Packages | None = None) -> int:
+        packages: Packages | None = None, updater: Updater | None = None) -> int:
     """Serve the app and show it; returns the exit code once the window is closed.
 
     ``dev``: watch the app's files and update the running app as they are saved.
     ``rt``/``packages``: an installed app's own runtime files and wheels (default: the
-    user cache, the app's lock).
+    user cache, the app's lock). ``updater``: an installed app's updates (the app's
+    ``pyshell.updates``; without it the app is told updates are off).
     """
     app = config.load(app_dir)
     permissions.print_warnings(app)
@@ -46,7 +48,7 @@ def run(app_dir: Path | str, *, gui: str | None = None, browser: bool = False,
     stop = SignalStop()
     hub = _hub() if dev else None
     server = AppServer(app, rt, permissions.grants(app), packages, log=log, dev=hub,
-                       on_dev_report=hub.report if hub else None)
+                       on_dev_report=hub.report if hub else None, updater=updater)
     watcher = _watcher(app, hub) if hub else None
     if watcher:
         watcher.start()

@@ -26,6 +26,15 @@ def download(name: str, data: bytes, /) -> None:
 def openUrl(url: str, /) -> Awaitable[str]:
     """Ask the host to open a web address; JSON ``{"opened"}`` or ``{"error"}``."""
 
+def updateStatus() -> str:
+    """JSON: the host's update status (``pyshell.updates.Status``), synchronously."""
+
+def updateRestart() -> str:
+    """JSON ``{"restarting": true}`` or ``{"error"}``: restart into a ready update."""
+
+def updateCheck() -> Awaitable[str]:
+    """JSON: the update status once the host has checked its update site."""
+
 def timer(timer_id: int, delay_ms: float, /) -> None:
     """Run ``pyshell.bootstrap.run_timer(timer_id)`` once, ``delay_ms`` from now."""
 

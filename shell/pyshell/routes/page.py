@@ -17,7 +17,7 @@ from .. import capabilities, contract
 from .. import snapshots as snapshot_recipe
 from ..config import AppConfig
 from ..packages import Packages
-from . import assets, dev, dialogs, files, lifecycle, links, log, snapshots
+from . import assets, dev, dialogs, files, lifecycle, links, log, snapshots, updates
 
 LOADER = assets.WASM + "/loader.mjs"
 
@@ -43,6 +43,7 @@ def boot_config(app: AppConfig, port: int, packages: Packages,
         entry=app.entry, bundle=assets.BUNDLE, runtime=assets.RUNTIME, log=log.PATH,
         fs=files.PATH, fs_socket=sockets + files.SOCKET, fs_fast_path=fs_fast_path,
         dialog=dialogs.PATH, open_url=links.PATH, closed=lifecycle.PATH,
+        started=lifecycle.STARTED, updates=updates.PATH,
         dev=sockets + dev.PATH if dev_mode else None,
         snapshot=snapshots.PREFIX if snapshots_on else None,
         snapshot_imports=tuple(snapshot_recipe.imports(app, packages)) if snapshots_on else (),
