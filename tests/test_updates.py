@@ -25,8 +25,10 @@ from typing import Any
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from playwright.sync_api import expect
 
 import pyshell
+from kit.apps import BLANK_UI, Opened, open_app, write_app
 from kit.procs import assert_one_line_error, run_cli
 from pyshell import config, scaffold, tomledit
 from pyshell.build import changelog
@@ -34,7 +36,8 @@ from pyshell.build import project as projects
 from pyshell.errors import PyshellError
 from pyshell.selfupdate import download, feed, keys, service
 from pyshell.selfupdate.feed import UpdateRefused
-from pyshell.selfupdate.layout import Layout
+from pyshell.selfupdate.layout import Layout, State
+from pyshell.selfupdate.updater import Updater
 
 EPOCH = "1700000000"
 CHANGELOG = """# Changes
@@ -813,3 +816,76 @@ def test_an_app_without_an_update_site_never_checks(site: dict[str, Path], tmp_p
     assert seen["status"]["state"] == "off" and said == []
     assert "pyshell-updates" not in seen["threads"] and seen["modules"] == []
     assert not (tmp_path / "home" / ".local/share/pyshell").exists()
+
+
+UPDATES_APP = r'''
+import json
+from dataclasses import asdict
+from pyshell import dom, updates
+
+def show(status):
+    dom.select("#out").text = json.dumps(asdict(status))
+
+def main():
+    show(updates.status())
+
+@dom.on("click", "#check")
+async def check(event):
+    show(await updates.check())
+
+@dom.on("click", "#restart")
+def restart(event):
+    try:
+        updates.restart_to_update()
+        dom.select("#out").text = "restarting"
+    except RuntimeError as exc:
+        dom.select("#out").text = f"RuntimeError: {exc}"
+'''
+
+
+def unconfirmed(site: dict[str, Path], tmp_path: Path, url: str) -> tuple[Layout, Updater]:
+    """An install whose running version has not reached its entry point yet, and its
+    updater, whose log lines go nowhere."""
+    tmp_path.mkdir()
+    layout, running = install_at_010(site, tmp_path)
+    layout.write(State(tries=1, confirmed=False))
+    return layout, Updater(updates_config(site, url), layout, running, lambda line: None)
+
+
+def started_said(opened: Opened) -> Any:
+    """What the page told the host once the app's entry point ran (its answer received)."""
+    with opened.page.expect_response("**/_pyshell/api/started", timeout=90_000) as answer:
+        pass
+    return answer.value.request.post_data_json
+
+
+@pytest.mark.page
+def test_the_app_sees_its_updates_and_the_page_says_when_it_started(
+        site: dict[str, Path], served: SiteServer, tmp_path: Path, pyshell_browser: Any) -> None:
+    layout, updater = unconfirmed(site, tmp_path / "ok", served.url)
+    app = write_app(tmp_path / "app", UPDATES_APP, name="upd-tasks",
+                    ui=BLANK_UI.replace("<pre", "<button id=check>c</button>"
+                                        "<button id=restart>r</button><pre"))
+    with open_app(pyshell_browser, app, wait=None, updater=updater) as opened:
+        assert started_said(opened) == {"ok": True}
+        assert layout.state().confirmed  # the version that got this far is kept
+        out = opened.page.locator("#out")
+        assert json.loads(out.inner_text())["state"] == "current"
+        opened.page.click("#restart")
+        expect(out).to_have_text("RuntimeError: no update is ready to restart into (the "
+                                 "update status is current)")
+        opened.page.click("#check")
+        expect(out).to_contain_text('"state": "ready"', timeout=60_000)
+        assert json.loads(out.inner_text()) == {
+            "state": "ready", "current": "0.1.0", "version": "0.2.0", "progress": None,
+            "reason": None, "notes": "- Tasks can be renamed."}
+        assert not updater.restart_requested
+        opened.page.click("#restart")
+        expect(out).to_have_text("restarting")
+        assert updater.restart_requested
+
+    failing = write_app(tmp_path / "failing", "def main():\n    raise RuntimeError('no')\n")
+    layout, updater = unconfirmed(site, tmp_path / "fails", served.url)
+    with open_app(pyshell_browser, failing, wait=None, updater=updater) as opened:
+        assert started_said(opened) == {"ok": False}
+        assert not layout.state().confirmed
