@@ -636,12 +636,30 @@ def test_a_check_that_fails_changes_nothing_and_says_why(site: dict[str, Path],
 # An installed app's launch (the tarball's launch.py: ``installed.main`` on its app/ folder)
 # with the window replaced by a client that plays the page's part over the app server:
 # it loads the page, says the app's entry point returned when told to (what loader.mjs
-# does once main() returned; tests/test_updates_page.py checks the real page does), lets
-# the window be up, waits for the update check that starts and prints what it saw.
+# does once main() returned; the page test below checks the real page does), lets the
+# window be up, waits for the update check that starts and prints what it saw. Told to
+# restart into a ready update, it asks as the app does, and answers the close as the page
+# does: the window goes, and the process starts again.
 LAUNCH = '''
-import json, re, sys, threading, time, urllib.request
+import json, re, sys, threading, time, types, urllib.request
 import pyshell.launcher
 from pyshell.installed import main
+
+class Handlers(list):
+    def __iadd__(self, handler):
+        self.append(handler)
+        return self
+
+class Window:
+    def __init__(self, api):
+        self.api, self.gone = api, threading.Event()
+        self.events = types.SimpleNamespace(closing=Handlers())
+
+    def run_js(self, script):  # the close request: the app's close handlers ran, all agreed
+        self.api("closed", {"close": True})
+
+    def destroy(self):
+        self.gone.set()
 
 def client(url, settings, engine, stop, on_started=None, **kwargs):
     browser = urllib.request.build_opener(urllib.request.HTTPCookieProcessor())
@@ -663,6 +681,11 @@ def client(url, settings, engine, stop, on_started=None, **kwargs):
     while status["state"] in ("checking", "downloading"):
         time.sleep(0.02)
         status = api("updates")
+    if sys.argv[3:] == ["restart"] and status["state"] == "ready":
+        window = Window(api)
+        kwargs["closer"].attach(window)
+        assert api("updates/restart", {}) == {"restarting": True}
+        assert window.gone.wait(30)
     print(json.dumps({"title": re.search("<title>(.*)</title>", page).group(1),
                       "status": status, "threads": [t.name for t in threading.enumerate()],
                       "modules": sorted(m for m in sys.modules if "selfupdate" in m)}))
@@ -721,18 +744,25 @@ def install(site: dict[str, Path], tmp_path: Path, url: str | None) -> Path:
     return shipped
 
 
-def launch(shipped: Path, entry_ok: bool = True) -> tuple[dict[str, Any], list[str]]:
+def launch(shipped: Path, entry_ok: bool = True,
+           restart: bool = False) -> tuple[dict[str, Any], list[str]]:
     """One launch of the install; what the page was served and said, and pyshell's lines
-    about updates on stderr."""
+    about updates on stderr. ``restart``: into a ready update (then ``seen["before"]``
+    is what the first process saw)."""
     home = shipped.parents[1] / "home"
     env = {"HOME": str(home), "PATH": "/usr/bin:/bin", "LANG": "C.UTF-8",
            "PYTHONPATH": str(Path(pyshell.__file__).parents[1])}
     proc = subprocess.run([sys.executable, "-c", LAUNCH, str(shipped),
-                           "entry-ok" if entry_ok else "entry-never-returns"],
+                           "entry-ok" if entry_ok else "entry-never-returns",
+                           *(["restart"] if restart else [])],
                           env=env, capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
-    seen: dict[str, Any] = json.loads(proc.stdout.strip().splitlines()[-1])
-    seen["title"] = f"<title>{seen['title']}</title>"
+    *before, seen = [json.loads(line) for line in proc.stdout.splitlines()
+                     if line.startswith("{")]
+    for each in (*before, seen):
+        each["title"] = f"<title>{each['title']}</title>"
+    if before:
+        seen["before"] = before
     return seen, [line for line in proc.stderr.splitlines() if "update" in line]
 
 
@@ -795,11 +825,15 @@ def test_a_tampered_feed_changes_nothing_and_a_good_update_is_kept(
     assert served.ranges == [None]  # nothing downloaded
     assert Layout(update_folder(shipped), shipped, "0.1.0").choose().version == "0.1.0"
 
+    # A good update, and the app asks to restart into it at once: the same process runs
+    # again (the close went the usual way), on 0.2.0.
     served.root = good
     (update_folder(shipped) / "last-check").unlink()
-    assert launch(shipped)[0]["status"]["state"] == "ready"
-    updated, _ = launch(shipped)
+    updated, _ = launch(shipped, restart=True)
+    (first,) = updated["before"]
+    assert first["title"] == SHIPPED_TITLE and first["status"]["state"] == "ready"
     assert updated["title"] == "<title>Upd Tasks</title>"
+    assert updated["status"]["current"] == "0.2.0"
     layout = Layout(update_folder(shipped), shipped, "0.1.0")
     assert layout.state().confirmed and layout.state().previous is None
     assert [p.name for p in layout.versions.iterdir()] == ["0.2.0"]

@@ -56,6 +56,8 @@ def main(bundle: str | Path, argv: list[str] | None = None, *,
         print(f"{app_name(root)}: error: {exc}", file=sys.stderr)
         return 1
     if code == 0 and updater is not None and updater.restart_requested:
+        sys.stdout.flush()  # exec drops what is still buffered
+        sys.stderr.flush()
         os.execv(sys.executable, sys.orig_argv)  # the same command: it runs the update
     return code
 
