@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import os
+import re
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -77,7 +78,11 @@ def _choose_version(shipped: Path) -> tuple[Path, Updater | None]:
               file=sys.stderr)
         return shipped, None
     layout = Layout(update_folder(app.name), shipped, app.version)
-    choice = layout.choose()
+    try:
+        choice = layout.choose()
+    except OSError as exc:  # the data folder cannot be written: run what is installed
+        print(f"pyshell: updates are off this time: {exc}", file=sys.stderr)
+        return shipped, None
     if choice.notice is not None:
         print(f"pyshell: {choice.notice}", file=sys.stderr)
         snapshots.SnapshotStore(app.name, "").clear()  # the failed version's
@@ -97,7 +102,8 @@ def update_folder(app: str) -> Path:
     from the app's {appdata}, so the app's Python can never rewrite the code it runs next."""
     import platformdirs
 
-    return platformdirs.user_data_path("pyshell", appauthor=False) / "updates" / app
+    folder = re.sub(r"[^A-Za-z0-9_.-]", "_", app).lstrip(".") or "app"  # one plain name
+    return platformdirs.user_data_path("pyshell", appauthor=False) / "updates" / folder
 
 
 def _stderr_line(line: str) -> None:
