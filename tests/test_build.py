@@ -107,6 +107,8 @@ def test_deb_passes_lintian_and_desktop_file_validate(built: Path, tmp_path: Pat
     assert (tmp_path / "usr/lib/deb-tasks/app/tasklist.svg").is_file()  # its config loads
     assert (tmp_path / "usr/share/icons/hicolor/scalable/mimetypes/"
             "deb-tasks-application-x-deb-tasks-tasklist.svg").is_file()
+    # apt updates the .deb (issue 18): its app never checks an update site of its own.
+    assert "self_update=False" in (tmp_path / "usr/lib/deb-tasks/launch.py").read_text()
     assert (tmp_path / "usr/share/icons/hicolor/scalable/apps/deb-tasks.svg").is_file()
     info = subprocess.run(["dpkg-deb", "-f", str(deb), "Depends", "Architecture"],
                           capture_output=True, text=True, check=True).stdout

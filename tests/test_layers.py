@@ -27,7 +27,7 @@ LAZY_TOOLING = {("pyshell.launcher", "pyshell.deps.service"),
                 ("pyshell.launcher", "pyshell.dev.watcher")}
 TOOLING = ("build/", "dev/", "deps/resolve.py", "deps/service.py", "deps/distribution.py",
            "deps/pip_wasm.py", "deps/wheels.py", "cli.py", "testing.py", "scaffold.py",
-           "doctor.py", "tomledit.py", "updates/keys.py")
+           "doctor.py", "tomledit.py", "selfupdate/keys.py")
 
 
 def module_name(path: Path, root: Path) -> str:

@@ -5,9 +5,12 @@ from __future__ import annotations
 
 import base64
 import difflib
+import hashlib
 import http.server
+import io
 import json
 import os
+import shutil
 import signal
 import stat
 import subprocess
@@ -18,18 +21,23 @@ import tomllib
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from playwright.sync_api import expect
 
+import pyshell
+from kit.apps import BLANK_UI, Opened, open_app, write_app
 from kit.procs import assert_one_line_error, run_cli
 from pyshell import config, scaffold, tomledit
 from pyshell.build import changelog
 from pyshell.build import project as projects
 from pyshell.errors import PyshellError
-from pyshell.updates import download, feed, keys, service
-from pyshell.updates.feed import UpdateRefused
-from pyshell.updates.layout import Layout
+from pyshell.selfupdate import download, feed, keys, service
+from pyshell.selfupdate.feed import UpdateRefused
+from pyshell.selfupdate.layout import Layout, State
+from pyshell.selfupdate.updater import Updater
 
 EPOCH = "1700000000"
 CHANGELOG = """# Changes
@@ -302,7 +310,7 @@ def test_a_broken_pointer_or_half_unpacked_version_starts_the_shipped_app(
 APPLY_FOREVER = """
 import sys
 from pathlib import Path
-from pyshell.updates.layout import Layout
+from pyshell.selfupdate.layout import Layout
 root, shipped, app, runtime = map(Path, sys.argv[1:])
 layout = Layout(root, shipped, "0.1.0")
 n = 0
@@ -623,3 +631,295 @@ def test_a_check_that_fails_changes_nothing_and_says_why(site: dict[str, Path],
         str(served.server_address[1]), "9")), layout, running)
     assert gone.state == "unavailable" and "could not be reached" in str(gone.reason)
     assert layout.state().ready is None and layout.choose().bundle == running.bundle
+
+
+# An installed app's launch (the tarball's launch.py: ``installed.main`` on its app/ folder)
+# with the window replaced by a client that plays the page's part over the app server:
+# it loads the page, says the app's entry point returned when told to (what loader.mjs
+# does once main() returned; the page test below checks the real page does), lets the
+# window be up, waits for the update check that starts and prints what it saw. Told to
+# restart into a ready update, it asks as the app does, and answers the close as the page
+# does: the window goes, and the process starts again.
+LAUNCH = '''
+import json, re, sys, threading, time, types, urllib.request
+import pyshell.launcher
+from pyshell.installed import main
+
+class Handlers(list):
+    def __iadd__(self, handler):
+        self.append(handler)
+        return self
+
+class Window:
+    def __init__(self, api):
+        self.api, self.gone = api, threading.Event()
+        self.events = types.SimpleNamespace(closing=Handlers())
+
+    def run_js(self, script):  # the close request: the app's close handlers ran, all agreed
+        self.api("closed", {"close": True})
+
+    def destroy(self):
+        self.gone.set()
+
+def client(url, settings, engine, stop, on_started=None, **kwargs):
+    browser = urllib.request.build_opener(urllib.request.HTTPCookieProcessor())
+    page = browser.open(url, timeout=30).read().decode()
+    token = re.search('name="pyshell-token" content="([^"]+)"', page).group(1)
+    origin = url.split("/_pyshell/")[0]
+
+    def api(path, body=None):
+        data = None if body is None else json.dumps(body).encode()
+        request = urllib.request.Request(origin + "/_pyshell/api/" + path, data=data, headers={
+            "x-pyshell-token": token, "content-type": "application/json"})
+        return json.loads(browser.open(request, timeout=60).read())
+
+    if sys.argv[2] == "entry-ok":
+        api("started", {"ok": True})
+    if on_started is not None:
+        on_started(None)
+    status = api("updates")
+    while status["state"] in ("checking", "downloading"):
+        time.sleep(0.02)
+        status = api("updates")
+    if sys.argv[3:] == ["restart"] and status["state"] == "ready":
+        window = Window(api)
+        kwargs["closer"].attach(window)
+        assert api("updates/restart", {}) == {"restarting": True}
+        assert window.gone.wait(30)
+    print(json.dumps({"title": re.search("<title>(.*)</title>", page).group(1),
+                      "status": status, "threads": [t.name for t in threading.enumerate()],
+                      "modules": sorted(m for m in sys.modules if "selfupdate" in m)}))
+
+pyshell.launcher.open_window = client
+sys.exit(main(sys.argv[1], ["--gui", "gtk"]))
+'''
+SHIPPED_TITLE = "<title>Upd Tasks 0.1.0</title>"
+
+
+def resigned(site: dict[str, Path], dest: Path, url: str,
+             monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The update site again, its app layer declaring ``url`` as its update site (so the
+    updated app, too, only ever reaches this loopback site), signed with the app's key."""
+    found = read(site)
+    dest.mkdir()
+    app = found.file("app")
+    with tarfile.open(site["site"] / app.name) as src, \
+            tarfile.open(dest / app.name, "w:gz") as out:
+        for member in src:
+            source = src.extractfile(member) if member.isfile() else None
+            data = source.read() if source is not None else None
+            if member.name == "app/pyproject.toml" and data is not None:
+                data = data.replace(b"https://updates.example.org/upd-tasks", url.encode())
+                member.size = len(data)
+            out.addfile(member, io.BytesIO(data) if data is not None else None)
+    shutil.copy(site["site"] / found.file("runtime").name, dest)
+    new = replace(found, files=tuple(replace(
+        e, sha256=hashlib.sha256((dest / e.name).read_bytes()).hexdigest(),
+        size=(dest / e.name).stat().st_size) for e in found.files))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(site["config"]))
+    key = keys.signing_key(projects.load(site["app"]))
+    (dest / "feed.json").write_bytes(feed.document(new, key.sign(feed.canonical(new.payload()))))
+    return dest
+
+
+def install(site: dict[str, Path], tmp_path: Path, url: str | None) -> Path:
+    """The site's app installed at 0.1.0 as the tarball lays it out (its app/ folder), with
+    ``url`` as its update site (None: an [tool.pyshell.updates] table without one)."""
+    shipped = tmp_path / "install" / "app"
+    shipped.parent.mkdir()
+    found = read(site)
+    for name, dest in ((found.file("app").name, shipped),
+                       (found.file("runtime").name, shipped / "runtime")):
+        with tarfile.open(site["site"] / name) as tar:
+            tar.extractall(tmp_path / "unpacking")
+        (top,) = (tmp_path / "unpacking").iterdir()
+        top.rename(dest)
+    toml = shipped / "pyproject.toml"
+    declared = f'url = "{url}"\n' if url else ""
+    toml.write_text(toml.read_text().replace('version = "0.2.0"', 'version = "0.1.0"')
+                    .replace('url = "https://updates.example.org/upd-tasks"\n', declared))
+    index = shipped / "ui" / "index.html"
+    index.write_text(index.read_text().replace("<title>Upd Tasks</title>", SHIPPED_TITLE))
+    (tmp_path / "home").mkdir()
+    return shipped
+
+
+def launch(shipped: Path, entry_ok: bool = True,
+           restart: bool = False) -> tuple[dict[str, Any], list[str]]:
+    """One launch of the install; what the page was served and said, and pyshell's lines
+    about updates on stderr. ``restart``: into a ready update (then ``seen["before"]``
+    is what the first process saw)."""
+    home = shipped.parents[1] / "home"
+    env = {"HOME": str(home), "PATH": "/usr/bin:/bin", "LANG": "C.UTF-8",
+           "PYTHONPATH": str(Path(pyshell.__file__).parents[1])}
+    proc = subprocess.run([sys.executable, "-c", LAUNCH, str(shipped),
+                           "entry-ok" if entry_ok else "entry-never-returns",
+                           *(["restart"] if restart else [])],
+                          env=env, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    *before, seen = [json.loads(line) for line in proc.stdout.splitlines()
+                     if line.startswith("{")]
+    for each in (*before, seen):
+        each["title"] = f"<title>{each['title']}</title>"
+    if before:
+        seen["before"] = before
+    return seen, [line for line in proc.stderr.splitlines() if "update" in line]
+
+
+def update_folder(shipped: Path) -> Path:
+    return shipped.parents[1] / "home" / ".local/share/pyshell/updates/upd-tasks"
+
+
+def test_an_installed_app_updates_itself_and_goes_back_from_one_that_never_starts(
+        site: dict[str, Path], served: SiteServer, tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    served.root = resigned(site, tmp_path / "site", served.url, monkeypatch)
+    shipped = install(site, tmp_path, served.url)
+    first, said = launch(shipped)
+    assert first["title"] == SHIPPED_TITLE
+    assert first["status"] == {"state": "ready", "current": "0.1.0", "version": "0.2.0",
+                               "progress": None, "reason": None,
+                               "notes": "- Tasks can be renamed."}
+    assert said == ["pyshell: update 0.2.0 is ready; it runs from the next launch"]
+    assert served.ranges == [None, None]  # the feed and the app layer (same runtime)
+
+    # The next launch runs 0.2.0; no check (check-every: one a day). Its entry point never
+    # returns, twice: the launch after goes back to 0.1.0, says so once, drops its snapshots.
+    for _ in range(2):
+        updated, said = launch(shipped, entry_ok=False)
+        assert updated["title"] == "<title>Upd Tasks</title>" and said == []
+        assert updated["status"]["current"] == "0.2.0"
+    snapshots = shipped.parents[1] / "home/.cache/pyshell/snapshots/upd-tasks"
+    snapshots.mkdir(parents=True)
+    (snapshots / "0123-abcd.snap").write_bytes(b"of 0.2.0")
+    back, said = launch(shipped)
+    assert back["title"] == SHIPPED_TITLE and not snapshots.exists()
+    assert said == ["pyshell: the update to 0.2.0 did not start twice; went back to 0.1.0"]
+    assert back["status"]["state"] == "failed" and back["status"]["version"] == "0.2.0"
+    assert not (update_folder(shipped) / "versions" / "0.2.0").exists()
+
+    # The same release is not fetched again; nor is the rollback said again.
+    (update_folder(shipped) / "last-check").unlink()
+    again, said = launch(shipped)
+    assert again["title"] == SHIPPED_TITLE and again["status"]["state"] == "failed"
+    assert said == ["pyshell: update refused: update 0.2.0: it did not start on this computer "
+                    "and was rolled back; waiting for a newer version"]
+    assert served.ranges == [None, None, None]  # the feed only
+
+
+def test_a_tampered_feed_changes_nothing_and_a_good_update_is_kept(
+        site: dict[str, Path], served: SiteServer, tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    good = resigned(site, tmp_path / "site", served.url, monkeypatch)
+    forged = tmp_path / "forged"
+    shutil.copytree(good, forged)
+    doc = json.loads((forged / "feed.json").read_bytes())
+    doc["signed"]["notes"] = "Nothing to see."
+    (forged / "feed.json").write_text(json.dumps(doc))
+    served.root = forged
+    shipped = install(site, tmp_path, served.url)
+    refused, said = launch(shipped)
+    assert refused["status"]["state"] == "failed"
+    assert said == ["pyshell: update refused: update feed: bad signature; it was not signed "
+                    "with this app's key, or was altered after signing"]
+    assert served.ranges == [None]  # nothing downloaded
+    assert Layout(update_folder(shipped), shipped, "0.1.0").choose().version == "0.1.0"
+
+    # A good update, and the app asks to restart into it at once: the same process runs
+    # again (the close went the usual way), on 0.2.0.
+    served.root = good
+    (update_folder(shipped) / "last-check").unlink()
+    updated, _ = launch(shipped, restart=True)
+    (first,) = updated["before"]
+    assert first["title"] == SHIPPED_TITLE and first["status"]["state"] == "ready"
+    assert updated["title"] == "<title>Upd Tasks</title>"
+    assert updated["status"]["current"] == "0.2.0"
+    layout = Layout(update_folder(shipped), shipped, "0.1.0")
+    assert layout.state().confirmed and layout.state().previous is None
+    assert [p.name for p in layout.versions.iterdir()] == ["0.2.0"]
+
+
+@pytest.mark.parametrize("table", [True, False], ids=["key-without-url", "no-table"])
+def test_an_app_without_an_update_site_never_checks(site: dict[str, Path], tmp_path: Path,
+                                                    table: bool) -> None:
+    shipped = install(site, tmp_path, None)
+    toml = shipped / "pyproject.toml"
+    if not table:
+        toml.write_text(toml.read_text().split("[tool.pyshell.updates]")[0])
+    seen, said = launch(shipped)
+    assert seen["status"]["state"] == "off" and said == []
+    assert "pyshell-updates" not in seen["threads"] and seen["modules"] == []
+    assert not (tmp_path / "home" / ".local/share/pyshell").exists()
+
+
+UPDATES_APP = r'''
+import json
+from dataclasses import asdict
+from pyshell import dom, updates
+
+def show(status):
+    dom.select("#out").text = json.dumps(asdict(status))
+
+def main():
+    show(updates.status())
+
+@dom.on("click", "#check")
+async def check(event):
+    show(await updates.check())
+
+@dom.on("click", "#restart")
+def restart(event):
+    try:
+        updates.restart_to_update()
+        dom.select("#out").text = "restarting"
+    except RuntimeError as exc:
+        dom.select("#out").text = f"RuntimeError: {exc}"
+'''
+
+
+def unconfirmed(site: dict[str, Path], tmp_path: Path, url: str) -> tuple[Layout, Updater]:
+    """An install whose running version has not reached its entry point yet, and its
+    updater, whose log lines go nowhere."""
+    tmp_path.mkdir()
+    layout, running = install_at_010(site, tmp_path)
+    layout.write(State(tries=1, confirmed=False))
+    return layout, Updater(updates_config(site, url), layout, running, lambda line: None)
+
+
+def started_said(opened: Opened) -> Any:
+    """What the page told the host once the app's entry point ran (its answer received)."""
+    with opened.page.expect_response("**/_pyshell/api/started", timeout=90_000) as answer:
+        pass
+    return answer.value.request.post_data_json
+
+
+@pytest.mark.page
+def test_the_app_sees_its_updates_and_the_page_says_when_it_started(
+        site: dict[str, Path], served: SiteServer, tmp_path: Path, pyshell_browser: Any) -> None:
+    layout, updater = unconfirmed(site, tmp_path / "ok", served.url)
+    app = write_app(tmp_path / "app", UPDATES_APP, name="upd-tasks",
+                    ui=BLANK_UI.replace("<pre", "<button id=check>c</button>"
+                                        "<button id=restart>r</button><pre"))
+    with open_app(pyshell_browser, app, wait=None, updater=updater) as opened:
+        assert started_said(opened) == {"ok": True}
+        assert layout.state().confirmed  # the version that got this far is kept
+        out = opened.page.locator("#out")
+        assert json.loads(out.inner_text())["state"] == "current"
+        opened.page.click("#restart")
+        expect(out).to_have_text("RuntimeError: no update is ready to restart into (the "
+                                 "update status is current)")
+        opened.page.click("#check")
+        expect(out).to_contain_text('"state": "ready"', timeout=60_000)
+        assert json.loads(out.inner_text()) == {
+            "state": "ready", "current": "0.1.0", "version": "0.2.0", "progress": None,
+            "reason": None, "notes": "- Tasks can be renamed."}
+        assert not updater.restart_requested
+        opened.page.click("#restart")
+        expect(out).to_have_text("restarting")
+        assert updater.restart_requested
+
+    failing = write_app(tmp_path / "failing", "def main():\n    raise RuntimeError('no')\n")
+    layout, updater = unconfirmed(site, tmp_path / "fails", served.url)
+    with open_app(pyshell_browser, failing, wait=None, updater=updater) as opened:
+        assert started_said(opened) == {"ok": False}
+        assert not layout.state().confirmed

@@ -62,7 +62,7 @@ def test_clean_venv_install_runs_pyshell_new(wheel: Path, tmp_path: Path) -> Non
 
 
 APP_CODE = '''
-from pyshell import dom, files
+from pyshell import dom, files, updates
 from pyshell.html import h
 
 
@@ -70,6 +70,7 @@ from pyshell.html import h
 async def go(event: dom.Event) -> None:
     dom.select("#out").html = h("b", event.type)
     where: str | None = await files.download("a.txt", "text")
+    progress: float | None = (await updates.check()).progress
 '''
 
 

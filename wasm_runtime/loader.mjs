@@ -427,6 +427,7 @@ worker.onmessage = ({ data }) => {
     case msg.READY:
       root.dataset.pyshell = data.ok ? "ready" : "error";
       started();
+      tellStarted(data.ok);
       running -= 1;
       endEarly(data.ok);
       root.dataset.pyshellBoot = data.boot; // "cold" or "snapshot", for tests and benchmarks
@@ -470,11 +471,23 @@ worker.onerror = (e) => {
 // Relative URLs in the config are the page's (the static web build uses them); the worker
 // lives in another folder, so it gets them resolved.
 for (const key of ["bundle", "runtime", "log", "fs", "dialog", "openUrl", "clipboard", "closed",
-                   "hostEvents", "notify", "menu"]) {
+                   "hostEvents", "notify", "menu", "started", "updates"]) {
   if (config[key]) config[key] = new URL(config[key], document.baseURI).href;
 }
 if (config.packages) config.packages.lock = new URL(config.packages.lock, document.baseURI).href;
 worker.postMessage({ type: msg.INIT, token, config, interrupt: nudge });
+
+// ---- the app started --------------------------------------------------------------------
+// The host hears whether the app's entry point returned: an installed app that updated
+// itself keeps the new version once it got this far (else it goes back to the old one).
+function tellStarted(ok) {
+  if (!config.started) return;
+  fetch(config.started, {
+    method: "POST",
+    headers: { "x-pyshell-token": token, "content-type": "application/json" },
+    body: JSON.stringify({ ok }),
+  }).catch(() => {});
+}
 
 // ---- closing the window -----------------------------------------------------------------
 // The host never closes the window under running Python: it dispatches `pyshell:close` and

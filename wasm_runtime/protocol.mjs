@@ -54,6 +54,8 @@ export const DEV_RELOADED = "reloaded";       // {type, kind, ok, ms}  an update
  * @property {?string} hostEvents
  * @property {?string} notify
  * @property {?string} menu
+ * @property {?string} started
+ * @property {?string} updates
  * @property {?string} dev
  * @property {?string} snapshot
  * @property {string[]} snapshotImports

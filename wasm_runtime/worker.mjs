@@ -82,6 +82,9 @@ const bridge = {
   notify: (requestJson) => notify(requestJson),
   menu: (requestJson) => sendMenu(requestJson),
   clipboard: (requestJson) => useClipboard(requestJson),
+  updateStatus: () => updateRequest("GET", ""),
+  updateRestart: () => updateRequest("POST", "/restart"),
+  updateCheck: () => updateCheck(),
   grants: () => JSON.stringify(grants),
   refused: () => JSON.stringify(config.refused),
   fileUrl: (g, p) => fileRequest("url", { g, p }),
@@ -256,6 +259,28 @@ async function useClipboard(requestJson) {
     body: requestJson,
   });
   if (!response.ok) return refused(`clipboard request failed: HTTP ${response.status}`);
+  return await response.text();
+}
+
+const UPDATES_OFF = JSON.stringify({ state: "off", reason: "no host to update this app here" });
+
+/** The host's update status, or its answer to a restart: synchronous, like a file call. */
+function updateRequest(method, path) {
+  if (!config.updates) return UPDATES_OFF;
+  const xhr = new XMLHttpRequest();
+  xhr.open(method, config.updates + path, false);
+  xhr.setRequestHeader("x-pyshell-token", token);
+  xhr.send();
+  if (xhr.status !== 200) return JSON.stringify({ error: `update request failed: HTTP ${xhr.status}` });
+  return xhr.responseText;
+}
+
+/** Ask the host to check the update site now; its status once the check is done. */
+async function updateCheck() {
+  if (!config.updates) return UPDATES_OFF;
+  const response = await fetch(config.updates + "/check", {
+    method: "POST", headers: { "x-pyshell-token": token } });
+  if (!response.ok) return JSON.stringify({ error: `update check failed: HTTP ${response.status}` });
   return await response.text();
 }
 

@@ -95,16 +95,11 @@ def _dispatch(args: argparse.Namespace) -> int:
         dest = create(args.name, target=args.dir)
         print(f"created {dest}\nnext: cd {dest} && pyshell run")
         return 0
-    if args.command == "run":
-        from .launcher import run
+    if args.command in ("run", "dev"):
+        from .launcher import leave, run
 
-        return run(args.app_dir, gui=args.gui, browser=args.browser, debug=args.debug,
-                   opened=args.open)
-    if args.command == "dev":
-        from .launcher import run
-
-        return run(args.app_dir, gui=args.gui, browser=args.browser, debug=args.debug, dev=True,
-                   opened=args.open)
+        return leave(run(args.app_dir, gui=args.gui, browser=args.browser, debug=args.debug,
+                         dev=args.command == "dev", opened=args.open))
     if args.command == "lock":
         from . import config, runtime
         from .deps.service import lock
@@ -126,7 +121,7 @@ def _dispatch(args: argparse.Namespace) -> int:
               else report.text(artifacts) + "\n" + "\n".join(allowed))
         return 0
     if args.command == "keys":
-        from .updates import keys
+        from .selfupdate import keys
 
         path, public = keys.new(args.app_dir, force=args.force)
         print(f"private key: {path} (keep it safe, outside the app folder; back it up)\n"

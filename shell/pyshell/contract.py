@@ -91,7 +91,8 @@ class BootConfig:
     (``fs``, ``fs_socket``), no native dialogs (``dialog``), no browser to open links in
     (``open_url``), no clipboard (``clipboard``), no window to close (``closed``), nothing to
     tell the app while it runs (``host_events``), no desktop notifications (``notify``), no
-    native menus (``menu``), not dev mode (``dev``), no start-up snapshots (``snapshot``)."""
+    native menus (``menu``), no one to tell the app started (``started``), no updates
+    (``updates``), not dev mode (``dev``), no start-up snapshots (``snapshot``)."""
 
     entry: str                  # the app's "module:function"
     bundle: str                 # zip of pyshell's in-WebAssembly API and the app's packages
@@ -107,6 +108,8 @@ class BootConfig:
     host_events: str | None = None  # GET, long poll: what the host tells the running app
     notify: str | None = None   # POST: a desktop notification
     menu: str | None = None     # POST {model} | {popup}: the app's native menus
+    started: str | None = None  # POST {ok}: the app's entry point returned (ok) or raised
+    updates: str | None = None  # the app's update status; POST /check, /restart
     dev: str | None = None      # the dev-reload WebSocket
     snapshot: str | None = None  # start-up snapshots, per engine id appended
     snapshot_imports: tuple[str, ...] = ()  # modules a new snapshot imports ahead

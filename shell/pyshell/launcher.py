@@ -29,12 +29,14 @@ from .window import OnStarted, SignalStop, open_window
 if TYPE_CHECKING:
     from .dev.reload import Hub
     from .dev.watcher import Watcher
+    from .selfupdate.updater import Updater
 
 
 def run(app_dir: Path | str, *, gui: str | None = None, browser: bool = False,
         debug: bool = False, dev: bool = False, on_started: OnStarted | None = None,
         log: LogSink | None = None, rt: runtime.Runtime | None = None,
-        packages: Packages | None = None, opened: Sequence[str] = ()) -> int:
+        packages: Packages | None = None, opened: Sequence[str] = (),
+        updater: Updater | None = None) -> int:
     """Serve the app and show it; returns the exit code once the window is closed.
 
     ``dev``: watch the app's files and update the running app as they are saved.
@@ -42,6 +44,8 @@ def run(app_dir: Path | str, *, gui: str | None = None, browser: bool = False,
     user cache, the app's lock). ``opened``: the files and URLs of the command line, for
     the app's on_open (a URL's scheme must be one the app declares); when the app
     already runs (and is single-instance) they go to it and this returns 0 at once.
+    ``updater``: an installed app's updates (the app's ``pyshell.updates``; without it the
+    app is told updates are off).
     """
     app = config.load(app_dir)
     launch = instance.arguments(opened)
@@ -54,7 +58,7 @@ def run(app_dir: Path | str, *, gui: str | None = None, browser: bool = False,
         return 0
     try:
         return _run(app, launch, single, gui=gui, browser=browser, debug=debug, dev=dev,
-                    on_started=on_started, log=log, rt=rt, packages=packages)
+                    on_started=on_started, log=log, rt=rt, packages=packages, updater=updater)
     finally:
         if single is not None:
             single.close()
@@ -63,7 +67,7 @@ def run(app_dir: Path | str, *, gui: str | None = None, browser: bool = False,
 def _run(app: config.AppConfig, launch: Launch, single: instance.SingleInstance | None, *,
          gui: str | None, browser: bool, debug: bool, dev: bool,
          on_started: OnStarted | None, log: LogSink | None, rt: runtime.Runtime | None,
-         packages: Packages | None) -> int:
+         packages: Packages | None, updater: Updater | None) -> int:
     permissions.print_warnings(app)
     engine = None if browser else engines.choose(gui)
     rt = rt or runtime.ensure()
@@ -72,7 +76,7 @@ def _run(app: config.AppConfig, launch: Launch, single: instance.SingleInstance 
     stop = SignalStop()
     hub = _hub() if dev else None
     server = AppServer(app, rt, permissions.grants(app), packages, log=log, dev=hub,
-                       on_dev_report=hub.report if hub else None)
+                       on_dev_report=hub.report if hub else None, updater=updater)
     watcher = _watcher(app, hub) if hub else None
     if watcher:
         watcher.start()
@@ -86,16 +90,15 @@ def _run(app: config.AppConfig, launch: Launch, single: instance.SingleInstance 
     finally:
         if watcher:
             watcher.stop()
-    if engine is not None:
-        _past_stray_threads(code)
     return code
 
 
-def _past_stray_threads(code: int) -> None:
-    """Leave even if a toolkit thread is stuck. pywebview injects its JS API from a thread of
-    its own as a page loads, which waits for the toolkit's loop for ever if the window closed
-    meanwhile (a Ctrl-C as the app starts), and Python's exit would wait for that thread.
-    Everything of the app's is closed and saved by now."""
+def leave(code: int) -> int:
+    """The process's exit code once the app is over, leaving at once if a toolkit thread is
+    stuck. pywebview injects its JS API from a thread of its own as a page loads, which
+    waits for the toolkit's loop for ever if the window closed meanwhile (a Ctrl-C as the
+    app starts), and Python's exit would wait for that thread. Call it last: everything of
+    the app's is closed and saved by then."""
     stray = [t for t in threading.enumerate()
              if t is not threading.main_thread() and not t.daemon]
     for thread in stray:
@@ -104,6 +107,7 @@ def _past_stray_threads(code: int) -> None:
         sys.stdout.flush()
         sys.stderr.flush()
         os._exit(code)
+    return code
 
 
 def _locked_packages(app: config.AppConfig, rt: runtime.Runtime) -> Packages:

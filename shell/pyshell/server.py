@@ -20,6 +20,7 @@ import socket
 import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import urlencode
 
 import uvicorn
@@ -51,6 +52,7 @@ from .routes import (
     menus,
     notify,
     page,
+    updates,
 )
 from .routes import snapshots as snapshot_routes
 from .routes.dev import DevChannel, DevReport
@@ -61,6 +63,9 @@ from .session import LAUNCH_PREFIX, Session
 from .snapshots import SnapshotStore
 from .terminal import LogSink, print_sink
 
+if TYPE_CHECKING:
+    from .selfupdate.updater import Updater
+
 
 class AppServer:
     """One app served on a random loopback port with a per-launch token and session."""
@@ -68,12 +73,14 @@ class AppServer:
     def __init__(self, app: AppConfig, runtime: Runtime, grants: Sequence[Grant],
                  packages: Packages, *, log: LogSink | None = None,
                  dev: DevChannel | None = None, on_dev_report: DevReport | None = None,
-                 snapshot_dir: Path | None = None, opener: Opener | None = None) -> None:
+                 snapshot_dir: Path | None = None, opener: Opener | None = None,
+                 updater: Updater | None = None) -> None:
         """``grants``: the folders the app starts with; dialogs add more while it runs.
         ``packages``: the app's locked wheels, checked. ``log``: where the app's output
         goes (default: this terminal). ``dev``: the reload channel (`pyshell dev` only).
         ``snapshot_dir``: where start-up snapshots are kept (default: the user cache).
         ``opener``: shows a web address in the user's browser (see ``routes.links``).
+        ``updater``: an installed app's updates (see ``routes.updates``).
         """
         self.app, self.runtime, self.packages = app, runtime, packages
         self._log = log or print_sink()
@@ -99,6 +106,7 @@ class AppServer:
         # The app's native menus (the launcher attaches the window); quit is that close.
         self.menus = Menus(self._say, (app.name, f"{app.name} {app.version}"),
                            self.closer.request)
+        self.updater = updater
         # Off: every file operation uses synchronous XHR (as where SharedArrayBuffer is missing).
         self.fs_fast_path = True
         self.dev = dev
@@ -175,10 +183,11 @@ class AppServer:
                  *dialogs.routes(self.picker),
                  *links.routes(self.links),
                  *clipboard.routes(self.clipboard),
-                 *lifecycle.routes(self.closer.answer),
+                 *lifecycle.routes(self._closed, self._started),
                  *hostevents.routes(self.events),
                  *notify.routes(self.notifier),
                  *menus.routes(self.menus),
+                 *updates.routes(self.updater, self.closer.request),
                  *snapshot_routes.routes(self.snapshots, self._say),
                  *dev.routes(self.dev, self._on_dev_report, self.token),
                  *assets.routes(self.app, self.runtime, self.packages)]
@@ -227,6 +236,17 @@ class AppServer:
                               ws_per_message_deflate=False,
                               http=connections.protocol_for(limits),
                               backlog=connections.accept_backlog(limits.max_connections))
+
+    def _closed(self, close: bool) -> None:
+        """The page's answer to a close: a veto also cancels a restart into an update."""
+        if not close and self.updater is not None:
+            self.updater.restart_requested = False
+        self.closer.answer(close)
+
+    def _started(self, ok: bool) -> None:
+        """The page ran the app's entry point: an update that got this far is kept."""
+        if ok and self.updater is not None:
+            self.updater.reached_entry()
 
     def _say(self, line: str) -> None:
         """One line of pyshell's own on the terminal (refusals, snapshot notes)."""

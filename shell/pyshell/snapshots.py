@@ -23,6 +23,7 @@ import json
 import os
 import re
 import secrets
+import shutil
 import sys
 import tempfile
 import zlib
@@ -156,6 +157,11 @@ class SnapshotStore:
             return False
         finally:
             upload.abort()
+
+    def clear(self) -> None:
+        """Drop every snapshot of the app, whatever its key (an update rolled back: its
+        snapshots are of no use, and the next launch makes a fresh one)."""
+        shutil.rmtree(self.folder, ignore_errors=True)
 
     def discard(self, engine: str) -> None:
         path = self.path(engine)

@@ -34,6 +34,14 @@ def menu(request_json: str, /) -> None:
 def clipboard(request_json: str, /) -> Awaitable[str]:
     """The system clipboard through the host: JSON ``{"text", "html"}``, ``{"ok"}`` or
     ``{"error", "permission"}``."""
+def updateStatus() -> str:
+    """JSON: the host's update status (``pyshell.updates.Status``), synchronously."""
+
+def updateRestart() -> str:
+    """JSON ``{"restarting": true}`` or ``{"error"}``: restart into a ready update."""
+
+def updateCheck() -> Awaitable[str]:
+    """JSON: the update status once the host has checked its update site."""
 
 def timer(timer_id: int, delay_ms: float, /) -> None:
     """Run ``pyshell.bootstrap.run_timer(timer_id)`` once, ``delay_ms`` from now."""

@@ -44,8 +44,9 @@ RUNTIME_MODULES = (
     "security.py", "server.py", "session.py", "snapshots.py", "terminal.py", "urls.py",
     "window.py", "windowstate.py",
     "deps/__init__.py", "deps/lock.py",  # reading the lock; the resolver stays out
-    "updates/__init__.py", "updates/download.py", "updates/feed.py",  # the signing key
-    "updates/layout.py", "updates/service.py",  # and its tools stay out
+    "selfupdate/__init__.py", "selfupdate/download.py", "selfupdate/feed.py",  # the signing key
+    "selfupdate/layout.py", "selfupdate/service.py", "selfupdate/updater.py",  # and its tools
+    # stay out
     "engines/", "guard/", "routes/",
 )
 PACKAGE_DIR = Path(__file__).resolve().parents[1]

@@ -18,7 +18,7 @@ sys.dont_write_bytecode = True
 
 from pyshell.installed import main  # noqa: E402
 
-sys.exit(main(os.path.join(HERE, "app")))
+sys.exit(main(os.path.join(HERE, "app"){options}))
 '''
 
 DEB_LAUNCHER = '''\
@@ -38,8 +38,10 @@ exec python3 "$HERE/launch.py" "$@"
 '''
 
 
-def launch_py(project: Project) -> str:
-    return LAUNCH_PY.format(title=project.title, package=project.package)
+def launch_py(project: Project, self_update: bool = True) -> str:
+    """``self_update``: False for a package its system updates (the .deb: apt does)."""
+    return LAUNCH_PY.format(title=project.title, package=project.package,
+                            options="" if self_update else ", self_update=False")
 
 
 def deb_launcher(project: Project) -> str:

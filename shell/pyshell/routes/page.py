@@ -30,6 +30,7 @@ from . import (
     menus,
     notify,
     snapshots,
+    updates,
 )
 
 LOADER = assets.WASM + "/loader.mjs"
@@ -57,6 +58,7 @@ def boot_config(app: AppConfig, port: int, packages: Packages,
         fs=files.PATH, fs_socket=sockets + files.SOCKET, fs_fast_path=fs_fast_path,
         dialog=dialogs.PATH, open_url=links.PATH, clipboard=clipboard.PATH,
         closed=lifecycle.PATH, host_events=hostevents.PATH, notify=notify.PATH, menu=menus.PATH,
+        started=lifecycle.STARTED, updates=updates.PATH,
         dev=sockets + dev.PATH if dev_mode else None,
         snapshot=snapshots.PREFIX if snapshots_on else None,
         snapshot_imports=tuple(snapshot_recipe.imports(app, packages)) if snapshots_on else (),

@@ -57,7 +57,7 @@ class Deb:
         lib = root / "usr/lib" / project.package
         shutil.copytree(ctx.host(), lib / "lib")
         shutil.copytree(ctx.bundle(), lib / "app")
-        (lib / "launch.py").write_text(launchers.launch_py(project))
+        (lib / "launch.py").write_text(launchers.launch_py(project, self_update=False))
         launcher = _write(root / "usr/bin" / project.package, launchers.deb_launcher(project))
         self._share(root, project)
         ctx.say("building the .deb with dpkg-deb")

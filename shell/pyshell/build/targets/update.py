@@ -1,6 +1,6 @@
 """A static update site that installed apps update from; any static host can serve it.
 
-    NAME-update/feed.json                  the signed feed (``pyshell.updates.feed``)
+    NAME-update/feed.json                  the signed feed (``pyshell.selfupdate.feed``)
     NAME-update/NAME-VERSION-app.tar.gz    the app layer: pyproject.toml, the lock, the
                                            UI, the app's packages, the locked wheels
     NAME-update/pyodide-VERSION.tar.gz     the Pyodide runtime the layer runs on
@@ -19,8 +19,8 @@ import shutil
 from pathlib import Path
 
 from ... import __version__
-from ...updates import keys
-from ...updates.feed import FEED_NAME, Feed, FileEntry, canonical, document
+from ...selfupdate import keys
+from ...selfupdate.feed import FEED_NAME, Feed, FileEntry, canonical, document
 from .. import changelog
 from ..context import Context
 from ..files import normalize, tar_gz

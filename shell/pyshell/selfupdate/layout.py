@@ -14,7 +14,12 @@ a version folder appears by renaming a finished ``.partial`` folder.
 At each launch ``choose`` applies a version made ready since the last one, then counts
 the launch; a version that was launched twice without reaching its entry point
 (``reached_entry`` never called) is rolled back: the pointer returns to the previous
-version, the failed folder is removed and ``Choice.notice`` says so, once.
+version, the failed folder is removed, ``State.failed`` remembers it (so the same release
+is not fetched again) and ``Choice.notice`` says so, once.
+
+``lock`` orders the changes one process makes while the app runs: a background check
+(``saw``; ``unpack`` then ``make_ready`` under one hold) and ``reached_entry``, whose clean-up
+would otherwise delete a version folder between its unpacking and its being made ready.
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ import json
 import os
 import shutil
 import tarfile
+import threading
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path, PurePosixPath
 
@@ -42,6 +48,7 @@ class State:
     tries: int = 0  # launches of ``current`` that have not reached the entry point
     confirmed: bool = True  # ``current`` has reached its entry point at least once
     seen: str | None = None  # the newest version a verified feed offered (replay check)
+    failed: str | None = None  # the last version rolled back: never staged again
 
 
 @dataclass(frozen=True)
@@ -60,6 +67,7 @@ class Layout:
         self.root = root
         self.shipped = shipped
         self.shipped_version = shipped_version
+        self.lock = threading.RLock()
 
     @property
     def versions(self) -> Path:
@@ -110,15 +118,17 @@ class Layout:
 
     def make_ready(self, version: str) -> None:
         """Mark an unpacked version to be switched to at the next launch."""
-        if not (self.versions / version).is_dir():
-            raise FileNotFoundError(self.versions / version)
-        self.write(replace(self.state(), ready=version))
+        with self.lock:
+            if not (self.versions / version).is_dir():
+                raise FileNotFoundError(self.versions / version)
+            self.write(replace(self.state(), ready=version))
 
     def saw(self, version: str) -> None:
         """Remember the newest version a verified feed offered."""
-        state = self.state()
-        if state.seen is None or Version(version) > Version(state.seen):
-            self.write(replace(state, seen=version))
+        with self.lock:
+            state = self.state()
+            if state.seen is None or Version(version) > Version(state.seen):
+                self.write(replace(state, seen=version))
 
     def choose(self) -> Choice:
         """At launch: apply, roll back or count, then say which bundle to run."""
@@ -126,10 +136,10 @@ class Layout:
         failed = None
         if state.ready is not None:
             state = State(current=state.ready, previous=state.current, tries=0,
-                          confirmed=False, seen=state.seen)
+                          confirmed=False, seen=state.seen, failed=state.failed)
         elif not state.confirmed and state.tries >= MAX_TRIES:
             failed = state.current
-            state = State(current=state.previous, seen=state.seen)
+            state = State(current=state.previous, seen=state.seen, failed=failed)
         if not state.confirmed:
             state = replace(state, tries=state.tries + 1)
         self.write(state)
@@ -142,13 +152,14 @@ class Layout:
 
     def reached_entry(self) -> None:
         """The running version works: keep it, and drop the folders of older ones."""
-        state = self.state()
-        if not state.confirmed:
-            self.write(replace(state, tries=0, confirmed=True, previous=None))
-        keep = {state.current, state.ready}
-        for folder in self.versions.glob("*") if self.versions.is_dir() else ():
-            if folder.name not in keep:
-                shutil.rmtree(folder, ignore_errors=True)
+        with self.lock:
+            state = self.state()
+            if not state.confirmed:
+                self.write(replace(state, tries=0, confirmed=True, previous=None))
+            keep = {state.current, state.ready}
+            for folder in self.versions.glob("*") if self.versions.is_dir() else ():
+                if folder.name not in keep:
+                    shutil.rmtree(folder, ignore_errors=True)
 
     def _sane(self, state: State) -> State:
         """Fall back to the shipped bundle when the pointer names a missing folder or a
@@ -156,7 +167,7 @@ class Layout:
         if state.ready is not None and not self._newer(state.ready):
             state = replace(state, ready=None)
         if state.current is not None and not self._newer(state.current):
-            return State(seen=state.seen, ready=state.ready)
+            return State(seen=state.seen, ready=state.ready, failed=state.failed)
         if state.previous is not None and not self._newer(state.previous):
             state = replace(state, previous=None)
         return state
