@@ -34,12 +34,14 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--browser", action="store_true",
                      help="open the app in your browser instead of a window (debugging)")
     run.add_argument("--debug", action="store_true", help="enable the webview's inspector")
+    _grant_options(run)
 
     dev = sub.add_parser("dev", help="run an app and update it live as you save files")
     dev.add_argument("app_dir", nargs="?", default=".", type=Path)
     dev.add_argument("--gui", choices=("qt", "gtk"), help="webview engine (default: best found)")
     dev.add_argument("--browser", action="store_true", help="use your browser instead")
     dev.add_argument("--debug", action="store_true", help="enable the webview's inspector")
+    _grant_options(dev)
 
     lock = sub.add_parser("lock", help="resolve [project].dependencies for WebAssembly and "
                           "write pyshell-lock.json")
@@ -63,6 +65,17 @@ def _parser() -> argparse.ArgumentParser:
     rt = sub.add_parser("runtime", help="manage the Pyodide runtime")
     rt.add_argument("action", choices=("fetch", "path"))
     return parser
+
+
+def _grant_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--grant", action="append", default=[], metavar="MOUNT=PATH",
+                        help="also grant the folder PATH, read-only, at MOUNT (repeatable)")
+    parser.add_argument("--grant-rw", action="append", default=[], metavar="MOUNT=PATH",
+                        help="also grant the folder PATH, read-write, at MOUNT (repeatable)")
+
+
+def _launch_grants(args: argparse.Namespace) -> list[tuple[str, bool]]:
+    return [(spec, False) for spec in args.grant] + [(spec, True) for spec in args.grant_rw]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -89,11 +102,13 @@ def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "run":
         from .launcher import run
 
-        return run(args.app_dir, gui=args.gui, browser=args.browser, debug=args.debug)
+        return run(args.app_dir, gui=args.gui, browser=args.browser, debug=args.debug,
+                   grants=_launch_grants(args))
     if args.command == "dev":
         from .launcher import run
 
-        return run(args.app_dir, gui=args.gui, browser=args.browser, debug=args.debug, dev=True)
+        return run(args.app_dir, gui=args.gui, browser=args.browser, debug=args.debug, dev=True,
+                   grants=_launch_grants(args))
     if args.command == "lock":
         from . import config, runtime
         from .deps.service import lock

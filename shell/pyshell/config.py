@@ -14,7 +14,7 @@ from typing import Any
 
 from packaging.requirements import InvalidRequirement, Requirement
 
-from .capabilities import check_mount
+from .capabilities import check_mount, mounts_overlap
 from .errors import PyshellError
 from .urls import UrlPattern, parse_pattern
 
@@ -46,6 +46,9 @@ class FsPermission:
     mount: str
     writable: bool
     create: bool = False  # make the folder (and its parents) when it is missing
+    # Where the grant was asked for, as a user would look for it: the table in
+    # pyproject.toml, or ``pyshell run --grant`` for a folder chosen at launch.
+    source: str = "[[tool.pyshell.permissions.fs]]"
 
 
 @dataclass(frozen=True)
@@ -202,7 +205,7 @@ def _permissions(table: dict[str, Any]) -> tuple[FsPermission, ...]:
         except ValueError as exc:
             raise PyshellError(f"pyproject.toml: {where} {exc}") from None
         for other in perms:
-            if _nested(mount, other.mount):
+            if mounts_overlap(mount, other.mount):
                 raise PyshellError(f"pyproject.toml: {where} mount {mount!r} overlaps "
                                    f"{other.mount!r}; mounts must not nest")
         create = _bool(entry, "create", where, False)
@@ -212,10 +215,6 @@ def _permissions(table: dict[str, Any]) -> tuple[FsPermission, ...]:
                                "of no use")
         perms.append(FsPermission(path, mount, mode == "rw", create))
     return tuple(perms)
-
-
-def _nested(a: str, b: str) -> bool:
-    return a == b or a.startswith(b + "/") or b.startswith(a + "/")
 
 
 def _window(table: dict[str, Any], name: str) -> WindowConfig:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import sys
 import webbrowser
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -30,14 +31,15 @@ if TYPE_CHECKING:
 def run(app_dir: Path | str, *, gui: str | None = None, browser: bool = False,
         debug: bool = False, dev: bool = False, on_started: OnStarted | None = None,
         log: LogSink | None = None, rt: runtime.Runtime | None = None,
-        packages: Packages | None = None) -> int:
+        packages: Packages | None = None, grants: Sequence[tuple[str, bool]] = ()) -> int:
     """Serve the app and show it; returns the exit code once the window is closed.
 
     ``dev``: watch the app's files and update the running app as they are saved.
+    ``grants``: folders given at launch, ``("MOUNT=PATH", writable)`` (``--grant``).
     ``rt``/``packages``: an installed app's own runtime files and wheels (default: the
     user cache, the app's lock).
     """
-    app = config.load(app_dir)
+    app = permissions.at_launch(config.load(app_dir), grants)
     permissions.print_warnings(app)
     engine = None if browser else engines.choose(gui)
     rt = rt or runtime.ensure()
