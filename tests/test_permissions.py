@@ -191,6 +191,7 @@ def test_a_folder_granted_at_launch_is_there_read_only_or_read_write(
                                      "[[tool.pyshell.permissions.fs]]"]),
     ("--grant", "/p={here}/missing", ["missing does not exist"]),
     ("--grant", "/p={here}/file.txt", ["file.txt is a file, not a folder"]),
+    ("--grant", "/p={here}/{{home}}", ["holds { or }"]),
 ])
 def test_bad_launch_grants_are_one_line_errors(tmp_path: Path, option: str, spec: str,
                                                needles: list[str]) -> None:

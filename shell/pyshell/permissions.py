@@ -80,6 +80,10 @@ def _launch_grant(spec: str, writable: bool, taken: list[FsPermission]) -> FsPer
             raise PyshellError(f"{option} {spec}: mount {mount!r} overlaps {other.mount!r} "
                                f"(from {other.source}); choose another mount")
     folder = Path(path).expanduser().resolve()
+    if "{" in str(folder) or "}" in str(folder):  # a grant's path reads them as placeholders
+        raise PyshellError(f"{option} {spec}: a folder whose path holds {{ or }} cannot be "
+                           "granted ({ and } mark placeholders in grant paths); grant the "
+                           "folder holding it")
     if not folder.is_dir():
         what = "is a file, not a folder" if folder.exists() else "does not exist"
         raise PyshellError(f"{option} {spec}: {folder} {what}")
