@@ -4,11 +4,14 @@ and its UI tests (real Pyodide in Chromium) in one command."""
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
-from kit.apps import write_app
+from kit import REPO
+from kit.apps import grant_toml, write_app
 from kit.procs import assert_one_line_error, run_cli
 from wheelmaker import make_wheel
 
@@ -73,3 +76,38 @@ def test_a_dependency_missing_for_the_host_is_one_line(app: Path, tmp_path: Path
     env = {**os.environ, "PIP_FIND_LINKS": str(tmp_path / "empty")}
     proc = run_cli("test", str(app), env=env, timeout=600)
     assert_one_line_error(proc, "greeting-lib==1.2", "host tests import them", progress=True)
+
+
+SEEDED_UI_TEST = '''
+import pytest
+from playwright.sync_api import expect
+
+
+@pytest.fixture
+def pyshell_folders(pyshell_folders):
+    pictures = pyshell_folders["home"] / "Pictures"
+    pictures.mkdir()
+    for name in ("a.jpg", "b.png"):
+        (pictures / name).write_bytes(b"x")
+    return pyshell_folders
+
+
+def test_the_seeded_pictures_are_listed(pyshell_page, pyshell_boot):
+    expect(pyshell_page.locator("#out")).to_have_text("a.jpg b.png")
+'''
+
+
+def test_seeded_folders_reach_the_cold_and_the_snapshot_runs(tmp_path: Path) -> None:
+    """An app that needs {home}/Pictures to exist (create = false) starts in both runs of
+    its UI tests once the test's pyshell_folders override made it."""
+    root = write_app(tmp_path / "gallery", "import os\nfrom pyshell import dom\n"
+                     "def main():\n    dom.select('#out').text = "
+                     "' '.join(sorted(os.listdir('/pictures')))\n",
+                     extra_toml=grant_toml("{home}/Pictures", "/pictures", "ro"))
+    (root / "tests").mkdir()
+    (root / "tests" / "test_ui.py").write_text(SEEDED_UI_TEST)
+    proc = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
+                           "-rs"], cwd=root, capture_output=True, text=True, timeout=600,
+                          env={**os.environ, "PYTHONPATH": str(REPO / "shell")})
+    assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-2000:]
+    assert "2 passed" in proc.stdout and "skipped" not in proc.stdout, proc.stdout[-2000:]

@@ -230,11 +230,11 @@ def test_host_example_runs(example: Example, tmp_path: Path) -> None:
 #                            user's own folder, which no grant covers
 #   pick KIND ~/PATH         what the user picks in the next file dialog (KIND: open_file,
 #                            open_folder, save_file)
-#   click SEL / fill SEL TEXT / press SEL KEY     what a user does
+#   click SEL / fill SEL TEXT / press SEL KEY / scroll SEL     what a user does
 #   text SEL TEXT / contains SEL TEXT / count SEL N / value SEL TEXT   what the page shows
 #   hostfile MOUNT/PATH TEXT  the host file (in the grant's folder, or ~/PATH) holds TEXT
-STEPS = {"grant", "seed", "pick", "click", "fill", "press", "text", "contains", "count",
-         "value", "hostfile"}
+STEPS = {"grant", "seed", "pick", "click", "fill", "press", "scroll", "text", "contains",
+         "count", "value", "hostfile"}
 
 
 def host_file(grants: dict[str, Path], path: str) -> Path:
@@ -303,6 +303,8 @@ def test_app_example_runs_in_pyodide(example: Example, pyshell_browser: Any,
                 page.fill(args[0], args[1])
             elif verb == "press":
                 page.press(args[0], args[1])
+            elif verb == "scroll":
+                page.locator(args[0]).scroll_into_view_if_needed()
             elif verb == "text":
                 expect(page.locator(args[0])).to_have_text(args[1])
             elif verb == "contains":

@@ -58,6 +58,7 @@ def main():
     body = dom.select("body")
     for name in ("img", "blob", "thumb1", "thumb2", "small"):
         body.append(dom.create("img", attrs={"id": f"{name}-img"}))
+    body.append(dom.create("div", attrs={"id": "gallery"}))
     dom.select("#out").text = "ready"
 
 def say(value):
@@ -136,9 +137,31 @@ async def thumbs(event):
         except Exception as exc:
             result[name] = f"{type(exc).__name__}: {exc}"
     say(result)
+
+@dom.on("click", "#thumbcap")
+async def thumbcap(event):
+    files.THUMBNAIL_CACHE_BYTES = 1  # each new thumbnail pushes out all the others
+    try:
+        first = await files.thumbnail("/pics/cat.png", 20)
+        second = await files.thumbnail("/pics/tall.png", 20)
+        kept = second == await files.thumbnail("/pics/tall.png", 20)
+        again = await files.thumbnail("/pics/cat.png", 20)
+    finally:
+        files.THUMBNAIL_CACHE_BYTES = 64 << 20
+    say({"first": first, "second": second, "kept": kept, "again": again})
+
+@dom.on("click", "#lazy")
+def lazy(event):
+    near, far, eager, made = (files.url("/pics/cat.png") for _ in range(4))
+    gallery = dom.select("#gallery")
+    gallery.html = (f'<img id="near" src="{near}"><div style="height: 30000px"></div>'
+                    f'<img id="eager" src="{eager}" loading="eager"><img id="far" src="{far}">')
+    gallery.append(dom.create("img", attrs={"id": "made", "src": made}))
+    say({"near": near, "far": far, "eager": eager, "made": made})
 '''
 
-BUTTONS = ["show", "errors", "revoke", "blob", "slow", "syncslow", "quick", "reset", "thumbs"]
+BUTTONS = ["show", "errors", "revoke", "blob", "slow", "syncslow", "quick", "reset", "thumbs",
+           "lazy", "thumbcap"]
 
 
 @pytest.fixture(scope="module")
@@ -258,3 +281,41 @@ def test_thumbnails_keep_the_aspect_and_name_bad_files(app_page, pics: Path) -> 
     assert again["photo"] != result["photo"]
     page.wait_for_timeout(100)
     assert natural_size(page, "#thumb1-img") == [200, 200]
+
+
+def test_grant_images_load_lazily_unless_the_app_says_otherwise(app_page) -> None:
+    """An off-screen <img> of a grant URL (in markup or made and given a src) is not asked
+    of the host until it is scrolled near; one the app marked eager is, at once."""
+    page, server = app_page
+    asked: list[str] = []
+    lookup = server.files.urls.lookup
+    server.files.urls.lookup = lambda token: asked.append(token) or lookup(token)
+    try:
+        urls = click(page, "lazy")
+        assert natural_size(page, "#near") == [40, 30]
+        assert natural_size(page, "#eager") == [40, 30]
+        tokens = {name: url.split("/")[3] for name, url in urls.items()}
+        assert {tokens["near"], tokens["eager"]} <= set(asked)
+        assert tokens["far"] not in asked and tokens["made"] not in asked
+        assert page.eval_on_selector_all("#gallery img", "els => els.map(e => e.loading)") == [
+            "lazy", "eager", "lazy", "lazy"]
+        page.locator("#made").scroll_into_view_if_needed()
+        assert natural_size(page, "#far") == [40, 30]
+        assert natural_size(page, "#made") == [40, 30]
+        assert {tokens["far"], tokens["made"]} <= set(asked)
+    finally:
+        del server.files.urls.lookup
+
+
+def test_the_thumbnail_cache_is_bounded(app_page) -> None:
+    """Past files.THUMBNAIL_CACHE_BYTES the least recently asked-for thumbnails are revoked
+    (their blob: URLs load nothing) and made anew when asked for again."""
+    page, _ = app_page
+    made = click(page, "thumbcap")
+    loads = ("url => new Promise((done) => { const img = new Image();"
+             " img.onload = () => done(true); img.onerror = () => done(false); img.src = url; })")
+    assert made["kept"] is True
+    assert page.evaluate(loads, made["first"]) is False
+    assert page.evaluate(loads, made["again"]) is True
+    assert made["again"] != made["first"]
+    assert page.evaluate(loads, made["second"]) is False  # pushed out by "again"

@@ -127,3 +127,83 @@ def test_build_warns_and_reports_the_permissions(tmp_path: Path) -> None:
                        "  files  /home-all  ro  <- ~",
                        "  opens  https://docs.example/*  in the user's browser",
                        "  plus files the user picks in a dialog (this session only)"]
+
+
+# ---- folders granted at launch: pyshell run --grant / --grant-rw --------------------------
+LISTS_AND_WRITES = '''
+import os
+from pyshell import dom
+
+def main():
+    seen = sorted(os.listdir("/photos"))
+    with open("/out/note.txt", "w") as fh:
+        fh.write("written")
+    try:
+        open("/photos/new.txt", "w")
+        refused = "no"
+    except PermissionError:
+        refused = "yes"
+    dom.select("#out").text = f"{seen} refused={refused}"
+'''
+
+
+def test_a_folder_granted_at_launch_is_there_read_only_or_read_write(
+        tmp_path: Path, pyshell_browser) -> None:
+    from playwright.sync_api import expect
+
+    from pyshell.testing import wait_until_started
+
+    app = write_app(tmp_path / "app", LISTS_AND_WRITES)
+    photos, out = tmp_path / "photos", tmp_path / "out"
+    photos.mkdir()
+    out.mkdir()
+    (photos / "a.jpg").write_bytes(b"a")
+    link, stub = tmp_path / "link.txt", tmp_path / "browser"
+    stub.write_text(f'#!/bin/sh\nprintf %s "$1" > {link}\n')
+    stub.chmod(0o755)
+    proc = subprocess.Popen([*PYSHELL, "run", str(app), "--browser", "--grant",
+                             f"/photos={photos}", "--grant-rw", "/out=" + os.path.relpath(out)],
+                            stderr=subprocess.PIPE, text=True,
+                            env=dict(os.environ, BROWSER=str(stub)))
+    try:
+        deadline = time.monotonic() + 60
+        while not (link.exists() and link.read_text()) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        context = pyshell_browser.new_context()
+        page = context.new_page()
+        page.goto(link.read_text())
+        wait_until_started(page)
+        expect(page.locator("#out")).to_have_text("['a.jpg'] refused=yes")
+        context.close()
+    finally:
+        proc.send_signal(signal.SIGINT)
+        proc.communicate(timeout=30)
+    assert (out / "note.txt").read_text() == "written"
+    assert not (photos / "new.txt").exists()
+    assert proc.returncode == 0
+
+
+@pytest.mark.parametrize(("option", "spec", "needles"), [
+    ("--grant", "/photos", ["--grant '/photos'", "MOUNT=PATH"]),
+    ("--grant", "photos={here}", ["mount must be an absolute path"]),
+    ("--grant-rw", "/lib={here}", ["--grant-rw /lib=", "would hide /lib"]),
+    ("--grant", "/data/sub={here}", ["mount '/data/sub' overlaps '/data'",
+                                     "[[tool.pyshell.permissions.fs]]"]),
+    ("--grant", "/p={here}/missing", ["missing does not exist"]),
+    ("--grant", "/p={here}/file.txt", ["file.txt is a file, not a folder"]),
+    ("--grant", "/p={here}/{{home}}", ["holds { or }"]),
+])
+def test_bad_launch_grants_are_one_line_errors(tmp_path: Path, option: str, spec: str,
+                                               needles: list[str]) -> None:
+    app = write_app(tmp_path / "app", "def main():\n    pass\n",
+                    extra_toml=grant_toml(tmp_path, "/data", "ro"))
+    (tmp_path / "file.txt").write_text("x")
+    proc = run_cli("run", str(app), "--browser", option, spec.format(here=tmp_path), timeout=60)
+    assert_one_line_error(proc, *needles)
+
+
+def test_two_launch_grants_at_one_mount_clash(tmp_path: Path) -> None:
+    app = write_app(tmp_path / "app", "def main():\n    pass\n")
+    proc = run_cli("run", str(app), "--browser", "--grant", f"/p={tmp_path}",
+                   "--grant-rw", f"/p={tmp_path}", timeout=60)
+    assert_one_line_error(proc, "--grant-rw /p=", "overlaps '/p' (from --grant)")

@@ -1,5 +1,6 @@
 """The web build in other engines than Chromium (tests/test_build.py covers Chromium):
-Firefox (Debian's firefox-esr, headless) and WebKit (WebKitGTK under Xvfb). Neither is
+Firefox (Debian's firefox-esr, headless) and WebKit (WebKitGTK under Xvfb), with a picture
+shown by files.url and files.thumbnail (object URLs over the browser's storage). Neither is
 driven: the page itself reports what it shows to the test's static host, so the only
 browser-side code is the app's own `ui/report.js`. Each engine starts twice with the same
 profile: what the app saved in {appdata} must be there the second time."""
@@ -26,9 +27,24 @@ from kit.procs import run_cli
 HERE = Path(__file__).parent
 
 APP = r'''
+import struct, zlib
 from pyshell import dom, files
 
-def main():
+
+def png(width, height):
+    """A real red PNG, made here: the web build's files.url and thumbnail get a picture."""
+    raw = b"".join(b"\x00" + b"\xc8\x1e\x1e" * width for _ in range(height))
+    def chunk(kind, data):
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
+            + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))
+
+
+async def main():
+    with open("/data/cat.png", "wb") as f:
+        f.write(png(40, 30))
+    dom.select("#photo").attr("src", files.url("/data/cat.png"))
+    dom.select("#thumb").attr("src", await files.thumbnail("/data/cat.png", 20))
     path = "/data/visits.txt"
     try:
         with open(path) as f:
@@ -46,11 +62,14 @@ const root = document.documentElement;
 function tell() {
   const state = root.dataset.pyshell;
   if (state !== "ready" && state !== "error") return setTimeout(tell, 100);
+  const images = [...document.querySelectorAll("img")];
+  if (state === "ready" && !images.every((img) => img.complete)) return setTimeout(tell, 100);
   const panel = document.getElementById("pyshell-error");
   fetch("/report", {
     method: "POST",
     body: JSON.stringify({ state, out: document.getElementById("out").textContent,
-                           panel: panel ? panel.textContent : null }),
+                           panel: panel ? panel.textContent : null,
+                           images: images.map((img) => [img.naturalWidth, img.naturalHeight]) }),
   });
 }
 tell();
@@ -81,7 +100,8 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, queue.
                     'mount = "/data"\nmode = "rw"\n', name="visits")
     index = app / "ui" / "index.html"
     index.write_text(index.read_text().replace(
-        "</head>", '<script src="report.js" defer></script></head>'))
+        "</head>", '<script src="report.js" defer></script></head>').replace(
+        "</body>", '<img id="photo" alt=""><img id="thumb" alt=""></body>'))
     (app / "ui" / "report.js").write_text(REPORTER)
     proc = run_cli("build", str(app), "--target", "web", timeout=600)
     assert proc.returncode == 0, proc.stderr
@@ -135,6 +155,7 @@ def test_web_build_boots_and_keeps_appdata(site, engine, storage, tmp_path: Path
     url, reports = site
     env = dict(os.environ, DISPLAY=xvfb, MOZ_CRASHREPORTER_DISABLE="1")
     first = visit(engine(url, tmp_path / "profile"), reports, env)
-    assert first == {"state": "ready", "out": f"visit 1 in {storage}", "panel": None}, first
+    assert first == {"state": "ready", "out": f"visit 1 in {storage}", "panel": None,
+                     "images": [[40, 30], [20, 15]]}, first  # files.url, files.thumbnail
     again = visit(engine(url, tmp_path / "profile"), reports, env)
     assert again["out"] == f"visit 2 in {storage}", again

@@ -90,12 +90,13 @@ def ctrl_c(proc: subprocess.Popen) -> str:
     return err
 
 
-def launch_with_devtools(verb: str, app_dir: Path, xvfb: str, tmp_path: Path):
-    """`pyshell VERB APP --gui qt`, unmodified; Qt's own DevTools switch lets the test in."""
+def launch_with_devtools(verb: str, app_dir: Path, xvfb: str, tmp_path: Path, *more: str):
+    """`pyshell VERB APP --gui qt [MORE...]`, unmodified; Qt's own DevTools switch lets the
+    test in."""
     port = free_port()
     env = dict(os.environ, DISPLAY=xvfb, QTWEBENGINE_REMOTE_DEBUGGING=f"127.0.0.1:{port}",
                XDG_DATA_HOME=str(tmp_path / "xdg-data"))
-    proc = subprocess.Popen([*PYSHELL, verb, str(app_dir), "--gui", "qt"], env=env,
+    proc = subprocess.Popen([*PYSHELL, verb, str(app_dir), "--gui", "qt", *more], env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     return proc, port
 
@@ -117,6 +118,36 @@ def test_qt_pyshell_run_driven_over_devtools(app_dir: Path, xvfb: str, artifacts
         shot = artifacts / "window-qt-pyshell-run.png"
         page.screenshot(shot)
         assert_real_picture(shot)
+        page.close()
+        ctrl_c(proc)
+
+
+MEDIA_APP = """
+from pyshell import dom, files
+
+async def main():
+    dom.select("#photo").attr("src", files.url("/pics/cat.png"))
+    dom.select("#thumb").attr("src", await files.thumbnail("/pics/cat.png", 20))
+"""
+
+
+def test_qt_shows_grant_files_and_thumbnails(xvfb: str, tmp_path: Path) -> None:
+    """files.url in <img> and files.thumbnail render in a real QtWebEngine window, from a
+    folder granted at launch (`pyshell run --grant`)."""
+    pics = tmp_path / "pics"
+    pics.mkdir()
+    subprocess.run(["convert", "-size", "40x30", "xc:#c81e1e", str(pics / "cat.png")], check=True)
+    app = write_app(tmp_path / "app", MEDIA_APP,
+                    ui='<html><head></head><body><img id="photo"><img id="thumb"></body></html>')
+    proc, port = launch_with_devtools("run", app, xvfb, tmp_path, "--grant", f"/pics={pics}")
+    with running(proc):
+        page = CDPPage(port)
+        page.wait_for("document.documentElement.dataset.pyshell", "ready")
+        page.wait_for("document.getElementById('photo').naturalWidth", 40, timeout=30)
+        page.wait_for("document.getElementById('thumb').naturalWidth", 20, timeout=30)
+        assert page.evaluate("document.getElementById('thumb').naturalHeight") == 15
+        assert page.evaluate("document.getElementById('photo').getAttribute('src')").startswith(
+            "/_pyshell/file/")
         page.close()
         ctrl_c(proc)
 

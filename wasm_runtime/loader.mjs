@@ -1,6 +1,7 @@
 // The page side of pyshell: starts the Python worker, applies its DOM writes as they
 // arrive, answers its reads, delegates events to it and shows app errors.
 // The page's own HTML and CSS are already painted when this module runs.
+import { beforeSrc, lazyImagesIn } from "./lazy.mjs";
 import { morph } from "./morph.mjs";
 import * as msg from "./protocol.mjs";
 import { watchVisible } from "./visibility.mjs";
@@ -84,6 +85,7 @@ function resolve(ref) {
 function parseHTML(html) {
   const template = document.createElement("template");
   template.innerHTML = html;
+  lazyImagesIn(template.content);
   return [...template.content.childNodes];
 }
 
@@ -92,10 +94,24 @@ const OPS = {
   create(ref, tag) { handles.set(ref.h, document.createElement(tag)); },
   set(ref, prop, value) {
     // `el.html = ...` morphs: focus, selection, scroll and typed values survive a re-render.
-    for (const el of resolve(ref)) prop === "innerHTML" ? morph(el, String(value)) : el[prop] = value;
+    for (const el of resolve(ref)) {
+      if (prop === "innerHTML") {
+        morph(el, String(value), lazyImagesIn);
+      } else {
+        beforeSrc(el, prop, value);
+        el[prop] = value;
+      }
+    }
   },
   attr(ref, name, value) {
-    for (const el of resolve(ref)) value === null ? el.removeAttribute(name) : el.setAttribute(name, value);
+    for (const el of resolve(ref)) {
+      if (value === null) {
+        el.removeAttribute(name);
+      } else {
+        beforeSrc(el, name, value);
+        el.setAttribute(name, value);
+      }
+    }
   },
   class(ref, names, on) {
     for (const el of resolve(ref)) {

@@ -22,7 +22,7 @@ export async function fetchBytes(url) {
 
 /**
  * A scaled copy of the image at ``url``, at most ``maxPx`` wide and high (its aspect kept,
- * never enlarged), as JSON ``{url, width, height}`` (an object URL of a JPEG for a JPEG,
+ * never enlarged), as JSON ``{url, width, height, bytes}`` (an object URL of a JPEG for a JPEG,
  * else a PNG) or ``{error, status}``: a file the engine cannot decode is an error, never a
  * wait.
  */
@@ -59,7 +59,7 @@ async function scaled(blob, maxPx) {
     canvas.getContext("bitmaprenderer").transferFromImageBitmap(bitmap);
     const type = blob.type === "image/jpeg" ? "image/jpeg" : "image/png";
     const small = await canvas.convertToBlob({ type, quality: 0.85 });
-    return JSON.stringify({ url: URL.createObjectURL(small), width, height });
+    return JSON.stringify({ url: URL.createObjectURL(small), width, height, bytes: small.size });
   } catch (err) {
     return JSON.stringify({ error: firstLine(err), status: 0 });
   } finally {

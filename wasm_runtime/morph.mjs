@@ -15,10 +15,12 @@
 // with the markup before: re-rendering the same markup keeps what was typed or ticked;
 // rendering a different value sets it. A new element takes the markup's state.
 
-/** Replace `parent`'s children with `html`, morphing instead of rebuilding. */
-export function morph(parent, html) {
+/** Replace `parent`'s children with `html`, morphing instead of rebuilding. `prepare`, if
+ *  given, sees the parsed markup while it is still inert (nothing in it loaded yet). */
+export function morph(parent, html, prepare = null) {
   const template = document.createElement("template");
   template.innerHTML = html;
+  prepare?.(template.content);
   const kept = saveState(parent);
   morphChildren(parent, template.content);
   restoreState(kept);
@@ -124,7 +126,9 @@ function morphNode(live, want) {
   for (const { name } of [...live.attributes]) {
     if (!want.hasAttribute(name)) live.removeAttribute(name);
   }
-  for (const { name, value } of [...want.attributes]) {
+  // `loading` first: a lazy image must know it is lazy before its new src is set.
+  const attributes = [...want.attributes].sort((a, b) => (b.name === "loading") - (a.name === "loading"));
+  for (const { name, value } of attributes) {
     if (live.getAttribute(name) !== value) live.setAttribute(name, value);
   }
   for (const attr of changed) {

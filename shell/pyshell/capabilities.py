@@ -72,6 +72,11 @@ def check_mount(mount: str) -> str:
     return mount
 
 
+def mounts_overlap(a: str, b: str) -> bool:
+    """Two mounts that are the same or nest: one grant would hide (part of) the other."""
+    return a == b or a.startswith(b + "/") or b.startswith(a + "/")
+
+
 def split(rel: str) -> list[str]:
     """Names of a path relative to a grant's root; refuses anything that is not a plain name.
 

@@ -36,6 +36,7 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--browser", action="store_true",
                      help="open the app in your browser instead of a window (debugging)")
     run.add_argument("--debug", action="store_true", help="enable the webview's inspector")
+    _grant_options(run)
 
     dev = sub.add_parser("dev", help="run an app and update it live as you save files")
     dev.add_argument("app_dir", nargs="?", default=".", type=Path)
@@ -44,6 +45,7 @@ def _parser() -> argparse.ArgumentParser:
     dev.add_argument("--gui", choices=("qt", "gtk"), help="webview engine (default: best found)")
     dev.add_argument("--browser", action="store_true", help="use your browser instead")
     dev.add_argument("--debug", action="store_true", help="enable the webview's inspector")
+    _grant_options(dev)
 
     lock = sub.add_parser("lock", help="resolve [project].dependencies for WebAssembly and "
                           "write pyshell-lock.json")
@@ -74,6 +76,17 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _grant_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--grant", action="append", default=[], metavar="MOUNT=PATH",
+                        help="also grant the folder PATH, read-only, at MOUNT (repeatable)")
+    parser.add_argument("--grant-rw", action="append", default=[], metavar="MOUNT=PATH",
+                        help="also grant the folder PATH, read-write, at MOUNT (repeatable)")
+
+
+def _launch_grants(args: argparse.Namespace) -> list[tuple[str, bool]]:
+    return [(spec, False) for spec in args.grant] + [(spec, True) for spec in args.grant_rw]
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     cut = argv.index("--") if "--" in argv else len(argv)
@@ -99,7 +112,8 @@ def _dispatch(args: argparse.Namespace) -> int:
         from .launcher import leave, run
 
         return leave(run(args.app_dir, gui=args.gui, browser=args.browser, debug=args.debug,
-                         dev=args.command == "dev", opened=args.open))
+                         dev=args.command == "dev", opened=args.open,
+                         grants=_launch_grants(args)))
     if args.command == "lock":
         from . import config, runtime
         from .deps.service import lock

@@ -18,7 +18,7 @@ from typing import Any
 from packaging.requirements import InvalidRequirement, Requirement
 
 from .associations import FileType, file_types, url_schemes
-from .capabilities import check_mount
+from .capabilities import check_mount, mounts_overlap
 from .errors import PyshellError
 from .urls import UrlPattern, parse_pattern
 
@@ -52,6 +52,9 @@ class FsPermission:
     mount: str
     writable: bool
     create: bool = False  # make the folder (and its parents) when it is missing
+    # Where the grant was asked for, as a user would look for it: the table in
+    # pyproject.toml, or ``pyshell run --grant`` for a folder chosen at launch.
+    source: str = "[[tool.pyshell.permissions.fs]]"
 
 
 @dataclass(frozen=True)
@@ -302,7 +305,7 @@ def _permissions(table: dict[str, Any]) -> tuple[FsPermission, ...]:
         except ValueError as exc:
             raise PyshellError(f"pyproject.toml: {where} {exc}") from None
         for other in perms:
-            if _nested(mount, other.mount):
+            if mounts_overlap(mount, other.mount):
                 raise PyshellError(f"pyproject.toml: {where} mount {mount!r} overlaps "
                                    f"{other.mount!r}; mounts must not nest")
         create = _bool(entry, "create", where, False)
@@ -321,10 +324,6 @@ def _clipboard(table: dict[str, Any]) -> frozenset[str]:
         raise PyshellError("pyproject.toml: [tool.pyshell.permissions] clipboard must be "
                            f"\"read\", \"write\" or \"read-write\", got {value!r}")
     return CLIPBOARD_ACCESS[value]
-
-
-def _nested(a: str, b: str) -> bool:
-    return a == b or a.startswith(b + "/") or b.startswith(a + "/")
 
 
 def _window(table: dict[str, Any], name: str) -> WindowConfig:

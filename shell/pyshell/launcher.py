@@ -36,10 +36,11 @@ def run(app_dir: Path | str, *, gui: str | None = None, browser: bool = False,
         debug: bool = False, dev: bool = False, on_started: OnStarted | None = None,
         log: LogSink | None = None, rt: runtime.Runtime | None = None,
         packages: Packages | None = None, opened: Sequence[str] = (),
-        updater: Updater | None = None) -> int:
+        updater: Updater | None = None, grants: Sequence[tuple[str, bool]] = ()) -> int:
     """Serve the app and show it; returns the exit code once the window is closed.
 
     ``dev``: watch the app's files and update the running app as they are saved.
+    ``grants``: folders given at launch, ``("MOUNT=PATH", writable)`` (``--grant``).
     ``rt``/``packages``: an installed app's own runtime files and wheels (default: the
     user cache, the app's lock). ``opened``: the files and URLs of the command line, for
     the app's on_open (a URL's scheme must be one the app declares); when the app
@@ -47,7 +48,7 @@ def run(app_dir: Path | str, *, gui: str | None = None, browser: bool = False,
     ``updater``: an installed app's updates (the app's ``pyshell.updates``; without it the
     app is told updates are off).
     """
-    app = config.load(app_dir)
+    app = permissions.at_launch(config.load(app_dir), grants)
     launch = instance.arguments(opened)
     for url in launch.urls:
         associations.check_url(url, app.url_schemes)

@@ -1,5 +1,6 @@
-"""What an app is allowed: its declared folders as the grants of one launch, and in words,
-a summary for ``pyshell build`` and warnings for grants far wider than an app's data.
+"""What an app is allowed: its declared folders (and those given at launch with ``pyshell
+run --grant``) as the grants of one launch, and in words, a summary for ``pyshell build``
+and warnings for grants far wider than an app's data.
 
 Broad grants stay possible (a file manager needs ``{home}``), but nobody should get one
 without a word: a grant of ``/``, of a folder holding the home folder, of the home folder
@@ -8,10 +9,19 @@ itself or of a system folder is named on the terminal at every launch and build.
 
 from __future__ import annotations
 
+import dataclasses
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 
-from .capabilities import Grant, build_grants, resolve_placeholders, standard_folders
+from .capabilities import (
+    Grant,
+    build_grants,
+    check_mount,
+    mounts_overlap,
+    resolve_placeholders,
+    standard_folders,
+)
 from .config import AppConfig, FsPermission
 from .errors import PyshellError
 
@@ -40,6 +50,44 @@ def grants(app: AppConfig, folders: dict[str, Path] | None = None) -> list[Grant
         reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
         raise PyshellError(f"pyproject.toml: [[tool.pyshell.permissions.fs]] {reason}{where}"
                            ) from None
+
+
+def at_launch(app: AppConfig, specs: Sequence[tuple[str, bool]]) -> AppConfig:
+    """``app`` with the folders given at launch added to its grants: ``specs`` are
+    ``("MOUNT=PATH", writable)`` from ``pyshell run --grant``/``--grant-rw``.
+
+    For trying an app on a folder of one's choosing without editing its pyproject.toml;
+    such a grant is checked like a declared one (its mount, no nesting with any other)
+    and must name a folder that exists (nothing is created for it)."""
+    added = list(app.permissions)
+    for spec, writable in specs:
+        added.append(_launch_grant(spec, writable, added))
+    return dataclasses.replace(app, permissions=tuple(added))
+
+
+def _launch_grant(spec: str, writable: bool, taken: list[FsPermission]) -> FsPermission:
+    option = "--grant-rw" if writable else "--grant"
+    mount, sep, path = spec.partition("=")
+    if not sep or not mount or not path:
+        raise PyshellError(f"{option} {spec!r}: write it as MOUNT=PATH, e.g. "
+                           f"{option} /photos=~/Pictures")
+    try:
+        check_mount(mount)
+    except ValueError as exc:
+        raise PyshellError(f"{option} {spec}: {exc}") from None
+    for other in taken:
+        if mounts_overlap(mount, other.mount):
+            raise PyshellError(f"{option} {spec}: mount {mount!r} overlaps {other.mount!r} "
+                               f"(from {other.source}); choose another mount")
+    folder = Path(path).expanduser().resolve()
+    if "{" in str(folder) or "}" in str(folder):  # a grant's path reads them as placeholders
+        raise PyshellError(f"{option} {spec}: a folder whose path holds {{ or }} cannot be "
+                           "granted ({ and } mark placeholders in grant paths); grant the "
+                           "folder holding it")
+    if not folder.is_dir():
+        what = "is a file, not a folder" if folder.exists() else "does not exist"
+        raise PyshellError(f"{option} {spec}: {folder} {what}")
+    return FsPermission(str(folder), mount, writable, source=option)
 
 
 def host_path(perm: FsPermission, app: AppConfig, folders: dict[str, Path]) -> Path | None:
@@ -78,8 +126,7 @@ def warnings(app: AppConfig, folders: dict[str, Path] | None = None) -> list[str
         if reason:
             mode = "read-write" if perm.writable else "read-only"
             lines.append(f"pyshell: warning: {app.name} is granted {reason}: path = "
-                         f"{perm.path!r} ({path}, {mode} at {perm.mount}) in "
-                         "[[tool.pyshell.permissions.fs]]")
+                         f"{perm.path!r} ({path}, {mode} at {perm.mount}) in {perm.source}")
     return lines
 
 

@@ -27,11 +27,12 @@ from typing import Any
 
 import pytest
 
-from . import config, permissions, runtime
+from . import config, permissions, runtime, snapshots
 from .capabilities import Grant
 from .deps.service import prepare
 from .packages import Packages
 from .server import AppServer
+from .snapshots import SnapshotStore
 
 CHROMIUM_ARGS = ("--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run")
@@ -67,6 +68,7 @@ def pyshell_snapshot_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def make_folders(root: Path) -> dict[str, Path]:
+    """Empty stand-ins for {appdata}, {documents}, {home} and {temp} under ``root``."""
     folders = {name: root / name for name in ("appdata", "documents", "home", "temp")}
     for folder in folders.values():
         folder.mkdir(parents=True, exist_ok=True)
@@ -75,7 +77,9 @@ def make_folders(root: Path) -> dict[str, Path]:
 
 @pytest.fixture
 def pyshell_folders(tmp_path: Path) -> dict[str, Path]:
-    """Stand-ins for {appdata}, {documents}, {home} and {temp}: tests never touch yours."""
+    """Stand-ins for {appdata}, {documents}, {home} and {temp}: tests never touch yours.
+    Override it to seed them; the launch that makes the app's start-up snapshot gets a
+    copy of what the override put there (see ``ensure_snapshot``)."""
     return make_folders(tmp_path / "folders")
 
 
@@ -120,15 +124,21 @@ def start_server(app_dir: Path, folders: dict[str, Path], cold: bool = False,
     return server
 
 
-def ensure_snapshot(browser: Any, app_dir: Path, snapshot_dir: Path, scratch: Path) -> None:
-    """Launch the app once (with scratch folders) so that its start-up snapshot exists."""
-    if not config.load(app_dir).snapshot:
+def ensure_snapshot(browser: Any, app_dir: Path, snapshot_dir: Path, scratch: Path,
+                    seeded: dict[str, Path] | None = None) -> None:
+    """Launch the app once so that its start-up snapshot exists, on a copy of ``seeded``
+    (the test's folders, with what the test put there) made in ``scratch``: the launch
+    sees the data the test's own launch will, and what it writes stays out of the test's
+    folders. Nothing is launched (or copied) when the snapshot is already there."""
+    app = config.load(app_dir)
+    if not app.snapshot:
         pytest.skip("this app turns start-up snapshots off ([tool.pyshell] snapshot = false)")
-    server = start_server(app_dir, make_folders(scratch), snapshot_dir=snapshot_dir)
+    rt = runtime.ensure()
+    store = SnapshotStore(app.name, snapshots.key(rt, prepare(app, rt), app), root=snapshot_dir)
+    if any(store.folder.glob(f"{store.key}-*.snap")):
+        return
+    server = start_server(app_dir, copy_folders(seeded or {}, scratch), snapshot_dir=snapshot_dir)
     try:
-        store = server.snapshots
-        if store is None or any(store.folder.glob(f"{store.key}-*.snap")):
-            return
         context = browser.new_context()
         page = context.new_page()
         page.goto(server.launch_url())
@@ -144,6 +154,16 @@ def ensure_snapshot(browser: Any, app_dir: Path, snapshot_dir: Path, scratch: Pa
         server.stop()
 
 
+def copy_folders(folders: dict[str, Path], root: Path) -> dict[str, Path]:
+    """Stand-in folders under ``root`` holding a copy of what ``folders`` hold."""
+    copies = make_folders(root)
+    for name, folder in folders.items():
+        if folder.is_dir():
+            shutil.copytree(folder, root / name, symlinks=True, dirs_exist_ok=True)
+            copies[name] = root / name
+    return copies
+
+
 @pytest.fixture
 def pyshell_server(pyshell_app_dir: Path, pyshell_folders: dict[str, Path], pyshell_boot: str,
                    pyshell_browser: Any, pyshell_snapshot_dir: Path, tmp_path: Path
@@ -151,7 +171,7 @@ def pyshell_server(pyshell_app_dir: Path, pyshell_folders: dict[str, Path], pysh
     """The real app server for the app, with the app's print() collected in ``.logs``."""
     if pyshell_boot == "snapshot":
         ensure_snapshot(pyshell_browser, pyshell_app_dir, pyshell_snapshot_dir,
-                        tmp_path / "snapshot-run")
+                        tmp_path / "snapshot-run", seeded=pyshell_folders)
     server = start_server(pyshell_app_dir, pyshell_folders, cold=pyshell_boot == "cold",
                           snapshot_dir=pyshell_snapshot_dir)
     yield server

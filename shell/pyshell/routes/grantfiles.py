@@ -2,8 +2,10 @@
 
 ``GET``/``HEAD /_pyshell/file/TOKEN/NAME``: the file is reached through its grant at
 every request, with the same containment as every file operation, and streamed in pieces
-(never read whole). Byte ranges (one range a request) answer ``206`` with its
-``Content-Range``, or ``416`` when the range is malformed or past the end. The type comes
+(never read whole). A byte range answers ``206`` with its ``Content-Range``, or ``416``
+when the range is malformed or past the end. Several ranges in one request get the
+whole file (``200``), as RFC 9110 allows a server to answer: media elements ask one range
+at a time, and a multipart answer would be code no engine here needs. The type comes
 from the granted file's own name (the URL's NAME is only for show), and what the engine
 would run as the app's (scripts, HTML, XML, wasm) is plain text. An unknown or
 revoked token, a grant that went, or a file that is gone or no longer reachable answer a
@@ -77,6 +79,8 @@ def _answer(request: Request, files: FileService, fd: int, st: os.stat_result,
     if_range = request.headers.get("if-range")
     if wanted is not None and if_range is not None and if_range != etag:
         wanted = None  # the file changed since the engine's copy: send it whole
+    if wanted is not None and "," in wanted:
+        wanted = None  # several ranges: the whole file, as RFC 9110 allows (see the top)
     start, end = 0, size - 1
     status = 200
     if wanted is not None:
@@ -123,8 +127,8 @@ def media_type(name: str) -> str:
 
 def byte_range(header: str, size: int) -> tuple[int, int] | None:
     """The first and last byte of a ``Range: bytes=A-B`` header (``A-``, ``-N`` too) in a
-    file of ``size`` bytes; None for anything else (several ranges, a range past the end,
-    a malformed one): a 416."""
+    file of ``size`` bytes; None for anything else (a range past the end, a malformed
+    one): a 416. Several ranges never get here (they are answered with the whole file)."""
     match = _RANGE.fullmatch(header.strip())
     if match is None:
         return None

@@ -24,6 +24,7 @@ import mimetypes
 import os
 import stat
 import tempfile
+from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from types import ModuleType
@@ -200,7 +201,12 @@ async def _dialog(kind: str, write: bool, name: str, types: Sequence[str]) -> st
 
 
 # ---- images and media ---------------------------------------------------------------------
-_thumbnails: dict[tuple[str, int, int, int], str] = {}  # (path, max_px, size, mtime) -> URL
+THUMBNAIL_CACHE_BYTES = 64 << 20
+"""How many bytes of thumbnails ``thumbnail`` keeps; past this, the least recently asked
+for are revoked (an <img> showing one keeps its picture; ask again to show it anew)."""
+
+# (path, max_px, size, mtime) -> (URL, bytes), the least recently asked for first.
+_thumbnails: OrderedDict[tuple[str, int, int, int], tuple[str, int]] = OrderedDict()
 
 
 def url(path: str | os.PathLike[str]) -> str:
@@ -234,7 +240,7 @@ def revoke_url(url: str) -> None:
     still shows it keeps what it loaded). Unknown URLs are ignored."""
     if url.startswith("blob:"):
         _js().revokeObjectUrl(url)
-        for key in [k for k, v in _thumbnails.items() if v == url]:
+        for key in [k for k, (v, _) in _thumbnails.items() if v == url]:
             del _thumbnails[key]
         return
     _js().revokeFileUrl(url)
@@ -264,7 +270,8 @@ async def thumbnail(path: str | os.PathLike[str], max_px: int) -> str:
     """An object URL of a copy of the image at ``path`` at most ``max_px`` wide and high
     (aspect ratio kept, never enlarged), scaled in the worker (JPEG stays JPEG, anything
     else becomes PNG). Made once per file version: asked again for the same size of an
-    unchanged file (same size and time), it returns the same URL.
+    unchanged file (same size and time), it returns the same URL, while it is among the
+    most recently asked-for ``THUMBNAIL_CACHE_BYTES`` of them (older ones are revoked).
 
     Raises ``ImageError`` naming the file for anything the engine cannot decode (not an
     image, or a corrupt one), and what ``url`` raises for files it cannot reach.
@@ -276,7 +283,8 @@ async def thumbnail(path: str | os.PathLike[str], max_px: int) -> str:
     key = (target, max_px, st.st_size, st.st_mtime_ns)
     cached = _thumbnails.get(key)
     if cached is not None:
-        return cached
+        _thumbnails.move_to_end(key)
+        return cached[0]
     if grant.get("storage", "host") != "host":  # web build: the bytes, no URL to fetch
         with open(target, "rb") as f:
             answer = json.loads(await _js().thumbnailOf(f.read(), _mime(target), max_px))
@@ -291,8 +299,20 @@ async def thumbnail(path: str | os.PathLike[str], max_px: int) -> str:
             raise FileNotFoundError(errno.ENOENT, "no longer reachable", target)
         raise ImageError(f"{target}: cannot make a thumbnail ({answer['error']})")
     made = str(answer["url"])
-    _thumbnails[key] = made
+    _thumbnails[key] = (made, int(answer["bytes"]))
+    _trim_thumbnails(keep=key)
     return made
+
+
+def _trim_thumbnails(keep: tuple[str, int, int, int]) -> None:
+    """Revoke the least recently asked-for thumbnails until the rest fit
+    ``THUMBNAIL_CACHE_BYTES`` (``keep``, the one just made, always stays): a gallery
+    browsed for hours holds a bounded amount of them, not one per picture ever seen."""
+    total = sum(size for _, size in _thumbnails.values())
+    while total > THUMBNAIL_CACHE_BYTES and next(iter(_thumbnails)) != keep:
+        _, (old_url, size) = _thumbnails.popitem(last=False)
+        _js().revokeObjectUrl(old_url)
+        total -= size
 
 
 async def _fetch(address: str, target: str) -> bytes:
