@@ -60,7 +60,8 @@ def _parser() -> argparse.ArgumentParser:
                            "and a CI workflow for Windows/macOS")
     build.add_argument("app_dir", nargs="?", default=".", type=Path)
     build.add_argument("--target", action="append", metavar="TARGET",
-                       help="deb, tarball, web, workflow, msi, dmg or update; repeat for several "
+                       help="deb, tarball, web, workflow, msi, dmg, update or apt-repo; repeat for "
+                            "several "
                             "(default: all this system can build)")
     build.add_argument("--json", action="store_true", help="print the size report as JSON")
 
@@ -68,6 +69,8 @@ def _parser() -> argparse.ArgumentParser:
     keys.add_argument("action", choices=("new",))
     keys.add_argument("app_dir", nargs="?", default=".", type=Path)
     keys.add_argument("--force", action="store_true", help="replace an existing key")
+    keys.add_argument("--apt", action="store_true",
+                      help="make the OpenPGP key that signs the APT repository instead")
 
     sub.add_parser("doctor", help="check the runtime and the webview engines")
 
@@ -133,6 +136,13 @@ def _dispatch(args: argparse.Namespace) -> int:
         allowed = permissions.summary(config.load(args.app_dir))
         print(report.to_json(artifacts, allowed) if args.json
               else report.text(artifacts) + "\n" + "\n".join(allowed))
+        return 0
+    if args.command == "keys" and args.apt:
+        from .build import aptkey
+
+        home, fingerprint = aptkey.new(args.app_dir, force=args.force)
+        print(f"APT signing key: {fingerprint} in {home} (keep it safe, outside the app "
+              "folder; back it up)")
         return 0
     if args.command == "keys":
         from .selfupdate import keys

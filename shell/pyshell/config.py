@@ -108,6 +108,9 @@ class AppConfig:
     # (see ``associations``).
     file_types: tuple[FileType, ...] = ()
     url_schemes: tuple[str, ...] = ()
+    # ``[tool.pyshell] apt-url``: where the APT repository (``build --target apt-repo``) is
+    # published, written into the ``.sources`` file users add once.
+    apt_url: str | None = None
 
     @property
     def url_patterns(self) -> tuple[UrlPattern, ...]:
@@ -178,14 +181,15 @@ def parse(data: dict[str, Any], root: Path) -> AppConfig:
                      notifications=_bool(permissions, "notifications",
                                          "[tool.pyshell.permissions]", False),
                      drop_writable=_drop(permissions), clipboard=clipboard,
-                     file_types=file_types(tool, root), url_schemes=url_schemes(tool))
+                     file_types=file_types(tool, root), url_schemes=url_schemes(tool),
+                     apt_url=_apt_url(tool))
 
 
 # Every key each table accepts (anything else is an error naming it); the documentation's
 # configuration reference lists exactly these (tests/test_docs.py).
 TOOL_KEYS = frozenset({"entry", "ui", "packages", "pyodide-packages", "snapshot",
                        "snapshot-imports", "icon", "window", "permissions", "updates",
-                       "single-instance", "file-types", "url-schemes"})
+                       "single-instance", "file-types", "url-schemes", "apt-url"})
 WINDOW_KEYS = frozenset({"title", "width", "height", "min-width", "min-height", "resizable",
                          "fullscreen", "background", "quit-budget", "remember"})
 PERMISSIONS_KEYS = frozenset({"fs", "open-urls", "notifications", "drop", "clipboard"})
@@ -227,6 +231,15 @@ def _updates(tool: dict[str, Any]) -> UpdatesConfig:
         raise PyshellError(f"pyproject.toml: {where} check-every must be a number and a unit, "
                            f"m (minutes), h (hours) or d (days), such as \"12h\"; got {every!r}")
     return UpdatesConfig(key, url, int(match[1]) * _EVERY_UNITS[match[2]])
+
+
+def _apt_url(tool: dict[str, Any]) -> str | None:
+    url = tool.get("apt-url")
+    if url is not None and not _update_url(url):
+        raise PyshellError("pyproject.toml: [tool.pyshell] apt-url must be an https:// address "
+                           f"(or http:// on localhost), the folder the APT repository is "
+                           f"published in; got {url!r}")
+    return url if url is None else str(url)
 
 
 def is_public_key(text: str) -> bool:

@@ -41,7 +41,7 @@ def new(app_dir: Path | str, force: bool = False) -> tuple[Path, str]:
     """Make the app's key pair; returns the private key's path and the public key."""
     root = Path(app_dir).resolve()
     pyproject = root / "pyproject.toml"
-    package = projects.package_name(_app_name(pyproject))
+    package = projects.package_name(app_name(pyproject))
     path = key_path(package)
     if path.resolve().is_relative_to(root):
         raise PyshellError(f"the key would be written to {path}, inside the app folder; point "
@@ -91,7 +91,7 @@ def signing_key(project: Project) -> Ed25519PrivateKey:
     return key
 
 
-def _app_name(pyproject: Path) -> str:
+def app_name(pyproject: Path) -> str:
     """``[project] name``, read without the rest of the config (which may be the very
     thing this command is about to complete)."""
     try:

@@ -6,6 +6,7 @@ from typing import Protocol
 
 from ..context import Context
 from ..report import Artifact
+from .aptrepo import AptRepo
 from .briefcase import Dmg, Msi
 from .deb import Deb
 from .tarball import Tarball
@@ -22,7 +23,7 @@ class Target(Protocol):
 
 
 TARGETS: dict[str, Target] = {t.name: t for t in (Deb(), Tarball(), Web(), Workflow(), Msi(),
-                                                  Dmg(), Update())}
+                                                  Dmg(), Update(), AptRepo())}
 # What `pyshell build` makes with no --target, by the system it runs on.
 DEFAULTS = {"linux": ("deb", "tarball", "web", "workflow"), "win32": ("msi", "web", "workflow"),
             "darwin": ("dmg", "web", "workflow")}

@@ -48,9 +48,19 @@ class Deb:
     help = "Debian/Ubuntu package (.deb), GTK/WebKit engine from the system"
 
     def build(self, ctx: Context) -> list[Artifact]:
+        staged = self.package(ctx)
+        final = ctx.dist / staged.name
+        return [ctx.emit(staged, final, describe(self.name, staged, ctx.stage / "deb-root",
+                                                 final=final))]
+
+    def package(self, ctx: Context) -> Path:
+        """The staged .deb, made once per build (the apt-repo target reuses it)."""
+        project = ctx.project
+        staged = ctx.stage / f"{project.package}_{project.deb_version}_all.deb"
+        if staged.exists():
+            return staged
         if shutil.which("dpkg-deb") is None:
             raise PyshellError("dpkg-deb not found; install dpkg (Debian: apt-get install dpkg)")
-        project = ctx.project
         for problem in description_problems(project):
             ctx.warn(problem)
         root = ctx.stage / "deb-root"
@@ -63,16 +73,13 @@ class Deb:
         ctx.say("building the .deb with dpkg-deb")
         normalize(root, project.epoch, executables=[launcher])
         _control(root, project)
-        name = f"{project.package}_{project.deb_version}_all.deb"
-        staged = ctx.stage / name
         env = dict(os.environ, SOURCE_DATE_EPOCH=str(project.epoch))
         proc = subprocess.run(["dpkg-deb", "--root-owner-group", "-Zxz", "--build", str(root),
                                str(staged)], capture_output=True, text=True, env=env)
         if proc.returncode != 0:
             last = stderr_line(proc.stderr, f"exit code {proc.returncode}")
             raise PyshellError(f"dpkg-deb failed: {last}")
-        final = ctx.dist / name
-        return [ctx.emit(staged, final, describe(self.name, staged, root, final=final))]
+        return staged
 
     def _share(self, root: Path, project: Project) -> None:
         share = root / "usr/share"
