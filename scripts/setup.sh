@@ -10,6 +10,7 @@ VENV="$ROOT/.venv"
 # engine (WebKitGTK through PyGObject), the libraries QtWebEngine loads, and the
 # Debian tools `pyshell build` and its tests use (dpkg-deb, lintian, desktop-file-validate,
 # and xdg-mime with shared-mime-info and gio to query an installed .deb's file types),
+# gpg (with gpgv and its agent) that signs and checks the APT repository, which apt reads,
 # and Firefox ESR, where the web build is tested besides Chromium and WebKitGTK.
 APT_PACKAGES=(
   xvfb xauth imagemagick chromium fonts-dejavu-core dbus-x11
@@ -21,6 +22,7 @@ APT_PACKAGES=(
   nodejs npm
   dpkg-dev lintian desktop-file-utils xdotool xclip
   xdg-utils shared-mime-info libglib2.0-bin
+  gpg gpgv gpg-agent apt
   firefox-esr
 )
 

@@ -163,3 +163,14 @@ def test_no_key_is_one_line_naming_the_command(tmp_path: Path) -> None:
     proc = run_cli("keys", "new", str(app), "--apt",
                    env=dict(os.environ, XDG_CONFIG_HOME=str(app / "config")))
     assert_one_line_error(proc, "inside the app folder")
+
+
+def test_a_bad_apt_url_is_one_line_naming_the_key(tmp_path: Path) -> None:
+    app = scaffold.create("bad-url", target=tmp_path / "bad-url")
+    toml = app / "pyproject.toml"
+    toml.write_text(toml.read_text().replace(
+        "[tool.pyshell]\n", '[tool.pyshell]\napt-url = "ftp://example.org/apt"\n', 1))
+    proc = run_cli("build", str(app), "--target", "apt-repo",
+                   env=dict(os.environ, XDG_CONFIG_HOME=str(tmp_path / "config")))
+    assert_one_line_error(proc, "[tool.pyshell] apt-url must be an https:// address",
+                          "'ftp://example.org/apt'", progress=True)

@@ -14,6 +14,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import tempfile
 from pathlib import Path
 
 import platformdirs
@@ -40,17 +41,23 @@ def new(app_dir: Path | str, force: bool = False) -> tuple[Path, str]:
                            "added the old keyring will refuse the repository until they add "
                            "the new one)")
     _need_gpg()
-    if folder.exists():
-        shutil.rmtree(folder)
     folder.parent.mkdir(parents=True, exist_ok=True)
     folder.parent.chmod(0o700)
-    folder.mkdir(mode=0o700)
+    # Made aside, then put in place: a failure keeps the old key and leaves nothing half-made.
+    fresh = Path(tempfile.mkdtemp(prefix=f".{package}.", dir=folder.parent))
     try:
-        _gpg(folder, "--quick-generate-key", f"{package} APT archive signing key", "ed25519",
-             "sign", "never")
-        return folder, fingerprint(folder)
+        try:
+            _gpg(fresh, "--quick-generate-key", f"{package} APT archive signing key",
+                 "ed25519", "sign", "never")
+            key = fingerprint(fresh)
+        finally:
+            _stop_agent(fresh)
+        if folder.exists():
+            shutil.rmtree(folder)
+        os.replace(fresh, folder)
     finally:
-        _stop_agent(folder)
+        shutil.rmtree(fresh, ignore_errors=True)
+    return folder, key
 
 
 def fingerprint(folder: Path) -> str:
@@ -104,7 +111,10 @@ def _gpg_bytes(folder: Path, *args: str) -> bytes:
     if proc.returncode != 0:
         last = stderr_line(proc.stderr.decode("utf-8", "replace"),
                            f"exit code {proc.returncode}")
-        raise PyshellError(f"gpg failed: {last}")
+        hint = ("; gpg-agent could not start: its socket path under this folder may be too "
+                "long, so set XDG_CONFIG_HOME to a shorter path") if "No agent running" in last \
+            else ""
+        raise PyshellError(f"gpg failed: {last}{hint}")
     return proc.stdout
 
 
