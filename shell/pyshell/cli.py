@@ -66,11 +66,13 @@ def _parser() -> argparse.ArgumentParser:
     build.add_argument("--json", action="store_true", help="print the size report as JSON")
 
     keys = sub.add_parser("keys", help="manage the key that signs the app's updates")
-    keys.add_argument("action", choices=("new",))
-    keys.add_argument("app_dir", nargs="?", default=".", type=Path)
-    keys.add_argument("--force", action="store_true", help="replace an existing key")
-    keys.add_argument("--apt", action="store_true",
-                      help="make the OpenPGP key that signs the APT repository instead")
+    # A subcommand of its own, so that options may come before APP_DIR (`keys new --apt .`).
+    key_actions = keys.add_subparsers(dest="action", required=True, metavar="new")
+    new_key = key_actions.add_parser("new", help="make the app's signing key")
+    new_key.add_argument("app_dir", nargs="?", default=".", type=Path)
+    new_key.add_argument("--force", action="store_true", help="replace an existing key")
+    new_key.add_argument("--apt", action="store_true",
+                         help="make the OpenPGP key that signs the APT repository instead")
 
     sub.add_parser("doctor", help="check the runtime and the webview engines")
 
