@@ -11,10 +11,12 @@ after each command.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import subprocess
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import platformdirs
@@ -46,12 +48,13 @@ def new(app_dir: Path | str, force: bool = False) -> tuple[Path, str]:
     # Made aside, then put in place: a failure keeps the old key and leaves nothing half-made.
     fresh = Path(tempfile.mkdtemp(prefix=f".{package}.", dir=folder.parent))
     try:
-        try:
-            _gpg(fresh, "--quick-generate-key", f"{package} APT archive signing key",
-                 "ed25519", "sign", "never")
-            key = fingerprint(fresh)
-        finally:
-            _stop_agent(fresh)
+        with _short(fresh) as gnupg:
+            try:
+                _gpg(gnupg, "--quick-generate-key", f"{package} APT archive signing key",
+                     "ed25519", "sign", "never")
+                key = fingerprint(gnupg)
+            finally:
+                _stop_agent(gnupg)
         if folder.exists():
             shutil.rmtree(folder)
         os.replace(fresh, folder)
@@ -83,16 +86,31 @@ def signing_home(package: str) -> Path:
 def sign(folder: Path, release: Path, keyring: Path) -> None:
     """Write ``InRelease`` (clearsigned) and ``Release.gpg`` (detached) beside ``release``,
     and the public key, binary as ``signed-by=`` wants it, to ``keyring``."""
+    with _short(folder) as gnupg:
+        try:
+            key = fingerprint(gnupg)
+            common = ("--local-user", key, "--digest-algo", "SHA512")
+            _gpg(gnupg, *common, "--clearsign", "--output",
+                 str(release.with_name("InRelease")), str(release))
+            _gpg(gnupg, *common, "--armor", "--detach-sign", "--output",
+                 str(release.with_name("Release.gpg")), str(release))
+            keyring.write_bytes(_gpg_bytes(gnupg, "--export", key))
+        finally:
+            _stop_agent(gnupg)
+
+
+@contextlib.contextmanager
+def _short(folder: Path) -> Iterator[Path]:
+    """``folder`` under a short name (a link in a private temporary folder): gpg-agent puts
+    its socket in the GnuPG home when there is no /run/user/UID, and a socket path must fit
+    in 108 bytes, which a home deep in the user's config folder may not."""
+    aside = Path(tempfile.mkdtemp(prefix="psg"))  # mode 0700
+    link = aside / "h"
+    link.symlink_to(folder.resolve(), target_is_directory=True)
     try:
-        key = fingerprint(folder)
-        common = ("--local-user", key, "--digest-algo", "SHA512")
-        _gpg(folder, *common, "--clearsign", "--output", str(release.with_name("InRelease")),
-             str(release))
-        _gpg(folder, *common, "--armor", "--detach-sign", "--output",
-             str(release.with_name("Release.gpg")), str(release))
-        keyring.write_bytes(_gpg_bytes(folder, "--export", key))
+        yield link
     finally:
-        _stop_agent(folder)
+        shutil.rmtree(aside, ignore_errors=True)
 
 
 def _need_gpg() -> None:
@@ -111,10 +129,7 @@ def _gpg_bytes(folder: Path, *args: str) -> bytes:
     if proc.returncode != 0:
         last = stderr_line(proc.stderr.decode("utf-8", "replace"),
                            f"exit code {proc.returncode}")
-        hint = ("; gpg-agent could not start: its socket path under this folder may be too "
-                "long, so set XDG_CONFIG_HOME to a shorter path") if "No agent running" in last \
-            else ""
-        raise PyshellError(f"gpg failed: {last}{hint}")
+        raise PyshellError(f"gpg failed: {last}")
     return proc.stdout
 
 
