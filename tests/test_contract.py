@@ -194,6 +194,7 @@ def documented_messages(heading: str) -> dict[str, tuple[str, list[str]]]:
 @pytest.mark.parametrize(("heading", "messages"), [
     ("## Messages (page ↔ worker)", contract.WORKER_MESSAGES),
     ("## Dev reload channel", contract.DEV_MESSAGES),
+    ("## Window relay", contract.WINDOW_MESSAGES),
 ])
 def test_docs_message_tables_are_the_contracts(heading: str,
                                                messages: tuple[contract.Message, ...]) -> None:

@@ -94,7 +94,7 @@ def test_handlers_register_once_and_receive_events(page: RecordingTransport) -> 
         await asyncio.sleep(0)
         seen.append(event)
 
-    listen = [op for op in page.ops + dom._pending if op[0] == "listen"]
+    listen = [op for op in page.ops + dom._pending.get(None, []) if op[0] == "listen"]
     assert [op[2:] for op in listen] == [["submit", "#form", [], True, None],
                                          ["keydown", None, ["mod+k"], True, None]]
     submit_id, key_id = listen[0][1], listen[1][1]
@@ -109,7 +109,7 @@ def test_handler_errors_show_the_app_traceback(page: RecordingTransport) -> None
     def broken(event: dom.Event) -> None:
         raise ValueError("no such task")
 
-    handler_id = next(op[1] for op in dom._pending if op[0] == "listen")
+    handler_id = next(op[1] for op in dom._pending[None] if op[0] == "listen")
     run(bootstrap.dispatch(handler_id, {"type": "click"}))
     assert len(page.errors) == 1
     text = page.errors[0]
@@ -120,7 +120,7 @@ def test_handler_errors_show_the_app_traceback(page: RecordingTransport) -> None
 def test_dropped_elements_release_their_handles_after_their_ops(page: RecordingTransport) -> None:
     kept = dom.create("li", text="kept")
     dom.select("#list").append(dom.create("li", text="dropped"), kept)
-    numbers = [op[1]["h"] for op in dom._pending if op[0] == "create"]
+    numbers = [op[1]["h"] for op in dom._pending[None] if op[0] == "create"]
     dom.flush()
     assert page.batches[-1][-1] == ["release", [numbers[1]]]  # last: after the append
     kept.remove()

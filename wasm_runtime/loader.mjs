@@ -5,6 +5,7 @@ import { beforeSrc, lazyImagesIn } from "./lazy.mjs";
 import { morph } from "./morph.mjs";
 import * as msg from "./protocol.mjs";
 import { watchVisible } from "./visibility.mjs";
+import { hub, RelayPort } from "./windows.mjs";
 
 const root = document.documentElement;
 const tokenMeta = document.querySelector('meta[name="pyshell-token"]');
@@ -38,7 +39,22 @@ root.dataset.pyshell = "booting";
 document.body.setAttribute("aria-busy", "true");
 const started = () => document.body.removeAttribute("aria-busy");
 performance.mark("pyshell:loader");
-const worker = new Worker(new URL("./worker.mjs", import.meta.url), { type: "module" });
+// The page of a window the app opened has no worker of its own: the main page's worker
+// drives it through the host's relay (windows.mjs), the same messages either way.
+const worker = config.window
+  ? new RelayPort(config.windowSocket, token, config.window)
+  : new Worker(new URL("./worker.mjs", import.meta.url), { type: "module" });
+// The main page relays between the worker and the other windows' pages.
+const toWindow = config.windowSocket && !config.window
+  ? hub(config.windowSocket, token, fromWindow) : null;
+const FROM_WINDOWS = [msg.EVENT, msg.REPLY, msg.HOST_EVENT];
+
+/** What another window's page sent: to the worker, as from that window (and nothing else). */
+function fromWindow(window, message) {
+  if (!FROM_WINDOWS.includes(message.type)) return;
+  if (message.type === msg.HOST_EVENT) message.event = { ...message.event, window };
+  worker.postMessage({ ...message, window });
+}
 
 // ---- input during start-up ----------------------------------------------------------
 // The page can be used before the app's main() has returned: what the user does then is
@@ -433,6 +449,7 @@ function markPhases(phases) {
 
 // ---- worker messages ------------------------------------------------------------------
 worker.onmessage = ({ data }) => {
+  if (data.window && toWindow) return toWindow(data.window, data); // for another window's page
   switch (data.type) {
     case msg.DOM: applyBatch(data.ops); break;
     case msg.QUERY: answer(data.id, data.op); break;
@@ -449,7 +466,7 @@ worker.onmessage = ({ data }) => {
       root.dataset.pyshellBoot = data.boot; // "cold" or "snapshot", for tests and benchmarks
       markPhases(data.phases);
       pollHostEvents();
-      if (config.dev) devReport({ kind: "boot", ok: data.ok, ms: performance.now() });
+      if (config.dev && !config.window) devReport({ kind: "boot", ok: data.ok, ms: performance.now() });
       break;
     case msg.TIMER: countBusy(+1); running += 1; break; // a timer's run started in Python
     case msg.HANDLED: countBusy(-1); running -= 1; break; // a handler's or a timer's run ended
@@ -487,7 +504,7 @@ worker.onerror = (e) => {
 // Relative URLs in the config are the page's (the static web build uses them); the worker
 // lives in another folder, so it gets them resolved.
 for (const key of ["bundle", "runtime", "log", "fs", "dialog", "openUrl", "clipboard", "closed",
-                   "hostEvents", "notify", "menu", "started", "updates"]) {
+                   "hostEvents", "notify", "menu", "started", "updates", "windows"]) {
   if (config[key]) config[key] = new URL(config[key], document.baseURI).href;
 }
 if (config.packages) config.packages.lock = new URL(config.packages.lock, document.baseURI).href;
@@ -561,6 +578,15 @@ async function pollHostEvents() {
   }
   pollingHost = false;
 }
+
+// ---- the window's focus -------------------------------------------------------------------
+// pyshell.windows' "focused": the page knows it first (the engines tell the host nothing).
+addEventListener("focus", () => {
+  if (closing || root.dataset.pyshell !== "ready") return;
+  countBusy(+1);
+  running += 1;
+  worker.postMessage({ type: msg.HOST_EVENT, event: { kind: "window", window: "main", event: "focused" } });
+});
 
 // ---- native menus --------------------------------------------------------------------------
 // The host builds the menus the app's Python declares; a click on one of its items (or its

@@ -55,12 +55,13 @@ function flushLog() {
 }
 
 const bridge = {
-  send(opsJson) {
-    postMessage({ type: msg.DOM, ops: JSON.parse(opsJson) });
+  // `window`: a window the app opened (pyshell.windows), whose page the main page relays to.
+  send(opsJson, window) {
+    postMessage({ type: msg.DOM, ops: JSON.parse(opsJson), window });
   },
-  request(opJson) {
+  request(opJson, window) {
     const id = nextQuery++;
-    postMessage({ type: msg.QUERY, id, op: JSON.parse(opJson) });
+    postMessage({ type: msg.QUERY, id, op: JSON.parse(opJson), window });
     return new Promise((resolve, reject) => pending.set(id, { resolve, reject }));
   },
   error(text) {
@@ -82,6 +83,7 @@ const bridge = {
   notify: (requestJson) => notify(requestJson),
   menu: (requestJson) => sendMenu(requestJson),
   clipboard: (requestJson) => useClipboard(requestJson),
+  windows: (requestJson) => useWindows(requestJson),
   updateStatus: () => updateRequest("GET", ""),
   updateRestart: () => updateRequest("POST", "/restart"),
   updateCheck: () => updateCheck(),
@@ -190,29 +192,28 @@ async function openDialog(requestJson) {
   return JSON.stringify(answer);
 }
 
-/** Ask the host to show a web address in the user's browser (it checks open-urls). */
-async function openUrl(url) {
-  if (!config.openUrl) return JSON.stringify({ error: "no browser to open links in here" });
-  const response = await fetch(config.openUrl, {
+/**
+ * One JSON request to a host route, its JSON answer as text for Python; a failed request
+ * is an answer with an `error` (and `extra`'s keys), as is a route this host lacks.
+ */
+async function askHost(url, body, what, missing, extra = {}) {
+  if (!url) return JSON.stringify({ error: missing, ...extra });
+  const response = await fetch(url, {
     method: "POST",
     headers: { "x-pyshell-token": token, "content-type": "application/json" },
-    body: JSON.stringify({ url }),
+    body,
   });
-  if (!response.ok) return JSON.stringify({ error: `open-url request failed: HTTP ${response.status}` });
+  if (!response.ok) return JSON.stringify({ error: `${what} request failed: HTTP ${response.status}`, ...extra });
   return await response.text();
 }
 
+/** Ask the host to show a web address in the user's browser (it checks open-urls). */
+const openUrl = (url) => askHost(config.openUrl, JSON.stringify({ url }), "open-url",
+                                 "no browser to open links in here");
+
 /** Ask the host to show a desktop notification (it checks the app declared them). */
-async function notify(requestJson) {
-  if (!config.notify) return JSON.stringify({ error: "no desktop notifications here", unavailable: true });
-  const response = await fetch(config.notify, {
-    method: "POST",
-    headers: { "x-pyshell-token": token, "content-type": "application/json" },
-    body: requestJson,
-  });
-  if (!response.ok) return JSON.stringify({ error: `notify request failed: HTTP ${response.status}` });
-  return await response.text();
-}
+const notify = (requestJson) => askHost(config.notify, requestJson, "notify",
+                                        "no desktop notifications here", { unavailable: true });
 
 /**
  * The app's menus to the host (`{model}`: build them; `{popup}`: show a context menu),
@@ -248,19 +249,15 @@ function sendMenu(requestJson) {
 }
 
 /** The system clipboard through the host, which checks the app's declaration. */
-async function useClipboard(requestJson) {
-  const refused = (error) => JSON.stringify({ error, permission: false });
-  if (!config.clipboard) {
-    return refused("the clipboard needs the app's window (not available in the web build)");
-  }
-  const response = await fetch(config.clipboard, {
-    method: "POST",
-    headers: { "x-pyshell-token": token, "content-type": "application/json" },
-    body: requestJson,
-  });
-  if (!response.ok) return refused(`clipboard request failed: HTTP ${response.status}`);
-  return await response.text();
-}
+const useClipboard = (requestJson) => askHost(
+  config.clipboard, requestJson, "clipboard",
+  "the clipboard needs the app's window (not available in the web build)", { permission: false });
+
+/** The app's other windows (pyshell.windows), opened and moved by the host. */
+const useWindows = (requestJson) => askHost(
+  config.windows, requestJson, "windows",
+  "more windows need the desktop app (not the web build or `pyshell run --browser`)",
+  { unavailable: true });
 
 const UPDATES_OFF = JSON.stringify({ state: "off", reason: "no host to update this app here" });
 
@@ -666,18 +663,18 @@ self.onmessage = async ({ data }) => {
                     ms: performance.now() - t0 });
       break;
     }
-    case msg.EVENT:
+    case msg.EVENT: // from the page of `data.window` when it is set: the answer goes there
       try {
-        if (bootstrap) await onEvent(data.handler, data.event);
+        if (bootstrap) await onEvent(data.handler, { ...data.event, window: data.window ?? "main" });
       } finally {
-        postMessage({ type: msg.HANDLED });
+        postMessage({ type: msg.HANDLED, window: data.window });
       }
       break;
     case msg.HOST_EVENT:
       try {
         if (bootstrap) await onHostEvent(data.event);
       } finally {
-        postMessage({ type: msg.HANDLED });
+        postMessage({ type: msg.HANDLED, window: data.window });
       }
       break;
     case msg.CLOSE: {

@@ -92,7 +92,9 @@ class BootConfig:
     (``open_url``), no clipboard (``clipboard``), no window to close (``closed``), nothing to
     tell the app while it runs (``host_events``), no desktop notifications (``notify``), no
     native menus (``menu``), no one to tell the app started (``started``), no updates
-    (``updates``), not dev mode (``dev``), no start-up snapshots (``snapshot``)."""
+    (``updates``), not dev mode (``dev``), no other windows (``windows``,
+    ``window_socket``), the main window's page (``window``), no start-up snapshots
+    (``snapshot``)."""
 
     entry: str                  # the app's "module:function"
     bundle: str                 # zip of pyshell's in-WebAssembly API and the app's packages
@@ -111,6 +113,9 @@ class BootConfig:
     started: str | None = None  # POST {ok}: the app's entry point returned (ok) or raised
     updates: str | None = None  # the app's update status; POST /check, /restart
     dev: str | None = None      # the dev-reload WebSocket
+    windows: str | None = None  # POST: open the app's other windows, act on them, list them
+    window_socket: str | None = None  # the WebSocket relaying other windows' pages
+    window: str | None = None   # this page's window, when it is not the main one
     snapshot: str | None = None  # start-up snapshots, per engine id appended
     snapshot_imports: tuple[str, ...] = ()  # modules a new snapshot imports ahead
     grants: tuple[Grant, ...] = ()
@@ -162,15 +167,15 @@ class Message:
 
 # The page and its worker (postMessage, structured clone).
 INIT = Message("INIT", "init", "page", "worker", ("token", "config", "interrupt"))
-EVENT = Message("EVENT", "event", "page", "worker", ("handler", "event"))
+EVENT = Message("EVENT", "event", "page", "worker", ("handler", "event", "window"))
 REPLY = Message("REPLY", "reply", "page", "worker", ("id", "value", "error"))
 RELOAD = Message("RELOAD", "reload", "page", "worker", ("modules", "files"))
 STATUS = Message("STATUS", "status", "worker", "page", ("text",))
 READY = Message("READY", "ready", "worker", "page", ("ok", "boot", "phases"))
 SNAPSHOT = Message("SNAPSHOT", "snapshot", "worker", "page", ("saved",))
-DOM = Message("DOM", "dom", "worker", "page", ("ops",))
-QUERY = Message("QUERY", "query", "worker", "page", ("id", "op"))
-HANDLED = Message("HANDLED", "handled", "worker", "page")
+DOM = Message("DOM", "dom", "worker", "page", ("ops", "window"))
+QUERY = Message("QUERY", "query", "worker", "page", ("id", "op", "window"))
+HANDLED = Message("HANDLED", "handled", "worker", "page", ("window",))
 TIMER = Message("TIMER", "timer", "worker", "page")
 ERROR = Message("ERROR", "error", "worker", "page", ("text",))
 FATAL = Message("FATAL", "fatal", "worker", "page", ("text",))
@@ -178,7 +183,7 @@ WARNING = Message("WARNING", "warning", "worker", "page", ("text",))
 RELOADED = Message("RELOADED", "reloaded", "worker", "page", ("ok", "restart", "ms"))
 CLOSE = Message("CLOSE", "close", "page", "worker")
 CLOSED = Message("CLOSED", "closed", "worker", "page", ("ok",))
-HOST_EVENT = Message("HOST_EVENT", "host-event", "page", "worker", ("event",))
+HOST_EVENT = Message("HOST_EVENT", "host-event", "page", "worker", ("event", "window"))
 MENU = Message("MENU", "menu", "page", "worker", ("item", "checked"))
 DOWNLOAD = Message("DOWNLOAD", "download", "worker", "page", ("name", "bytes"))
 
@@ -189,11 +194,15 @@ CSS_UPDATE = Message("CSS_UPDATE", "css-update", "host", "page", ("paths",))
 FULL_RELOAD = Message("FULL_RELOAD", "full-reload", "host", "page", ("reason",))
 DEV_RELOADED = Message("DEV_RELOADED", "reloaded", "page", "host", ("kind", "ok", "ms"))
 
+# The window relay (``routes.windows``): to the page of a window the app opened.
+WINDOW_CONNECTED = Message("WINDOW_CONNECTED", "window-connected", "host", "page")
+
 WORKER_MESSAGES = (INIT, EVENT, REPLY, RELOAD, STATUS, READY, SNAPSHOT, DOM, QUERY, HANDLED,
                    TIMER, ERROR, WARNING, FATAL, RELOADED, CLOSE, CLOSED, DOWNLOAD, HOST_EVENT,
                    MENU)
 DEV_MESSAGES = (DEV_CONNECTED, PYTHON_UPDATE, CSS_UPDATE, FULL_RELOAD, DEV_RELOADED)
-MESSAGES = WORKER_MESSAGES + DEV_MESSAGES
+WINDOW_MESSAGES = (WINDOW_CONNECTED,)
+MESSAGES = WORKER_MESSAGES + DEV_MESSAGES + WINDOW_MESSAGES
 
 
 def head_tags(config: BootConfig, loader: str, *, token: str | None = None,

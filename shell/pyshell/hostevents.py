@@ -1,5 +1,6 @@
 """What the host has to tell the app's Python while it runs: files and URLs another launch
-handed over (``instance``), clicks on its notifications (``notifications``).
+handed over (``instance``), clicks on its notifications (``notifications``), what
+happens to its windows (``windowmanager``).
 
 Any thread may ``put`` an event; the page collects them with one long-poll request at a
 time on the ``host-events`` route (``routes.hostevents``), so events that come before the
@@ -10,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+from collections.abc import Callable
 from typing import Any
 
 Event = dict[str, Any]
@@ -25,8 +27,12 @@ class HostEvents:
         self._wake: asyncio.Event | None = None
         self._closed = False
 
-    def put(self, event: Event) -> None:
+    def put(self, event: Event, *, replacing: Callable[[Event], bool] | None = None) -> None:
+        """Queue ``event``; ``replacing``: drop the queued events it makes stale (a window's
+        size while it is being dragged: only the latest is news)."""
         with self._lock:
+            if replacing is not None:
+                self._items = [e for e in self._items if not replacing(e)]
             self._items.append(event)
             loop, wake = self._loop, self._wake
         if loop is not None and wake is not None:

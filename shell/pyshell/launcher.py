@@ -162,10 +162,11 @@ def _serve(server: AppServer, app: config.AppConfig, engine: Engine | None, stop
 
 
 def _attach(server: AppServer, engine: Engine, windows: list[Any], window: Any) -> None:
-    """What the app reaches through its window: native file dialogs, menus and the
-    clipboard; the window is kept for a second launch to bring to the front."""
+    """What the app reaches through its window: native file dialogs, menus, the
+    clipboard and more windows; the window is kept for a second launch to bring to the front."""
     server.use_dialogs(pywebview_dialogs(window))
     server.menus.attach(engine, window)
+    server.windows.attach(engine, window)
     server.clipboard.system = engine.clipboard(window)
     windows.append(window)
 

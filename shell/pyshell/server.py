@@ -53,6 +53,7 @@ from .routes import (
     notify,
     page,
     updates,
+    windows,
 )
 from .routes import snapshots as snapshot_routes
 from .routes.dev import DevChannel, DevReport
@@ -62,6 +63,7 @@ from .runtime import Runtime
 from .session import LAUNCH_PREFIX, Session
 from .snapshots import SnapshotStore
 from .terminal import LogSink, print_sink
+from .windowmanager import WindowManager
 
 if TYPE_CHECKING:
     from .selfupdate.updater import Updater
@@ -107,6 +109,8 @@ class AppServer:
         self.menus = Menus(self._say, (app.name, f"{app.name} {app.version}"),
                            self.closer.request)
         self.updater = updater
+        # The app's windows: the main one (the launcher attaches it) and those it opens.
+        self.windows = WindowManager(self.events, self.launch_url, app.ui_dir, app.name)
         # Off: every file operation uses synchronous XHR (as where SharedArrayBuffer is missing).
         self.fs_fast_path = True
         self.dev = dev
@@ -176,7 +180,8 @@ class AppServer:
 
     def asgi(self) -> ASGIApp:
         """The route table, area by area, behind the guard; the app's ui/ folder last."""
-        table = [*page.routes(self.app.ui_dir, self.token, self.boot_config),
+        table = [*page.routes(self.app.ui_dir, self.token, self.boot_config,
+                              self.windows.known),
                  *log.routes(self._log),
                  *files.routes(self.files, self.token),
                  *grantfiles.routes(self.files),
@@ -187,6 +192,7 @@ class AppServer:
                  *hostevents.routes(self.events),
                  *notify.routes(self.notifier),
                  *menus.routes(self.menus),
+                 *windows.routes(self.windows, self.token),
                  *updates.routes(self.updater, self.closer.request),
                  *snapshot_routes.routes(self.snapshots, self._say),
                  *dev.routes(self.dev, self._on_dev_report, self.token),

@@ -8,11 +8,15 @@ tests/test_contract.py checks that these names are the bridge's.
 
 from collections.abc import Awaitable
 
-def send(ops_json: str, /) -> None:
-    """One batch of DOM operations, to the page."""
+def send(ops_json: str, window: str | None, /) -> None:
+    """One batch of DOM operations, to the page (of ``window``: one the app opened)."""
 
-def request(op_json: str, /) -> Awaitable[str]:
-    """A read of the live DOM; resolves to its JSON answer."""
+def request(op_json: str, window: str | None, /) -> Awaitable[str]:
+    """A read of the live DOM (of ``window``'s page); resolves to its JSON answer."""
+
+def windows(request_json: str, /) -> Awaitable[str]:
+    """The app's windows through the host: JSON ``{"id"}``, ``{"windows"}``, ``{"ok"}`` or
+    ``{"error"}``."""
 
 def error(text: str, /) -> None:
     """Show an app traceback in the page (an empty text clears it)."""

@@ -1,17 +1,21 @@
-"""The app's page: its own index.html, with the boot config and the token put in <head>.
+"""The app's pages: its own index.html, with the boot config and the token put in <head>,
+and the page of each window the app opens (``PAGE.html?window=ID``, see ``windowmanager``).
 
 Read from disk on every load: in dev mode the file changes, and the boot config is made
 fresh too (the grants grow as the user picks files; a test may turn the fast path off).
+Any other .html file of ui/ is served as it is, like every other file there.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.routing import BaseRoute, Route
+from starlette.staticfiles import StaticFiles
 
 from .. import capabilities, contract
 from .. import snapshots as snapshot_recipe
@@ -31,19 +35,40 @@ from . import (
     notify,
     snapshots,
     updates,
+    windows,
 )
 
 LOADER = assets.WASM + "/loader.mjs"
 
 
-def routes(ui_dir: Path, token: str, config: Callable[[], contract.BootConfig]
-           ) -> list[BaseRoute]:
-    async def index(request: Request) -> Response:
-        page = (ui_dir / "index.html").read_text(encoding="utf-8")
-        tags = contract.head_tags(config(), LOADER, token=token)
-        return HTMLResponse(contract.inject_head(page, tags))
+def routes(ui_dir: Path, token: str, config: Callable[[], contract.BootConfig],
+           is_window: Callable[[str], bool]) -> list[BaseRoute]:
+    """``is_window(id)``: an open window of the app other than the main one."""
+    static = StaticFiles(directory=ui_dir)
 
-    return [Route("/", index), Route("/index.html", index)]
+    async def index(request: Request) -> Response:
+        return _page(ui_dir / "index.html", config(), token)
+
+    async def html_page(request: Request) -> Response:
+        window = request.query_params.get("window")
+        name = request.path_params["name"] + ".html"
+        if window is None and name == "index.html":
+            return await index(request)
+        if window is None or not is_window(window):
+            return await static.get_response(name, request.scope)
+        boot = dataclasses.replace(config(), window=window, host_events=None, closed=None,
+                                   started=None, snapshot=None, snapshot_imports=())
+        path = (ui_dir / name).resolve()
+        if not path.is_relative_to(ui_dir.resolve()) or not path.is_file():
+            return Response(status_code=404)
+        return _page(path, boot, token)
+
+    return [Route("/", index), Route("/{name:path}.html", html_page)]
+
+
+def _page(path: Path, boot: contract.BootConfig, token: str) -> Response:
+    page = path.read_text(encoding="utf-8")
+    return HTMLResponse(contract.inject_head(page, contract.head_tags(boot, LOADER, token=token)))
 
 
 def boot_config(app: AppConfig, port: int, packages: Packages,
@@ -60,6 +85,7 @@ def boot_config(app: AppConfig, port: int, packages: Packages,
         closed=lifecycle.PATH, host_events=hostevents.PATH, notify=notify.PATH, menu=menus.PATH,
         started=lifecycle.STARTED, updates=updates.PATH,
         dev=sockets + dev.PATH if dev_mode else None,
+        windows=windows.PATH, window_socket=sockets + windows.SOCKET,
         snapshot=snapshots.PREFIX if snapshots_on else None,
         snapshot_imports=tuple(snapshot_recipe.imports(app, packages)) if snapshots_on else (),
         grants=tuple(contract.Grant(g.id, g.mount, g.writable, g.only,

@@ -22,7 +22,7 @@ import traceback
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
-from . import app, dom, menus, notifications
+from . import app, dom, menus, notifications, windows
 from .transport import Transport, WorkerTransport
 
 APP_ROOT = "/home/pyodide/app/"  # where worker.mjs unpacks the app; shown as relative paths
@@ -94,6 +94,7 @@ async def start(entry: str, transport: Transport | None = None) -> bool:
     _entry, _started = entry, False
     app.reset()
     menus.reset()
+    windows.reset()
     dom.use_transport(transport or WorkerTransport())
     try:
         await _run_entry(importlib.import_module(entry.partition(":")[0]))
@@ -264,6 +265,8 @@ async def host_event(event_json: str) -> None:
             await _run_hook(functools.partial(func, event["paths"]))
     elif event["kind"] == "notification":
         await _run_hook(functools.partial(notifications.deliver, event["id"], event["action"]))
+    elif event["kind"] == "window":
+        await _run_hook(functools.partial(windows.deliver, event))
     dom.flush()
 
 

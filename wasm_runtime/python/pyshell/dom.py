@@ -35,12 +35,18 @@ Ref: TypeAlias = dict[str, Any]
 Handler: TypeAlias = Callable[["Event"], Awaitable[None] | None]
 TimerFunction: TypeAlias = Callable[[], Awaitable[None] | None]
 
+# Which page an element or a handler is in: None for the main window's, else the id of a
+# window the app opened (``pyshell.windows``), whose writes the main page relays.
+WindowId: TypeAlias = "str | None"
+
 _handles = itertools.count(1)
 _timer_ids = itertools.count(1)
-_pending: list[list[Any]] = []
-_released: list[int] = []  # handles of created elements Python dropped, not yet sent
+_pending: dict[WindowId, list[list[Any]]] = {}  # writes not sent yet, per page
+# Handles of created elements Python dropped, not yet sent, with the page they are in.
+_released: list[tuple[WindowId, int]] = []
 _handlers: dict[str, Handler] = {}
-_listening: dict[str, list[Any]] = {}  # handler id -> the page's listener options, as sent
+# handler id -> the page it listens in and the listener options it was sent with
+_listening: dict[str, tuple[WindowId, list[Any]]] = {}
 _timers: dict[int, Timer] = {}  # timers not cancelled (a later() until its run starts)
 _transport: Transport | None = None
 _flush_scheduled = False
@@ -71,6 +77,7 @@ class Event:
     meta: bool = False
     data: Mapping[str, str] = field(default_factory=dict)
     form: Mapping[str, str] = field(default_factory=dict)
+    window: str = "main"  # the window it happened in (``pyshell.windows``)
 
     @classmethod
     def from_json(cls, raw: Mapping[str, Any]) -> Event:
@@ -97,10 +104,11 @@ class Element:
     Reading one needs the live page: ``await el.get("value")``.
     """
 
-    __slots__ = ("__weakref__", "_ref")
+    __slots__ = ("__weakref__", "_ref", "_window")
 
-    def __init__(self, ref: Ref) -> None:
+    def __init__(self, ref: Ref, window: WindowId = None) -> None:
         object.__setattr__(self, "_ref", ref)
+        object.__setattr__(self, "_window", window)
 
     def __repr__(self) -> str:
         return f"Element({self._ref})"
@@ -110,7 +118,7 @@ class Element:
         # it can run during any allocation, in the middle of queueing another op.
         handle = getattr(self, "_ref", {}).get("h")
         if handle is not None:
-            _released.append(handle)
+            _released.append((getattr(self, "_window", None), handle))
 
     def __setattr__(self, name: str, value: Any) -> None:
         """``el.html = ...`` puts HTML in: a ``Markup`` as it is, a plain ``str`` too (it
@@ -149,10 +157,10 @@ class Element:
     def append(self, *children: Element | str | HasHTML) -> Element:
         """Add children at the end: elements, text (a ``str``), or HTML (a ``Markup``,
         such as ``h()`` makes)."""
-        return self._op("append", [_child(c) for c in children])
+        return self._op("append", [_child(c, self._window) for c in children])
 
     def prepend(self, *children: Element | str | HasHTML) -> Element:
-        return self._op("prepend", [_child(c) for c in children])
+        return self._op("prepend", [_child(c, self._window) for c in children])
 
     def remove(self) -> None:
         """Take it out of the page; a created element can be put back (``append``)."""
@@ -172,18 +180,18 @@ class Element:
 
     async def get(self, name: str) -> Any:
         """Read a property from the live DOM (``"value"``, ``"text"``, or any DOM property)."""
-        return await request(["get", self._ref, _PROPERTIES.get(name, name)])
+        return await request(["get", self._ref, _PROPERTIES.get(name, name)], self._window)
 
     async def exists(self) -> bool:
         """Whether the selector matches an element in the live page now."""
-        return bool(await request(["exists", self._ref]))
+        return bool(await request(["exists", self._ref], self._window))
 
     async def count(self) -> int:
         """How many elements the selector matches in the live page now."""
-        return int(await request(["count", self._ref]))
+        return int(await request(["count", self._ref], self._window))
 
     def _op(self, name: str, *args: Any) -> Element:
-        _queue([name, self._ref, *args])
+        _queue([name, self._ref, *args], self._window)
         return self
 
 
@@ -205,8 +213,17 @@ def create(tag: str, *, text: str | None = None, html: str | HasHTML | None = No
            classes: Iterable[str] = (), attrs: Mapping[str, str] | None = None,
            children: Iterable[Element | str | HasHTML] = ()) -> Element:
     """A new, detached element; ``parent.append(el)`` puts it in the page."""
-    element = Element({"h": next(_handles)})
-    _queue(["create", element._ref, tag])
+    return create_in(None, tag, text=text, html=html, classes=classes, attrs=attrs,
+                     children=children)
+
+
+def create_in(window: WindowId, tag: str, *, text: str | None = None,
+              html: str | HasHTML | None = None, classes: Iterable[str] = (),
+              attrs: Mapping[str, str] | None = None,
+              children: Iterable[Element | str | HasHTML] = ()) -> Element:
+    """``create`` in the page of ``window`` (None: the main window's)."""
+    element = Element({"h": next(_handles)}, window)
+    _queue(["create", element._ref, tag], window)
     if text is not None:
         element.text = text
     if html is not None:
@@ -241,6 +258,15 @@ def on(event_type: str, selector: str | None = None, *, keys: Iterable[str] = ()
     added later included (an ``IntersectionObserver`` in the page), e.g. to load a
     picture only when it is scrolled to: ``@dom.on("visible", ".photo")``.
     """
+    return on_in(None, event_type, selector, keys=keys, prevent_default=prevent_default,
+                 debounce=debounce, throttle=throttle)
+
+
+def on_in(window: WindowId, event_type: str, selector: str | None = None, *,
+          keys: Iterable[str] = (), prevent_default: bool | None = None,
+          debounce: float | None = None, throttle: float | None = None
+          ) -> Callable[[Handler], Handler]:
+    """``on`` for events in the page of ``window`` (None: the main window's)."""
     if event_type == "visible" and not selector:
         raise ValueError('on("visible") needs a selector: the elements to watch, e.g. ".card"')
     key_list = list(keys)
@@ -258,9 +284,11 @@ def on(event_type: str, selector: str | None = None, *, keys: Iterable[str] = ()
 
     def register(func: Handler) -> Handler:
         handler_id = f"{func.__module__}:{func.__qualname__}:{event_type}:{selector}"
-        if _listening.get(handler_id) != options:  # new, or its options changed (dev)
-            _queue(["listen", handler_id, *options])
-            _listening[handler_id] = options
+        if window is not None:
+            handler_id += f"@{window}"
+        if _listening.get(handler_id) != (window, options):  # new, or changed (dev)
+            _queue(["listen", handler_id, *options], window)
+            _listening[handler_id] = (window, options)
         _handlers[handler_id] = func
         if _tracked is not None:
             _tracked.add(handler_id)
@@ -278,8 +306,25 @@ def off(func: Handler) -> None:
 
 def _unlisten(handler_id: str) -> None:
     _handlers.pop(handler_id, None)
-    _listening.pop(handler_id, None)
-    _queue(["unlisten", handler_id])
+    window, _ = _listening.pop(handler_id, (None, None))
+    _queue(["unlisten", handler_id], window)
+
+
+def relisten(window: str) -> None:
+    """The page of ``window`` was loaded again: it hears the handlers registered for it."""
+    for handler_id, (where, options) in _listening.items():
+        if where == window:
+            _queue(["listen", handler_id, *options], window)
+
+
+def forget_window(window: str) -> None:
+    """``window`` closed: drop its handlers, its elements' handles and unsent writes."""
+    for handler_id, (where, _) in list(_listening.items()):
+        if where == window:
+            del _listening[handler_id]
+            _handlers.pop(handler_id, None)
+    _pending.pop(window, None)
+    _released[:] = [(where, h) for where, h in _released if where != window]
 
 
 # ---- timers ---------------------------------------------------------------------------
@@ -441,10 +486,13 @@ def reload_timers(modules: set[str], ok: bool) -> None:
             timer.function = function
 
 
-async def request(op: list[Any]) -> Any:
-    """Send pending writes, then ask the page; answers come back in order."""
+async def request(op: list[Any], window: WindowId = None) -> Any:
+    """Send pending writes, then ask the page (of ``window``); answers come back in order."""
     flush()
-    return await _require_transport().request(op)
+    transport = _require_transport()
+    if window is None:
+        return await transport.request(op)
+    return await transport.request(op, window)
 
 
 def flush() -> None:
@@ -456,13 +504,18 @@ def flush() -> None:
         _flush_scheduled = False
         if _transport is None:
             return
-        batch = _pending[:]
+        batches = {window: ops for window, ops in _pending.items() if ops}
         _pending.clear()
-        released = _take_released()
-        if released:
-            batch.append(["release", released])
-        if batch:
-            _transport.send(batch)
+        released: dict[WindowId, list[int]] = {}
+        for window, handle in _take_released():
+            released.setdefault(window, []).append(handle)
+        for window, handles in released.items():
+            batches.setdefault(window, []).append(["release", handles])
+        for window, batch in batches.items():
+            if window is None:
+                _transport.send(batch)
+            else:
+                _transport.send(batch, window)
     finally:
         _flushing = False
 
@@ -474,7 +527,7 @@ def _flush_from_signal() -> None:
         flush()
 
 
-def _take_released() -> list[int]:
+def _take_released() -> list[tuple[WindowId, int]]:
     """The dropped handles so far; ones dropped meanwhile (a collection can run during
     any allocation) stay for the next batch."""
     count = len(_released)
@@ -532,8 +585,11 @@ def _bridge() -> ModuleType:
     return _pyshell_js
 
 
-def _child(child: Element | str | HasHTML) -> Ref | str:
+def _child(child: Element | str | HasHTML, window: WindowId) -> Ref | str:
     if isinstance(child, Element):
+        if child._window != window:
+            raise ValueError("an element belongs to the page of one window: "
+                             "create it in the window it goes into")
         ref: Ref = child._ref
         return ref
     if type(child) is not str and isinstance(child, HasHTML):  # Markup: parsed as HTML
@@ -541,9 +597,9 @@ def _child(child: Element | str | HasHTML) -> Ref | str:
     return str(child)
 
 
-def _queue(op: list[Any]) -> None:
+def _queue(op: list[Any], window: WindowId = None) -> None:
     global _flush_scheduled
-    _pending.append(op)
+    _pending.setdefault(window, []).append(op)
     if _flush_scheduled:
         return
     loop: asyncio.AbstractEventLoop | None

@@ -12,10 +12,11 @@ from typing import Any, Protocol
 
 
 class Transport(Protocol):
-    def send(self, ops: list[list[Any]]) -> None:
-        """Deliver one batch of DOM operations, applied together in one frame."""
+    def send(self, ops: list[list[Any]], window: str | None = None) -> None:
+        """Deliver one batch of DOM operations, applied together in one frame, to the
+        main window's page or (``window``) to the page of a window the app opened."""
 
-    def request(self, op: list[Any]) -> Awaitable[Any]:
+    def request(self, op: list[Any], window: str | None = None) -> Awaitable[Any]:
         """Ask the live DOM something; resolves to the JSON-decoded answer."""
 
     def error(self, text: str) -> None:
@@ -36,11 +37,11 @@ class WorkerTransport:
 
         self._js = _pyshell_js
 
-    def send(self, ops: list[list[Any]]) -> None:
-        self._js.send(json.dumps(ops))
+    def send(self, ops: list[list[Any]], window: str | None = None) -> None:
+        self._js.send(json.dumps(ops), window)
 
-    async def request(self, op: list[Any]) -> Any:
-        return json.loads(await self._js.request(json.dumps(op)))
+    async def request(self, op: list[Any], window: str | None = None) -> Any:
+        return json.loads(await self._js.request(json.dumps(op), window))
 
     def error(self, text: str) -> None:
         self._js.error(text)
@@ -56,10 +57,12 @@ class RecordingTransport:
     """For host-side tests: keeps every batch; queries are answered by ``answer``.
 
     Timers are not run by themselves: ``timers`` maps each scheduled timer's id to its
-    delay, and ``await pyshell.dom.run_timer(id)`` runs one as the page would."""
+    delay, and ``await pyshell.dom.run_timer(id)`` runs one as the page would. Batches for
+    other windows' pages are kept apart, by window, in ``window_batches``."""
 
     def __init__(self, answer: Callable[[list[Any]], Any] | None = None) -> None:
         self.batches: list[list[list[Any]]] = []
+        self.window_batches: dict[str, list[list[list[Any]]]] = {}
         self.errors: list[str] = []
         self.timers: dict[int, float] = {}
         self._answer = answer or (lambda op: None)
@@ -68,10 +71,11 @@ class RecordingTransport:
     def ops(self) -> list[list[Any]]:
         return [op for batch in self.batches for op in batch]
 
-    def send(self, ops: list[list[Any]]) -> None:
-        self.batches.append(json.loads(json.dumps(ops)))
+    def send(self, ops: list[list[Any]], window: str | None = None) -> None:
+        kept = self.batches if window is None else self.window_batches.setdefault(window, [])
+        kept.append(json.loads(json.dumps(ops)))
 
-    async def request(self, op: list[Any]) -> Any:
+    async def request(self, op: list[Any], window: str | None = None) -> Any:
         return self._answer(op)
 
     def error(self, text: str) -> None:

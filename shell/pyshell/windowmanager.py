@@ -1,0 +1,214 @@
+"""The app's windows: the main one and those its Python opens while it runs.
+
+There is one Python for the whole app, in the main window's page. A window the app opens
+(``pyshell.windows.open``) is another native window on the same engine, showing another
+page of the app's ``ui/`` folder without an interpreter of its own: its DOM writes and
+events travel between it and the main page through the host (``routes.windows``), so
+the app's state is shared because there is only one copy of it.
+
+This module keeps the windows by id (``"main"``, then ``"w1"``, ``"w2"``...), runs what
+Python asks of them (close, focus, resize, move, title, maximize, minimize, restore) and
+tells Python what happens to them, as host events of kind ``window``: ``ready`` (its
+page is connected), ``closed``, ``resized``, ``moved``, ``maximized``, ``minimized``,
+``restored``. Only pywebview's window API is used, the same on every engine.
+"""
+
+from __future__ import annotations
+
+import itertools
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+from typing import Any
+from urllib.parse import urlencode
+
+from .engines import Engine
+from .hostevents import HostEvents
+
+MAIN = "main"
+# What Python may ask of a window, and the pywebview call that does it.
+ACTIONS = ("close", "focus", "resize", "move", "title", "maximize", "minimize", "restore")
+
+
+class WindowError(ValueError):
+    """A request about windows that cannot be done as asked (said to the app's Python)."""
+
+
+class WindowsUnavailable(WindowError):
+    """No window to open others beside (``pyshell run --browser``)."""
+
+
+@dataclass(frozen=True)
+class WindowOptions:
+    """A window the app asks for: a page of its ui/ folder and how to show it."""
+
+    page: str
+    title: str
+    width: int = 800
+    height: int = 600
+    x: int | None = None
+    y: int | None = None
+    resizable: bool = True
+    min_width: int = 200
+    min_height: int = 100
+
+    @classmethod
+    def parse(cls, raw: dict[str, Any], ui_dir: Path, default_title: str) -> WindowOptions:
+        """Checked: a page that is an .html file in ui/, sizes that are whole numbers."""
+        page = raw.get("page")
+        if not isinstance(page, str) or not page.endswith(".html"):
+            raise WindowError(f"a window shows an .html page of the app's ui/ folder, not {page!r}")
+        parts = PurePosixPath(page).parts
+        if page.startswith("/") or "\\" in page or ".." in parts or not parts:
+            raise WindowError(f"the page {page!r} must be a path inside the app's ui/ folder")
+        if not (ui_dir / page).is_file():
+            raise WindowError(f"there is no page {page!r} in the app's ui/ folder")
+        title = raw.get("title") or default_title
+        if not isinstance(title, str):
+            raise WindowError("a window's title is a str")
+        numbers = {}
+        for name in ("width", "height", "x", "y", "min_width", "min_height"):
+            value = raw.get(name)
+            if value is None:
+                continue
+            if type(value) is not int:
+                raise WindowError(f"a window's {name} is a whole number of pixels, not {value!r}")
+            numbers[name] = value
+        for name in ("width", "height"):
+            if numbers.get(name, 1) < 1:
+                raise WindowError(f"a window's {name} must be at least 1 pixel")
+        return cls(page=page, title=title, resizable=bool(raw.get("resizable", True)),
+                   **numbers)
+
+
+class WindowManager:
+    """Every window of one app run, by id. Any thread may call it."""
+
+    def __init__(self, events: HostEvents, launch_url: Callable[[str], str], ui_dir: Path,
+                 app_name: str) -> None:
+        """``launch_url(page)``: a single-use link into the app at ``page`` (each window's
+        engine profile is its own, so each window redeems a link of its own)."""
+        self._events, self._launch_url = events, launch_url
+        self._ui_dir, self._app_name = ui_dir, app_name
+        self._lock = threading.Lock()
+        self._windows: dict[str, Any] = {}  # id -> pywebview window, while it is open
+        self._pages: dict[str, str] = {}  # id -> the page it shows
+        self._ids = itertools.count(1)
+        self._engine: Engine | None = None
+
+    def attach(self, engine: Engine, main: Any) -> None:
+        """The main window is made (before it is shown): the others are made like it, and
+        close with it."""
+        with self._lock:
+            self._engine = engine
+            self._windows[MAIN] = main
+            self._pages[MAIN] = "index.html"
+        self._follow(MAIN, main)
+        main.events.closed += self.close_others
+
+    def known(self, window_id: str) -> bool:
+        """An open window other than the main one (its page may be served)."""
+        with self._lock:
+            return window_id != MAIN and window_id in self._windows
+
+    def open(self, raw: dict[str, Any]) -> str:
+        """Open a window on a page of the app; its id. Its page says ``ready`` once it is
+        connected (see ``routes.windows``)."""
+        options = WindowOptions.parse(raw, self._ui_dir, self._app_name)
+        with self._lock:
+            if self._engine is None:
+                raise WindowsUnavailable("more windows need the app's own window "
+                                  "(not `pyshell run --browser` or the web build)")
+            engine = self._engine
+            window_id = f"w{next(self._ids)}"
+            self._pages[window_id] = options.page
+        url = self._launch_url("/" + options.page + "?" + urlencode({"window": window_id}))
+        # The id is known before the window loads its page: the page route asks.
+        with self._lock:
+            self._windows[window_id] = None
+        window = engine.create_window(
+            options.title, url, width=options.width, height=options.height, x=options.x,
+            y=options.y, resizable=options.resizable,
+            min_size=(options.min_width, options.min_height))
+        with self._lock:
+            self._windows[window_id] = window
+        self._follow(window_id, window)
+        return window_id
+
+    def act(self, window_id: str, action: str, args: dict[str, Any]) -> None:
+        """Do ``action`` to an open window (see ``ACTIONS``)."""
+        if action not in ACTIONS:
+            raise WindowError(f"unknown window action {action!r}; one of {', '.join(ACTIONS)}")
+        with self._lock:
+            window, engine = self._windows.get(window_id), self._engine
+        if window is None or engine is None:
+            raise WindowError(f"window {window_id!r} is not open")
+        if action == "close":
+            if window_id == MAIN:
+                raise WindowError("the main window closes the app: use the window's close "
+                                  "(or quit from a menu), not windows.main.close()")
+            window.destroy()
+        elif action == "focus":
+            engine.bring_to_front(window)
+        elif action == "resize":
+            window.resize(_whole(args, "width", 1), _whole(args, "height", 1))
+        elif action == "move":
+            window.move(_whole(args, "x"), _whole(args, "y"))
+        elif action == "title":
+            title = args.get("title")
+            if not isinstance(title, str):
+                raise WindowError("a window's title is a str")
+            window.set_title(title)
+        else:
+            getattr(window, action)()
+
+    def listing(self) -> list[dict[str, Any]]:
+        """The open windows: id, page, title, size and place."""
+        with self._lock:
+            found = [(i, w, self._pages[i]) for i, w in self._windows.items() if w is not None]
+        return [{"id": i, "page": page, "title": w.title, "width": w.width,
+                 "height": w.height, "x": w.x, "y": w.y} for i, w, page in found]
+
+    def ready(self, window_id: str) -> None:
+        """A window's page connected (again, after a reload): its Python may write to it."""
+        self._tell(window_id, "ready")
+
+    def _follow(self, window_id: str, window: Any) -> None:
+        """Tell the app's Python what happens to ``window``."""
+        events = window.events
+        events.closed += lambda: self._closed(window_id)
+        events.maximized += lambda: self._tell(window_id, "maximized")
+        events.minimized += lambda: self._tell(window_id, "minimized")
+        events.restored += lambda: self._tell(window_id, "restored")
+        events.resized += lambda width, height: self._tell(
+            window_id, "resized", width=width, height=height)
+        events.moved += lambda x, y: self._tell(window_id, "moved", x=x, y=y)
+
+    def _closed(self, window_id: str) -> None:
+        with self._lock:
+            self._windows.pop(window_id, None)
+        if window_id != MAIN:
+            self._tell(window_id, "closed")
+
+    def close_others(self) -> None:
+        """The main window closed: the app is quitting, so are its other windows."""
+        with self._lock:
+            others = [w for i, w in self._windows.items() if i != MAIN and w is not None]
+        for window in others:
+            window.destroy()
+
+    def _tell(self, window_id: str, what: str, **details: int) -> None:
+        def stale(queued: dict[str, Any]) -> bool:  # a size or place is replaced by the next
+            return (what in ("resized", "moved") and queued.get("kind") == "window"
+                    and queued.get("window") == window_id and queued.get("event") == what)
+
+        self._events.put({"kind": "window", "window": window_id, "event": what, **details},
+                         replacing=stale)
+
+
+def _whole(args: dict[str, Any], name: str, least: int | None = None) -> int:
+    value = args.get(name)
+    if type(value) is not int or (least is not None and value < least):
+        raise WindowError(f"a window's {name} is a whole number of pixels, not {value!r}")
+    return value

@@ -1,0 +1,123 @@
+"""Several windows, one Python: a second window opened by the app's Python, in real
+pywebview windows under Xvfb on QtWebEngine and WebKitGTK. Its page runs no interpreter;
+its writes, reads and events go through the main page's worker, so state is shared."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from test_window import assert_real_picture
+
+from kit.apps import write_app
+from kit.procs import findings
+
+pytestmark = pytest.mark.window
+HARNESS = Path(__file__).with_name("windows_harness.py")
+
+APP = '''
+from pyshell import dom, windows
+
+state = {"count": 0}
+
+
+def main():
+    dom.select("#out").text = "ready"
+
+
+@dom.on("click", "#open")
+async def open_settings(event):
+    win = await windows.open("settings.html", title="Settings", width=400, height=300)
+    win.select("#shown").text = f"count {state['count']}"
+
+    @win.on("click", "#inc")
+    def inc(e):
+        state["count"] += 1
+        win.select("#shown").text = f"count {state['count']} from {e.window}"
+        dom.select("#out").text = f"main sees {state['count']}"
+
+    @win.on("input", "#field")
+    def typed(e):
+        dom.select("#typed").text = f"typed in {e.window}: {e.value}"
+
+    value = await win.select("#field").get("value")
+    dom.select("#read").text = f"read {value}"
+    dom.select("#listed").text = ",".join(w["id"] for w in await windows.placement())
+    await win.set_title("Settings 2")
+    await win.resize(520, 360)
+
+
+@dom.on("click", "#bump")
+def bump(event):
+    state["count"] += 10
+
+
+@dom.on("click", "#bad")
+async def bad(event):
+    try:
+        await windows.open("nope.html")
+    except ValueError as exc:
+        dom.select("#error").text = f"ValueError: {exc}"
+
+
+@dom.on("click", "#close")
+async def close_others(event):
+    for window in windows.all():
+        if window is not windows.main:
+            await window.close()
+
+
+@windows.on("closed")
+def closed(event):
+    left = ",".join(w.id for w in windows.all())
+    dom.select("#closed").text = f"closed {event.window.id} (left: {left})"
+
+
+@windows.on("resized")
+def resized(event):
+    if event.window is not windows.main:
+        dom.select("#size").text = f"{event.window.id} {event.width}x{event.height}"
+'''
+
+UI = ('<!doctype html><html><head><title>main</title></head><body><h1>Main</h1>'
+      + "".join(f'<button id="{b}">{b}</button>' for b in ("open", "bump", "bad", "close"))
+      + "".join(f'<p id="{p}"></p>' for p in ("out", "read", "listed", "size", "typed", "error",
+                                              "closed"))
+      + '</body></html>')
+SETTINGS = ('<!doctype html><html><head><title>settings</title>'
+            '<style>body{background:#fde68a;font:20px sans-serif}</style></head><body>'
+            '<h1>Settings</h1><p id="shown">static</p><button id="inc">inc</button>'
+            '<input id="field" value="preset"></body></html>')
+
+
+@pytest.mark.parametrize("engine", ["qt", "gtk"])
+def test_a_second_window_runs_on_the_one_python(engine: str, tmp_path: Path, xvfb: str,
+                                                artifacts: Path) -> None:
+    app_dir = write_app(tmp_path / "two", APP, ui=UI, name="two",
+                        files={"ui/settings.html": SETTINGS})
+    shot = artifacts / f"windows-two-{engine}.png"
+    shot.unlink(missing_ok=True)
+    env = dict(os.environ, DISPLAY=xvfb, XDG_DATA_HOME=str(tmp_path / "data"))
+    proc = subprocess.run([sys.executable, str(HARNESS), str(app_dir), engine, str(shot)],
+                          env=env, capture_output=True, text=True, timeout=300)
+    found = findings(proc)
+    assert found["state"] == "ready"
+    assert found["second_shown"] == "count 0"  # Python wrote into the second window
+    assert found["second_has_worker"] == "number"  # loader.mjs runs there...
+    assert found["second_state"] == "ready"  # ...with the relay in the worker's place
+    assert found["read"] == "read preset"  # a read of the second window's live DOM
+    assert found["listed"] == "main,w1"
+    assert found["title"] == "Settings 2"
+    assert found["resized"] == "w1 520x360"  # the host's resize, heard as an event
+    assert found["second_after"] == "count 1 from w1"  # its click ran the one Python
+    assert found["main_after"] == "main sees 1"  # which wrote to both windows
+    assert found["second_after_bump"] == "count 12 from w1"  # one state for both
+    assert found["input_seen"] == "typed in w1: typed"
+    assert found["bad_page"].startswith("ValueError: there is no page 'nope.html'")
+    assert found["closed"] == "closed w1 (left: main)"
+    assert found["windows_after_close"] == 1
+    assert found["reopened_id"] == "main,w2"
+    assert_real_picture(shot)

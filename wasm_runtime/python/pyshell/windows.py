@@ -1,0 +1,250 @@
+"""More windows for the app, all run by its one Python.
+
+    from pyshell import windows
+
+    async def open_settings(event):
+        settings = await windows.open("settings.html", title="Settings", width=420, height=320)
+        settings.select("#theme").value = current_theme      # writes go to that window
+        @settings.on("change", "#theme")
+        def chosen(event):                                   # its events come to this Python
+            apply_theme(event.value)                         # app state is shared
+
+    @windows.on("closed")
+    def gone(event):
+        print(event.window.id, "closed")
+
+A window shows another page of the app's ``ui/`` folder on the same engine. It starts no
+interpreter of its own: its DOM writes and events travel through the host between it and
+the main window, where the app's Python runs, so whatever the app keeps in Python is one
+and the same for every window. ``windows.main`` is the main window (``pyshell.dom``
+writes to it); closing it quits the app, and closes the others.
+
+A window's ``select``, ``select_all``, ``by_id``, ``create`` and ``on`` are
+``pyshell.dom``'s, for that window's page; an element belongs to one window's page.
+Window events (``windows.on``): ``ready`` (its page is connected: after ``open`` returns,
+only again when the page was loaded again, e.g. a full reload in ``pyshell dev``; its
+handlers are registered in the page again by themselves, what it shows is the app's to
+draw again), ``closed``, ``resized`` (``width``, ``height``), ``moved`` (``x``, ``y``),
+``maximized``, ``minimized``, ``restored``, ``focused``.
+
+More windows need the desktop app: in the web build and with ``pyshell run --browser``,
+``open`` raises ``RuntimeError``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import json
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+from dataclasses import dataclass
+from types import ModuleType
+from typing import Any, TypeAlias
+
+from . import dom
+from .html import HasHTML
+
+MAIN = "main"
+EVENTS = ("ready", "closed", "resized", "moved", "maximized", "minimized", "restored",
+          "focused")
+OPEN_TIMEOUT = 30.0  # seconds for a new window's page to connect
+
+WindowHandler: TypeAlias = Callable[["WindowEvent"], Awaitable[None] | None]
+
+
+@dataclass(frozen=True)
+class WindowEvent:
+    """Something that happened to a window (see ``EVENTS``)."""
+
+    kind: str
+    window: Window
+    width: int | None = None
+    height: int | None = None
+    x: int | None = None
+    y: int | None = None
+
+
+class Window:
+    """One window of the app. Its page's DOM is reached through it as through
+    ``pyshell.dom``; the rest asks the host, and so is awaited."""
+
+    def __init__(self, window_id: str) -> None:
+        self.id = window_id
+        self.closed = False
+        self._page: str | None = None if window_id == MAIN else window_id
+
+    def __repr__(self) -> str:
+        return f"<Window {self.id}{' closed' if self.closed else ''}>"
+
+    # ---- its page ------------------------------------------------------------------------
+    def select(self, selector: str) -> dom.Element:
+        return dom.Element({"sel": selector}, self._page)
+
+    def select_all(self, selector: str) -> dom.Element:
+        return dom.Element({"all": selector}, self._page)
+
+    def by_id(self, element_id: str) -> dom.Element:
+        return dom.Element({"id": element_id}, self._page)
+
+    def create(self, tag: str, *, text: str | None = None, html: str | HasHTML | None = None,
+               classes: Iterable[str] = (), attrs: Mapping[str, str] | None = None,
+               children: Iterable[dom.Element | str | HasHTML] = ()) -> dom.Element:
+        return dom.create_in(self._page, tag, text=text, html=html, classes=classes,
+                             attrs=attrs, children=children)
+
+    def on(self, event_type: str, selector: str | None = None, *, keys: Iterable[str] = (),
+           prevent_default: bool | None = None, debounce: float | None = None,
+           throttle: float | None = None) -> Callable[[dom.Handler], dom.Handler]:
+        return dom.on_in(self._page, event_type, selector, keys=keys,
+                         prevent_default=prevent_default, debounce=debounce, throttle=throttle)
+
+    # ---- the window ----------------------------------------------------------------------
+    async def close(self) -> None:
+        """Close it (not the main window: the user's close of that one quits the app)."""
+        if not self.closed:
+            await self._act("close")
+
+    async def focus(self) -> None:
+        """Bring it to the front, un-minimised, with the keyboard focus."""
+        await self._act("focus")
+
+    async def resize(self, width: int, height: int) -> None:
+        await self._act("resize", width=width, height=height)
+
+    async def move(self, x: int, y: int) -> None:
+        await self._act("move", x=x, y=y)
+
+    async def set_title(self, title: str) -> None:
+        await self._act("title", title=title)
+
+    async def maximize(self) -> None:
+        await self._act("maximize")
+
+    async def minimize(self) -> None:
+        await self._act("minimize")
+
+    async def restore(self) -> None:
+        await self._act("restore")
+
+    async def _act(self, action: str, **args: Any) -> None:
+        await _ask({"op": action, "id": self.id, **args})
+
+
+main = Window(MAIN)
+_open: dict[str, Window] = {MAIN: main}
+_waiting: dict[str, asyncio.Future[None]] = {}
+_ready_early: set[str] = set()  # windows whose page said ready before open() returned
+_handlers: dict[str, dict[str, WindowHandler]] = {kind: {} for kind in EVENTS}
+
+
+async def open(page: str, *, title: str | None = None, width: int = 800, height: int = 600,
+               x: int | None = None, y: int | None = None, resizable: bool = True,
+               min_width: int = 200, min_height: int = 100) -> Window:
+    """Open a window showing ``page`` (an .html file of the app's ui/ folder, e.g.
+    ``"settings.html"``); returns once its page is ready for writes and handlers.
+    ``title`` defaults to the app's name; ``x``/``y`` to where the system puts it."""
+    answer = await _ask({"op": "open", "page": page, "title": title, "width": width,
+                         "height": height, "x": x, "y": y, "resizable": resizable,
+                         "min_width": min_width, "min_height": min_height})
+    window = Window(str(answer["id"]))
+    _open[window.id] = window
+    ready = _waiting.setdefault(window.id, asyncio.get_running_loop().create_future())
+    if window.id in _ready_early:
+        _ready_early.discard(window.id)
+        ready.set_result(None)
+    try:
+        await asyncio.wait_for(asyncio.shield(ready), OPEN_TIMEOUT)
+    except TimeoutError:
+        raise OSError(f"the window for {page} did not load within {OPEN_TIMEOUT:g} s") from None
+    finally:
+        _waiting.pop(window.id, None)
+    return window
+
+
+def all() -> list[Window]:  # noqa: A001 - windows.all() reads as what it is
+    """The app's open windows, the main one first."""
+    return [w for w in _open.values() if not w.closed]
+
+
+def get(window_id: str) -> Window | None:
+    """The open window with this id (``event.window`` of a DOM event names one)."""
+    window = _open.get(window_id)
+    return None if window is None or window.closed else window
+
+
+async def placement() -> list[dict[str, Any]]:
+    """Each open window's ``id``, ``page``, ``title``, ``width``, ``height``, ``x``, ``y``,
+    as the host sees them now."""
+    found: list[dict[str, Any]] = (await _ask({"op": "list"}))["windows"]
+    return found
+
+
+def on(kind: str) -> Callable[[WindowHandler], WindowHandler]:
+    """Run the decorated ``handler(event)`` when ``kind`` happens to any window (see
+    ``EVENTS``); ``event.window`` says which."""
+    if kind not in EVENTS:
+        raise ValueError(f"unknown window event {kind!r}; one of {', '.join(EVENTS)}")
+
+    def register(func: WindowHandler) -> WindowHandler:
+        _handlers[kind][f"{func.__module__}:{func.__qualname__}"] = func
+        return func
+
+    return register
+
+
+def off(func: WindowHandler) -> None:
+    for table in _handlers.values():
+        for key, registered in list(table.items()):
+            if registered is func:
+                del table[key]
+
+
+async def deliver(raw: Mapping[str, Any]) -> None:
+    """A window event from the host (called by the runtime)."""
+    kind, window_id = str(raw["event"]), str(raw["window"])
+    window = _open.get(window_id)
+    if window is None:
+        if kind == "ready":
+            _ready_early.add(window_id)  # open() is still waiting for the host's answer
+        return
+    if kind == "ready":
+        waiting = _waiting.get(window_id)
+        if waiting is not None and not waiting.done():
+            waiting.set_result(None)
+        else:
+            dom.relisten(window_id)  # a page loaded again: it hears its handlers again
+    elif kind == "closed":
+        window.closed = True
+        del _open[window_id]
+        dom.forget_window(window_id)
+    event = WindowEvent(kind, window, **{k: raw[k] for k in ("width", "height", "x", "y")
+                                           if k in raw})
+    for func in list(_handlers[kind].values()):
+        result = func(event)
+        if inspect.isawaitable(result):
+            await result
+
+
+def reset() -> None:
+    """Forget every window and handler (a new app starts)."""
+    _open.clear()
+    _open[MAIN] = main
+    _waiting.clear()
+    _ready_early.clear()
+    for table in _handlers.values():
+        table.clear()
+
+
+async def _ask(request: dict[str, Any]) -> dict[str, Any]:
+    answer: dict[str, Any] = json.loads(await _js().windows(json.dumps(request)))
+    if "error" in answer:
+        raise (RuntimeError if answer.get("unavailable") else ValueError)(answer["error"])
+    return answer
+
+
+def _js() -> ModuleType:
+    try:
+        import _pyshell_js  # registered by worker.mjs (see _pyshell_js.pyi)
+    except ImportError:
+        raise RuntimeError("pyshell.windows works inside a pyshell app") from None
+    return _pyshell_js
