@@ -102,7 +102,7 @@ def test_unknown_window_events_are_refused_at_registration() -> None:
     ({"page": "index.js"}, "shows an .html page"),
     ({"page": "nope.html"}, "there is no page 'nope.html'"),
     ({"page": "settings.html", "width": "wide"}, "width is a whole number of pixels"),
-    ({"page": "settings.html", "height": 0}, "height must be at least 1 pixel"),
+    ({"page": "settings.html", "height": -5}, "height must be at least 1 pixel, not -5"),
     ({"page": "settings.html", "title": 3}, "title is a str"),
 ])
 def test_window_options_are_checked(tmp_path: Path, raw: dict[str, Any], error: str) -> None:
@@ -122,9 +122,9 @@ class Hooks:
         self.handlers.append(handler)
         return self
 
-    def fire(self, *args: Any) -> None:
-        for handler in self.handlers:
-            handler(*args)
+    def fire(self, *args: Any) -> bool:
+        """Run the handlers; False when one returned False (a ``closing`` cancelled)."""
+        return False not in [handler(*args) for handler in self.handlers]
 
 
 class StandInWindow:
@@ -132,13 +132,16 @@ class StandInWindow:
         self.title, self.url = title, url
         self.width, self.height, self.x, self.y = 800, 600, 0, 0
         self.events = type("Events", (), {})()
-        for name in ("closed", "maximized", "minimized", "restored", "resized", "moved"):
+        for name in ("closing", "closed", "maximized", "minimized", "restored", "resized",
+                     "moved"):
             setattr(self.events, name, Hooks())
         self.destroyed = False
 
     def destroy(self) -> None:
-        self.destroyed = True
-        self.events.closed.fire()
+        """pywebview's: the same path as the user's close, which ``closing`` may cancel."""
+        if self.events.closing.fire():
+            self.destroyed = True
+            self.events.closed.fire()
 
     def set_title(self, title: str) -> None:
         self.title = title
@@ -262,7 +265,7 @@ def test_a_closed_window_is_said_and_refused(served) -> None:
         hub.send(json.dumps({"to": window_id, "message": {"type": "query", "id": 9, "op": []}}))
         assert "closed before it answered" in received(hub)["message"]["error"]
     assert ask(server, {"op": "focus", "id": window_id}) == {"error": "window 'w1' is not open"}
-    assert "closes the app" in ask(server, {"op": "close", "id": "main"})["error"]
+    assert "use app.on_close" in ask(server, {"op": "close", "id": "main"})["error"]
     assert "unknown window action" in ask(server, {"op": "shake", "id": "main"})["error"]
     second = ask(server, {"op": "open", "page": "settings.html"})["id"]
     main.events.closed.fire()  # the user closed the main window: the app quits
@@ -305,3 +308,16 @@ def test_the_apps_python_raises_what_the_host_said(pyshell_browser: Any, tmp_pat
         "RuntimeError: more windows need the app's own window (not `pyshell run --browser` "
         "or the web build)",
         "main"]
+
+
+def test_a_guarded_windows_close_is_asked_of_python(served) -> None:
+    server, engine, _ = served
+    window_id = ask(server, {"op": "open", "page": "settings.html"})["id"]
+    made = engine.made[0]
+    assert ask(server, {"op": "guard", "id": window_id}) == {"ok": True}
+    made.destroy()  # the user's close: cancelled, and Python is asked
+    assert not made.destroyed
+    assert [e["event"] for e in host_events(server) if e["window"] == window_id] == ["closing"]
+    assert ask(server, {"op": "close", "id": window_id}) == {"ok": True}  # Python's answer
+    assert made.destroyed
+    assert "use app.on_close" in ask(server, {"op": "guard", "id": "main"})["error"]

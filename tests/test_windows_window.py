@@ -21,7 +21,7 @@ HARNESS = Path(__file__).with_name("windows_harness.py")
 APP = '''
 from pyshell import dom, windows
 
-state = {"count": 0}
+state = {"count": 0, "asked": 0}
 
 
 def main():
@@ -39,6 +39,12 @@ async def open_settings(event):
         win.select("#shown").text = f"count {state['count']} from {e.window}"
         dom.select("#out").text = f"main sees {state['count']}"
 
+    @win.on_close
+    async def asked():
+        state["asked"] += 1
+        dom.select("#asked").text = f"asked {state['asked']}"
+        return state["asked"] > 1  # the user's first close is vetoed
+
     @win.on("input", "#field")
     def typed(e):
         dom.select("#typed").text = f"typed in {e.window}: {e.value}"
@@ -48,6 +54,21 @@ async def open_settings(event):
     dom.select("#listed").text = ",".join(w["id"] for w in await windows.placement())
     await win.set_title("Settings 2")
     await win.resize(520, 360)
+
+
+@dom.on("click", "#focus")
+async def focus_second(event):
+    await windows.main.focus()
+    await windows.all()[1].focus()
+
+
+focus_log = []
+
+
+@windows.on("focused")
+def focused(event):
+    focus_log.append(event.window.id)
+    dom.select("#focused").text = "focused " + " ".join(focus_log)
 
 
 @dom.on("click", "#bump")
@@ -83,9 +104,9 @@ def resized(event):
 '''
 
 UI = ('<!doctype html><html><head><title>main</title></head><body><h1>Main</h1>'
-      + "".join(f'<button id="{b}">{b}</button>' for b in ("open", "bump", "bad", "close"))
+      + "".join(f'<button id="{b}">{b}</button>' for b in ("open", "focus", "bump", "bad", "close"))
       + "".join(f'<p id="{p}"></p>' for p in ("out", "read", "listed", "size", "typed", "error",
-                                              "closed"))
+                                              "closed", "focused", "asked"))
       + '</body></html>')
 SETTINGS = ('<!doctype html><html><head><title>settings</title>'
             '<style>body{background:#fde68a;font:20px sans-serif}</style></head><body>'
@@ -116,8 +137,10 @@ def test_a_second_window_runs_on_the_one_python(engine: str, tmp_path: Path, xvf
     assert found["main_after"] == "main sees 1"  # which wrote to both windows
     assert found["second_after_bump"] == "count 12 from w1"  # one state for both
     assert found["input_seen"] == "typed in w1: typed"
+    assert found["focused"] == "focused main w1"  # focus(), heard back from each page
     assert found["bad_page"].startswith("ValueError: there is no page 'nope.html'")
-    assert found["closed"] == "closed w1 (left: main)"
-    assert found["windows_after_close"] == 1
+    assert found["vetoed"] == ["asked 1", 2]  # on_close said no: the window stayed
+    assert found["closed"] == "closed w1 (left: main)"  # Python's close() is not asked
+    assert found["windows_after_close"] == 1 and found["asked_after_close"] == "asked 1"
     assert found["reopened_id"] == "main,w2"
     assert_real_picture(shot)

@@ -64,14 +64,23 @@ def drive(main: Any, shot: str) -> None:
             "document.querySelector('#field').value = 'typed', "
             "document.querySelector('#field').dispatchEvent(new Event('input', {bubbles: true})), 1")
         found["input_seen"] = wait_text(main, "#typed", "typed in w1: typed")
+        click(main, "#focus")
+        poll(lambda: text(main, "#focused").endswith("w1"), 15)
+        found["focused"] = text(main, "#focused")
         click(main, "#bad")
         found["bad_page"] = wait_text(
             main, "#error", "ValueError: there is no page 'nope.html' in the app's ui/ folder")
         time.sleep(0.3)  # no event says both windows are painted
         subprocess.run(["import", "-window", "root", shot], check=True, timeout=30)
+        # The user closes the second window: its on_close handler vetoes the first time.
+        second.destroy()
+        asked = wait_text(main, "#asked", "asked 1")
+        time.sleep(0.5)  # no event says a close did not happen
+        found["vetoed"] = [asked, len(webview.windows)]
         # Python closes the second window: it hears "closed", and its writes go nowhere.
         click(main, "#close")
         found["closed"] = wait_text(main, "#closed", "closed w1 (left: main)")
+        found["asked_after_close"] = text(main, "#asked")
         found["windows_after_close"] = poll(lambda: len(webview.windows) == 1 and 1, 30)
         # The user's close of the main window closes the others too.
         click(main, "#open")

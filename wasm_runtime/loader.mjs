@@ -581,8 +581,12 @@ async function pollHostEvents() {
 
 // ---- the window's focus -------------------------------------------------------------------
 // pyshell.windows' "focused": the page knows it first (the engines tell the host nothing).
+// Engines may say "focus" twice for one activation; Python hears it once until a "blur".
+let hasFocus = false;
+addEventListener("blur", () => { hasFocus = false; });
 addEventListener("focus", () => {
-  if (closing || root.dataset.pyshell !== "ready") return;
+  if (hasFocus || closing || root.dataset.pyshell !== "ready") return;
+  hasFocus = true;
   countBusy(+1);
   running += 1;
   worker.postMessage({ type: msg.HOST_EVENT, event: { kind: "window", window: "main", event: "focused" } });

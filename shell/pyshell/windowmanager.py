@@ -10,7 +10,9 @@ This module keeps the windows by id (``"main"``, then ``"w1"``, ``"w2"``...), ru
 Python asks of them (close, focus, resize, move, title, maximize, minimize, restore) and
 tells Python what happens to them, as host events of kind ``window``: ``ready`` (its
 page is connected), ``closed``, ``resized``, ``moved``, ``maximized``, ``minimized``,
-``restored``. Only pywebview's window API is used, the same on every engine.
+``restored``, and ``closing`` for a window whose close Python guards (``guard``): the
+user's close is cancelled and Python decides, closing it itself unless a handler vetoes.
+Only pywebview's window API is used, the same on every engine.
 """
 
 from __future__ import annotations
@@ -28,7 +30,8 @@ from .hostevents import HostEvents
 
 MAIN = "main"
 # What Python may ask of a window, and the pywebview call that does it.
-ACTIONS = ("close", "focus", "resize", "move", "title", "maximize", "minimize", "restore")
+ACTIONS = ("close", "focus", "resize", "move", "title", "maximize", "minimize", "restore",
+           "guard")
 
 
 class WindowError(ValueError):
@@ -75,9 +78,10 @@ class WindowOptions:
             if type(value) is not int:
                 raise WindowError(f"a window's {name} is a whole number of pixels, not {value!r}")
             numbers[name] = value
-        for name in ("width", "height"):
+        for name in ("width", "height", "min_width", "min_height"):
             if numbers.get(name, 1) < 1:
-                raise WindowError(f"a window's {name} must be at least 1 pixel")
+                raise WindowError(f"a window's {name} must be at least 1 pixel, "
+                                  f"not {numbers[name]}")
         return cls(page=page, title=title, resizable=bool(raw.get("resizable", True)),
                    **numbers)
 
@@ -96,6 +100,8 @@ class WindowManager:
         self._pages: dict[str, str] = {}  # id -> the page it shows
         self._ids = itertools.count(1)
         self._engine: Engine | None = None
+        self._guarded: set[str] = set()  # windows whose close Python decides
+        self._closing: set[str] = set()  # windows being closed for good
 
     def attach(self, engine: Engine, main: Any) -> None:
         """The main window is made (before it is shown): the others are made like it, and
@@ -144,11 +150,13 @@ class WindowManager:
             window, engine = self._windows.get(window_id), self._engine
         if window is None or engine is None:
             raise WindowError(f"window {window_id!r} is not open")
+        if action in ("close", "guard") and window_id == MAIN:
+            raise WindowError("the main window's close is the app's: use app.on_close, and "
+                              "the window's close (or quit from a menu), not windows.main")
         if action == "close":
-            if window_id == MAIN:
-                raise WindowError("the main window closes the app: use the window's close "
-                                  "(or quit from a menu), not windows.main.close()")
-            window.destroy()
+            self._destroy(window_id, window)
+        elif action == "guard":
+            self._guard(window_id, window)
         elif action == "focus":
             engine.bring_to_front(window)
         elif action == "resize":
@@ -185,18 +193,41 @@ class WindowManager:
             window_id, "resized", width=width, height=height)
         events.moved += lambda x, y: self._tell(window_id, "moved", x=x, y=y)
 
+    def _guard(self, window_id: str, window: Any) -> None:
+        """From now on the user's close of ``window`` only tells Python (``closing``)."""
+        with self._lock:
+            if window_id in self._guarded:
+                return
+            self._guarded.add(window_id)
+        window.events.closing += lambda: self._allow_close(window_id)
+
+    def _allow_close(self, window_id: str) -> bool:
+        """pywebview's ``closing``: False cancels the close (on the GUI thread)."""
+        with self._lock:
+            if window_id in self._closing:
+                return True
+        self._tell(window_id, "closing")
+        return False
+
+    def _destroy(self, window_id: str, window: Any) -> None:
+        with self._lock:
+            self._closing.add(window_id)
+        window.destroy()
+
     def _closed(self, window_id: str) -> None:
         with self._lock:
             self._windows.pop(window_id, None)
+            self._guarded.discard(window_id)
+            self._closing.discard(window_id)
         if window_id != MAIN:
             self._tell(window_id, "closed")
 
     def close_others(self) -> None:
         """The main window closed: the app is quitting, so are its other windows."""
         with self._lock:
-            others = [w for i, w in self._windows.items() if i != MAIN and w is not None]
-        for window in others:
-            window.destroy()
+            others = [(i, w) for i, w in self._windows.items() if i != MAIN and w is not None]
+        for window_id, window in others:
+            self._destroy(window_id, window)
 
     def _tell(self, window_id: str, what: str, **details: int) -> None:
         def stale(queued: dict[str, Any]) -> bool:  # a size or place is replaced by the next

@@ -25,7 +25,8 @@ Window events (``windows.on``): ``ready`` (its page is connected: after ``open``
 only again when the page was loaded again, e.g. a full reload in ``pyshell dev``; its
 handlers are registered in the page again by themselves, what it shows is the app's to
 draw again), ``closed``, ``resized`` (``width``, ``height``), ``moved`` (``x``, ``y``),
-``maximized``, ``minimized``, ``restored``, ``focused``.
+``maximized``, ``minimized``, ``restored``, ``focused``. A window's ``on_close`` handlers
+run when the user closes it, and may keep it open by returning ``False``.
 
 More windows need the desktop app: in the web build and with ``pyshell run --browser``,
 ``open`` raises ``RuntimeError``.
@@ -50,6 +51,7 @@ EVENTS = ("ready", "closed", "resized", "moved", "maximized", "minimized", "rest
 OPEN_TIMEOUT = 30.0  # seconds for a new window's page to connect
 
 WindowHandler: TypeAlias = Callable[["WindowEvent"], Awaitable[None] | None]
+CloseHandler: TypeAlias = Callable[[], "Awaitable[bool | None] | bool | None"]
 
 
 @dataclass(frozen=True)
@@ -72,6 +74,7 @@ class Window:
         self.id = window_id
         self.closed = False
         self._page: str | None = None if window_id == MAIN else window_id
+        self._close_handlers: list[CloseHandler] = []
 
     def __repr__(self) -> str:
         return f"<Window {self.id}{' closed' if self.closed else ''}>"
@@ -99,6 +102,21 @@ class Window:
                          prevent_default=prevent_default, debounce=debounce, throttle=throttle)
 
     # ---- the window ----------------------------------------------------------------------
+    def on_close(self, func: CloseHandler) -> CloseHandler:
+        """Decorator: run ``func()`` (may be ``async``) when the user closes this window;
+        returning ``False`` keeps it open (e.g. after ``await dialogs.confirm("Discard your
+        changes?")``). ``close()`` from Python is not asked. For the main window, use
+        ``app.on_close``."""
+        if self.id == MAIN:
+            raise ValueError("the main window's close is the app's: use @app.on_close")
+        if not callable(func):
+            raise TypeError(f"on_close takes a function, not {type(func).__name__}")
+        if not self._close_handlers:  # from now on the host asks Python first
+            _tasks.add(task := asyncio.ensure_future(self._act("guard")))
+            task.add_done_callback(_tasks.discard)
+        self._close_handlers.append(func)
+        return func
+
     async def close(self) -> None:
         """Close it (not the main window: the user's close of that one quits the app)."""
         if not self.closed:
@@ -133,6 +151,7 @@ class Window:
 main = Window(MAIN)
 _open: dict[str, Window] = {MAIN: main}
 _waiting: dict[str, asyncio.Future[None]] = {}
+_tasks: set[asyncio.Future[None]] = set()  # requests under way that nothing awaits
 _ready_early: set[str] = set()  # windows whose page said ready before open() returned
 _handlers: dict[str, dict[str, WindowHandler]] = {kind: {} for kind in EVENTS}
 
@@ -213,6 +232,9 @@ async def deliver(raw: Mapping[str, Any]) -> None:
             waiting.set_result(None)
         else:
             dom.relisten(window_id)  # a page loaded again: it hears its handlers again
+    elif kind == "closing":  # the user closes a window with on_close handlers
+        await _ask_to_close(window)
+        return
     elif kind == "closed":
         window.closed = True
         del _open[window_id]
@@ -223,6 +245,17 @@ async def deliver(raw: Mapping[str, Any]) -> None:
         result = func(event)
         if inspect.isawaitable(result):
             await result
+
+
+async def _ask_to_close(window: Window) -> None:
+    """The user closes ``window``: it closes unless one of its on_close handlers says no."""
+    for func in list(window._close_handlers):
+        answer = func()
+        if inspect.isawaitable(answer):
+            answer = await answer
+        if answer is False:
+            return
+    await window.close()
 
 
 def reset() -> None:
