@@ -142,6 +142,24 @@ class Gtk(Engine):
         GLib.idle_add(once)
 
 
+    def start(self, on_started: Callable[[Any], None] | None, window: Any, *,
+              debug: bool) -> None:
+        """pywebview gives each window a private WebKit context of its own, each with its
+        own network process; the app's windows share one (still private to this run)."""
+        from webview.platforms import gtk
+
+        context = gtk.webkit.WebContext
+        shared: list[Any] = []
+        make = context.new_ephemeral
+
+        def ephemeral() -> Any:
+            if not shared:
+                shared.append(make())
+            return shared[0]
+
+        context.new_ephemeral = ephemeral
+        super().start(on_started, window, debug=debug)
+
     def title_dialogs(self, title: str) -> None:
         """WebKitGTK's script-dialog signal, handled on every view pywebview makes: a GTK
         message dialog of our own, titled for the app."""
