@@ -170,9 +170,11 @@ class Engine:
         """Run ``func`` soon on the toolkit's GUI thread (widgets live there)."""
         raise NotImplementedError
 
-def on_gui_thread(post: Post, job: Callable[[], T], timeout: float = 10) -> T:
-    """Run ``job`` on the GUI thread through ``post`` and wait for its result (or its
-    exception). Toolkit objects such as the clipboard may only be touched there."""
+
+def call_on_gui_thread(post: Post, job: Callable[[], T], timeout: float = 10) -> T:
+    """Run ``job`` on the GUI thread through ``post`` (an engine's ``on_gui_thread``) and
+    wait for its result (or its exception). Toolkit objects such as the clipboard may only
+    be touched there."""
     done = threading.Event()
     outcome: list[Any] = []
 

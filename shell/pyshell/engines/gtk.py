@@ -9,7 +9,7 @@ from typing import Any
 from ..clipboardservice import Contents
 from ..errors import PyshellError
 from ..menumodel import Accel, Entry
-from .base import KEEP_ALERT, Engine, Navigation, OnMenuClick, on_gui_thread
+from .base import KEEP_ALERT, Engine, Navigation, OnMenuClick, Post, call_on_gui_thread
 
 # What the engine needs from the system, by distribution family.
 SYSTEM_PACKAGES = ("python3-gi gir1.2-webkit2-4.1 (Debian, Ubuntu); python3-gobject "
@@ -179,7 +179,7 @@ class Gtk(Engine):
         gtk.BrowserView.__init__ = init
 
     def clipboard(self, window: Any) -> GtkClipboard:
-        return GtkClipboard()
+        return GtkClipboard(self.on_gui_thread)
 
 
 
@@ -298,7 +298,8 @@ class GtkClipboard:
     need the selection API (Gtk.Clipboard.set_with_data is not usable from Python): an
     invisible widget owns the selection and answers each request for a target."""
 
-    def __init__(self) -> None:
+    def __init__(self, post: Post) -> None:
+        self._post = post
         self._owner: Any = None  # the widget that owns the selection we set
 
     def read(self) -> Contents:
@@ -314,10 +315,10 @@ class GtkClipboard:
             return Contents(board.wait_for_text() or "",
                             _decode_html(data) if data else None)
 
-        return on_gui_thread(_post, read)
+        return call_on_gui_thread(self._post, read)
 
     def write(self, contents: Contents) -> None:
-        on_gui_thread(_post, lambda: self._own(contents))
+        call_on_gui_thread(self._post, lambda: self._own(contents))
 
     def _own(self, contents: Contents) -> None:
         from gi.repository import Gdk, Gtk
@@ -370,16 +371,6 @@ def _script_dialog(parent: Any, title: str, dialog: Any) -> bool:
         dialog.prompt_set_text(entry.get_text())
     box.destroy()
     return True
-
-
-def _post(job: Callable[[], None]) -> None:
-    from gi.repository import GLib
-
-    def once() -> bool:
-        job()
-        return False  # idle_add: do not run again
-
-    GLib.idle_add(once)
 
 
 def _decode_html(data: bytes) -> str:

@@ -12,7 +12,7 @@ from typing import Any
 
 from ..clipboardservice import Contents
 from ..menumodel import Accel, Entry
-from .base import KEEP_ALERT, Engine, Navigation, OnMenuClick, Post, on_gui_thread
+from .base import KEEP_ALERT, Engine, Navigation, OnMenuClick, Post, call_on_gui_thread
 
 # Shared libraries QtWebEngine's xcb platform loads lazily, with their Debian packages.
 LIBRARIES = {
@@ -188,7 +188,7 @@ class Qt(Engine):
         qt.BrowserView.WebPage.javaScriptPrompt = prompt
 
     def clipboard(self, window: Any) -> QtClipboard:
-        return QtClipboard(_gui_thread_poster())
+        return QtClipboard(self.on_gui_thread)
 
 
 _QT_EDIT = {"undo": "Undo", "redo": "Redo", "cut": "Cut", "copy": "Copy", "paste": "Paste",
@@ -298,7 +298,7 @@ class QtClipboard:
                 return Contents("")
             return Contents(data.text(), data.html() if data.hasHtml() else None)
 
-        return on_gui_thread(self._post, read)
+        return call_on_gui_thread(self._post, read)
 
     def write(self, contents: Contents) -> None:
         def write() -> None:
@@ -311,7 +311,7 @@ class QtClipboard:
                 data.setHtml(contents.html)
             QGuiApplication.clipboard().setMimeData(data)
 
-        on_gui_thread(self._post, write)
+        call_on_gui_thread(self._post, write)
 
 
 def _document_start_script(source: str) -> Any:
@@ -324,27 +324,6 @@ def _document_start_script(source: str) -> Any:
     script.setWorldId(QWebEngineScript.ScriptWorldId.MainWorld)
     script.setRunsOnSubFrames(False)
     return script
-
-
-def _gui_thread_poster() -> Post:
-    """A QObject made here, on the main thread, whose queued signal runs each job posted
-    from another thread in Qt's event loop there."""
-    from PySide6.QtCore import QObject, Qt, Signal, Slot
-
-    class Poster(QObject):
-        posted = Signal(object)
-
-        @Slot(object)
-        def run(self, job: Any) -> None:
-            job()
-
-    poster = Poster()
-    poster.posted.connect(poster.run, Qt.ConnectionType.QueuedConnection)
-
-    def post(job: Any) -> None:  # keeps the poster alive as long as the clipboard
-        poster.posted.emit(job)
-
-    return post
 
 
 def _loadable(lib: str) -> bool:
