@@ -87,6 +87,9 @@ def drive(main: Any, shot: str) -> None:
         poll(lambda: len(webview.windows) == 2, 30, 0.02)
         wait_text(webview.windows[1], "#shown", "count 12")
         found["reopened_id"] = wait_text(main, "#listed", "main,w2")
+        reopened = webview.windows[1]
+        found["reopened_size"] = poll(lambda: [reopened.width, reopened.height] == [520, 360]
+                                      and [reopened.width, reopened.height], 15)
     except BaseException:
         print("FINDINGS " + json.dumps(found), flush=True)
         for window in list(webview.windows):

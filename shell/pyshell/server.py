@@ -110,7 +110,8 @@ class AppServer:
                            self.closer.request)
         self.updater = updater
         # The app's windows: the main one (the launcher attaches it) and those it opens.
-        self.windows = WindowManager(self.events, self.launch_url, app.ui_dir, app.name)
+        self.windows = WindowManager(self.events, self.launch_url, app.ui_dir, app.name,
+                                     app.window.remember)
         # Off: every file operation uses synchronous XHR (as where SharedArrayBuffer is missing).
         self.fs_fast_path = True
         self.dev = dev

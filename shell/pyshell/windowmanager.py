@@ -25,7 +25,9 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 from urllib.parse import urlencode
 
+from . import windowstate
 from .engines import Engine
+from .engines.base import call_on_gui_thread
 from .hostevents import HostEvents
 
 MAIN = "main"
@@ -55,6 +57,7 @@ class WindowOptions:
     resizable: bool = True
     min_width: int = 200
     min_height: int = 100
+    remember: bool = True  # reopen where the user left the last window showing this page
 
     @classmethod
     def parse(cls, raw: dict[str, Any], ui_dir: Path, default_title: str) -> WindowOptions:
@@ -83,18 +86,20 @@ class WindowOptions:
                 raise WindowError(f"a window's {name} must be at least 1 pixel, "
                                   f"not {numbers[name]}")
         return cls(page=page, title=title, resizable=bool(raw.get("resizable", True)),
-                   **numbers)
+                   remember=bool(raw.get("remember", True)), **numbers)
 
 
 class WindowManager:
     """Every window of one app run, by id. Any thread may call it."""
 
     def __init__(self, events: HostEvents, launch_url: Callable[[str], str], ui_dir: Path,
-                 app_name: str) -> None:
+                 app_name: str, remember: bool) -> None:
         """``launch_url(page)``: a single-use link into the app at ``page`` (each window's
-        engine profile is its own, so each window redeems a link of its own)."""
+        engine profile is its own, so each window redeems a link of its own).
+        ``remember``: keep each page's window size and place between launches (the app's
+        ``[tool.pyshell.window] remember``; ``open`` may also say no)."""
         self._events, self._launch_url = events, launch_url
-        self._ui_dir, self._app_name = ui_dir, app_name
+        self._ui_dir, self._app_name, self._remember = ui_dir, app_name, remember
         self._lock = threading.Lock()
         self._windows: dict[str, Any] = {}  # id -> pywebview window, while it is open
         self._pages: dict[str, str] = {}  # id -> the page it shows
@@ -133,14 +138,34 @@ class WindowManager:
         # The id is known before the window loads its page: the page route asks.
         with self._lock:
             self._windows[window_id] = None
+        kept = windowstate.state_file(self._app_name, options.page) \
+            if self._remember and options.remember else None
+        place = self._placement(engine, options, kept)
         window = engine.create_window(
-            options.title, url, width=options.width, height=options.height, x=options.x,
-            y=options.y, resizable=options.resizable,
+            options.title, url, width=place.width, height=place.height, x=place.x,
+            y=place.y, maximized=place.maximized, resizable=options.resizable,
             min_size=(options.min_width, options.min_height))
+        if kept is not None:
+            windowstate.Tracker(kept, place).attach(window)
         with self._lock:
             self._windows[window_id] = window
         self._follow(window_id, window)
         return window_id
+
+    @staticmethod
+    def _placement(engine: Engine, options: WindowOptions,
+                   kept: Path | None) -> windowstate.Placement:
+        """The size asked for, or where the user left this page's window last time
+        (fitted to the screens there are now)."""
+        asked = windowstate.Placement(options.width, options.height, options.x, options.y)
+        saved = windowstate.load(kept) if kept is not None else None
+        if saved is None:
+            return asked
+        try:
+            screens = call_on_gui_thread(engine.on_gui_thread, engine.screens)
+        except (NotImplementedError, OSError):
+            return asked
+        return windowstate.fit(saved, screens, (options.min_width, options.min_height))
 
     def act(self, window_id: str, action: str, args: dict[str, Any]) -> None:
         """Do ``action`` to an open window (see ``ACTIONS``)."""

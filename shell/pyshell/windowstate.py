@@ -6,7 +6,9 @@ the app's. Written a second after the window stops moving and when it closes; re
 the next launch and fitted to the screens there are now (a monitor may have gone). A
 missing or damaged file means the configured size, without a word: losing a window's
 place is no reason to stop an app.
-``[tool.pyshell.window] remember = false`` turns it off.
+``[tool.pyshell.window] remember = false`` turns it off. The windows the app opens
+(``windowmanager``) are kept the same way, one file per page they show, unless the app
+opens one with ``remember=False``.
 """
 
 from __future__ import annotations
@@ -43,10 +45,12 @@ class Area:
     height: int
 
 
-def state_file(app_name: str) -> Path:
+def state_file(app_name: str, page: str | None = None) -> Path:
+    """The main window's file, or (``page``) that of the app's windows showing ``page``."""
     import platformdirs
 
-    return platformdirs.user_state_path(app_name, appauthor=False) / FILE_NAME
+    name = FILE_NAME if page is None else "window-" + page.replace("/", "--") + ".json"
+    return platformdirs.user_state_path(app_name, appauthor=False) / name
 
 
 def load(path: Path) -> Placement | None:

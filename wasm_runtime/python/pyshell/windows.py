@@ -158,13 +158,17 @@ _handlers: dict[str, dict[str, WindowHandler]] = {kind: {} for kind in EVENTS}
 
 async def open(page: str, *, title: str | None = None, width: int = 800, height: int = 600,
                x: int | None = None, y: int | None = None, resizable: bool = True,
-               min_width: int = 200, min_height: int = 100) -> Window:
+               min_width: int = 200, min_height: int = 100, remember: bool = True) -> Window:
     """Open a window showing ``page`` (an .html file of the app's ui/ folder, e.g.
     ``"settings.html"``); returns once its page is ready for writes and handlers.
-    ``title`` defaults to the app's name; ``x``/``y`` to where the system puts it."""
+    ``title`` defaults to the app's name; ``x``/``y`` to where the system puts it.
+    ``remember``: open it where the user left the last window showing ``page`` (its size,
+    place and maximized state, kept by the host; off for every window with
+    ``[tool.pyshell.window] remember = false``)."""
     answer = await _ask({"op": "open", "page": page, "title": title, "width": width,
                          "height": height, "x": x, "y": y, "resizable": resizable,
-                         "min_width": min_width, "min_height": min_height})
+                         "min_width": min_width, "min_height": min_height,
+                         "remember": remember})
     window = Window(str(answer["id"]))
     _open[window.id] = window
     ready = _waiting.setdefault(window.id, asyncio.get_running_loop().create_future())
