@@ -504,7 +504,7 @@ worker.onerror = (e) => {
 // Relative URLs in the config are the page's (the static web build uses them); the worker
 // lives in another folder, so it gets them resolved.
 for (const key of ["bundle", "runtime", "log", "fs", "dialog", "openUrl", "clipboard", "closed",
-                   "hostEvents", "notify", "menu", "started", "updates", "windows"]) {
+                   "hostEvents", "notify", "menu", "started", "updates", "windows", "tray"]) {
   if (config[key]) config[key] = new URL(config[key], document.baseURI).href;
 }
 if (config.packages) config.packages.lock = new URL(config.packages.lock, document.baseURI).href;

@@ -63,6 +63,7 @@ export const DEV_RELOADED = "reloaded";       // {type, kind, ok, ms}  an update
  * @property {?string} windows
  * @property {?string} windowSocket
  * @property {?string} window
+ * @property {?string} tray
  * @property {?string} snapshot
  * @property {string[]} snapshotImports
  * @property {Grant[]} grants

@@ -84,6 +84,7 @@ const bridge = {
   menu: (requestJson) => sendMenu(requestJson),
   clipboard: (requestJson) => useClipboard(requestJson),
   windows: (requestJson) => useWindows(requestJson),
+  tray: (requestJson) => useTray(requestJson),
   updateStatus: () => updateRequest("GET", ""),
   updateRestart: () => updateRequest("POST", "/restart"),
   updateCheck: () => updateCheck(),
@@ -257,6 +258,11 @@ const useClipboard = (requestJson) => askHost(
 const useWindows = (requestJson) => askHost(
   config.windows, requestJson, "windows",
   "more windows need the desktop app (not the web build or `pyshell run --browser`)",
+  { unavailable: true });
+
+/** The app's tray icon, shown by the host (which checks the app declared it). */
+const useTray = (requestJson) => askHost(
+  config.tray, requestJson, "tray", "a tray icon needs the desktop app (not the web build)",
   { unavailable: true });
 
 const UPDATES_OFF = JSON.stringify({ state: "off", reason: "no host to update this app here" });

@@ -99,6 +99,8 @@ class AppConfig:
     single_instance: bool = True
     # ``[tool.pyshell.permissions] notifications``: the app may show desktop notifications.
     notifications: bool = False
+    # ``[tool.pyshell.permissions] tray``: the app may show an icon in the desktop's tray.
+    tray: bool = False
     # ``[tool.pyshell.permissions] drop``: files dropped on the window are grants,
     # read-only unless "rw".
     drop_writable: bool = False
@@ -180,6 +182,7 @@ def parse(data: dict[str, Any], root: Path) -> AppConfig:
                      single_instance=_bool(tool, "single-instance", "[tool.pyshell]", True),
                      notifications=_bool(permissions, "notifications",
                                          "[tool.pyshell.permissions]", False),
+                     tray=_bool(permissions, "tray", "[tool.pyshell.permissions]", False),
                      drop_writable=_drop(permissions), clipboard=clipboard,
                      file_types=file_types(tool, root), url_schemes=url_schemes(tool),
                      apt_url=_apt_url(tool))
@@ -192,7 +195,8 @@ TOOL_KEYS = frozenset({"entry", "ui", "packages", "pyodide-packages", "snapshot"
                        "single-instance", "file-types", "url-schemes", "apt-url"})
 WINDOW_KEYS = frozenset({"title", "width", "height", "min-width", "min-height", "resizable",
                          "fullscreen", "background", "quit-budget", "remember"})
-PERMISSIONS_KEYS = frozenset({"fs", "open-urls", "notifications", "drop", "clipboard"})
+PERMISSIONS_KEYS = frozenset({"fs", "open-urls", "notifications", "drop", "clipboard",
+                              "tray"})
 # ``clipboard = "..."``: what each declaration lets the app do.
 CLIPBOARD_ACCESS = {"read": frozenset({"read"}), "write": frozenset({"write"}),
                     "read-write": frozenset({"read", "write"})}

@@ -29,6 +29,9 @@ class Closer:
         self._window: Any = None
         self._timer: threading.Timer | None = None  # set while the page is asked
         self._closing = False  # the close is decided: let it through
+        # While true, the user's close of the window hides it instead (the app has a tray
+        # icon to bring it back); Ctrl-C, SIGTERM and a quit still close.
+        self.hide_instead: Callable[[], bool] = lambda: False
 
     def attach(self, window: Any) -> None:
         """Hear ``window``'s closes (a pywebview window, before it is shown)."""
@@ -66,6 +69,10 @@ class Closer:
         with self._lock:
             if self._closing:
                 return True
+        if self.hide_instead():
+            # Not on the GUI thread, which pywebview's hide() waits for.
+            threading.Thread(target=self._window.hide, name="pyshell-hide", daemon=True).start()
+            return False
         self.request()
         return False
 

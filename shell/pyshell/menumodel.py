@@ -2,7 +2,7 @@
 
 The worker (``pyshell.menus``) sends the whole menu model as JSON each time it changes:
 
-    {"bar": [entry, ...], "context": {"name": [entry, ...]}}
+    {"bar": [entry, ...], "context": {"name": [entry, ...]}, "tray": [entry, ...]}
 
 where an entry is ``{"kind", "id", "label", "role", "accel", "enabled", "checked",
 "group", "items"}`` (``kind``: item, check, radio, separator or submenu). The worker checks
@@ -73,10 +73,11 @@ class MenuModel:
 
     bar: tuple[Entry, ...] = ()
     context: Mapping[str, tuple[Entry, ...]] = field(default_factory=dict)
+    tray: tuple[Entry, ...] = ()  # the menu of the app's tray icon (``trayicon``)
 
     def find(self, entry_id: str) -> Entry | None:
         """The clickable entry with this id, in the bar or a context menu."""
-        for entries in (self.bar, *self.context.values()):
+        for entries in (self.bar, *self.context.values(), self.tray):
             found = _find(entries, entry_id)
             if found is not None:
                 return found
@@ -130,7 +131,7 @@ def parse_model(data: object) -> MenuModel:
         raise MenuError("'context' of a menu model maps names to lists of entries")
     context = {str(name): _entries(items, f"context menu {name!r}", counter)
                for name, items in context_data.items()}
-    model = MenuModel(bar, context)
+    model = MenuModel(bar, context, _entries(data.get("tray", []), "the tray menu", counter))
     _check_unique_ids(model)
     return model
 
@@ -200,5 +201,5 @@ def _check_unique_ids(model: MenuModel) -> None:
                     raise MenuError(f"two menu items have the id {entry.id!r}")
                 seen.add(entry.id)
 
-    for entries in (model.bar, *model.context.values()):
+    for entries in (model.bar, *model.context.values(), model.tray):
         walk(entries)

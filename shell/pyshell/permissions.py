@@ -132,7 +132,8 @@ def warnings(app: AppConfig, folders: dict[str, Path] | None = None) -> list[str
 
 def summary(app: AppConfig) -> list[str]:
     """The app's permissions in a few lines, as declared (placeholders kept)."""
-    if not (app.permissions or app.open_urls or app.notifications or app.clipboard):
+    if not (app.permissions or app.open_urls or app.notifications or app.clipboard
+            or app.tray):
         return ["permissions: none (no host files, no web addresses, no clipboard)"]
     lines = ["permissions:"]
     for perm in app.permissions:
@@ -142,6 +143,8 @@ def summary(app: AppConfig) -> list[str]:
         lines.append(f"  opens  {pattern}  in the user's browser")
     if app.notifications:
         lines.append("  shows  desktop notifications")
+    if app.tray:
+        lines.append("  shows  an icon in the desktop's tray")
     if app.clipboard:
         lines.append(f"  clipboard  {' and '.join(sorted(app.clipboard))}")
     lines.append("  plus files the user picks in a dialog (this session only)")

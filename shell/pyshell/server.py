@@ -35,6 +35,7 @@ from .fileservice import FileService
 from .hostevents import HostEvents
 from .instance import Launch
 from .lifecycle import Closer
+from .menumodel import Entry
 from .notifier import Notifier
 from .packages import Packages
 from .pickers import DialogProvider, Picker
@@ -52,6 +53,7 @@ from .routes import (
     menus,
     notify,
     page,
+    tray,
     updates,
     windows,
 )
@@ -63,6 +65,7 @@ from .runtime import Runtime
 from .session import LAUNCH_PREFIX, Session
 from .snapshots import SnapshotStore
 from .terminal import LogSink, print_sink
+from .trayicon import TrayIcon
 from .windowmanager import WindowManager
 
 if TYPE_CHECKING:
@@ -106,8 +109,12 @@ class AppServer:
         self.notifier = Notifier(app.name, self._notification_clicked) \
             if app.notifications else None
         # The app's native menus (the launcher attaches the window); quit is that close.
+        # The app's tray icon; while it shows, closing the window may only hide it.
+        self.tray = TrayIcon(app.name, self._tray_clicked, self._tray_activated, self._say)
+        self._tray_keeps_running = False
+        self.closer.hide_instead = lambda: self.tray.visible and self._tray_keeps_running
         self.menus = Menus(self._say, (app.name, f"{app.name} {app.version}"),
-                           self.closer.request)
+                           self.closer.request, tray=self.tray.set_entries)
         self.updater = updater
         # The app's windows: the main one (the launcher attaches it) and those it opens.
         self.windows = WindowManager(self.events, self.launch_url, app.ui_dir, app.name,
@@ -170,6 +177,23 @@ class AppServer:
             self.events.put({"kind": "drop", "paths": [g["path"] for g in given],
                              "grants": [g["grant"] for g in given]})
 
+    def _tray_clicked(self, entry: Entry, checked: bool) -> None:
+        """A tray menu item: a role runs natively (quit: the normal close), any other
+        click goes to the app's Python as a host event (the page may be hidden)."""
+        if entry.role is not None:
+            self.menus.clicked(entry, checked)
+        else:
+            self.events.put({"kind": "menu", "item": entry.id, "checked": checked})
+
+    def _tray_activated(self) -> None:
+        """A click on the tray icon: the window back if it was hidden, and Python told."""
+        threading.Thread(target=self.windows.show_main, name="pyshell-tray-show",
+                         daemon=True).start()
+        self.events.put({"kind": "tray"})
+
+    def _keep_running(self, flag: bool) -> None:
+        self._tray_keeps_running = flag
+
     def _notification_clicked(self, number: int, action: str) -> None:
         self.events.put({"kind": "notification", "id": number, "action": action})
 
@@ -194,6 +218,7 @@ class AppServer:
                  *notify.routes(self.notifier),
                  *menus.routes(self.menus),
                  *windows.routes(self.windows, self.token),
+                 *tray.routes(self.tray, self.app.tray, self.app.ui_dir, self._keep_running),
                  *updates.routes(self.updater, self.closer.request),
                  *snapshot_routes.routes(self.snapshots, self._say),
                  *dev.routes(self.dev, self._on_dev_report, self.token),
@@ -215,6 +240,7 @@ class AppServer:
 
     def stop(self) -> None:
         self.events.close()
+        self.tray.hide()
         if self.notifier is not None:
             self.notifier.close()
         if self._server is not None:

@@ -203,6 +203,14 @@ class WindowManager:
         return [{"id": i, "page": page, "title": w.title, "width": w.width,
                  "height": w.height, "x": w.x, "y": w.y} for i, w, page in found]
 
+    def show_main(self) -> None:
+        """The main window shown (it may have been hidden) and brought to the front."""
+        with self._lock:
+            window, engine = self._windows.get(MAIN), self._engine
+        if window is not None and engine is not None:
+            window.show()
+            engine.bring_to_front(window)
+
     def ready(self, window_id: str) -> None:
         """A window's page connected (again, after a reload): its Python may write to it."""
         self._tell(window_id, "ready")

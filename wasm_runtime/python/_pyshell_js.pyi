@@ -14,6 +14,9 @@ def send(ops_json: str, window: str | None, /) -> None:
 def request(op_json: str, window: str | None, /) -> Awaitable[str]:
     """A read of the live DOM (of ``window``'s page); resolves to its JSON answer."""
 
+def tray(request_json: str, /) -> Awaitable[str]:
+    """The tray icon through the host: JSON ``{"shown"}``, ``{"ok"}`` or ``{"error", ...}``."""
+
 def windows(request_json: str, /) -> Awaitable[str]:
     """The app's windows through the host: JSON ``{"id"}``, ``{"windows"}``, ``{"ok"}`` or
     ``{"error"}``."""

@@ -34,10 +34,11 @@ class Menus:
     """The app's menu model and the window (and engine) that shows it."""
 
     def __init__(self, say: Callable[[str], None], about: tuple[str, str],
-                 quit: Callable[[], object]) -> None:
+                 quit: Callable[[], object],
+                 tray: Callable[[tuple[Entry, ...]], None] | None = None) -> None:
         """``about``: the about box's title and text. ``quit``: the window's normal close
-        (``lifecycle.Closer.request``)."""
-        self._say, self._about, self._quit = say, about, quit
+        (``lifecycle.Closer.request``). ``tray``: takes the tray icon's menu entries."""
+        self._say, self._about, self._quit, self._tray = say, about, quit, tray
         self._lock = threading.Lock()
         self.model = MenuModel()
         # What the native menus show, when it is that model exactly (None: a click checked
@@ -54,6 +55,8 @@ class Menus:
 
     def show(self, model: MenuModel) -> None:
         """The app declared (or changed) its menus: build them in place of the old ones."""
+        if self._tray is not None:
+            self._tray(model.tray)  # the tray icon is the host's, window or not
         with self._lock:
             self.model = model
             if model == self._shown:

@@ -22,7 +22,7 @@ import traceback
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
-from . import app, dom, menus, notifications, windows
+from . import app, dom, menus, notifications, tray, windows
 from .transport import Transport, WorkerTransport
 
 APP_ROOT = "/home/pyodide/app/"  # where worker.mjs unpacks the app; shown as relative paths
@@ -95,6 +95,7 @@ async def start(entry: str, transport: Transport | None = None) -> bool:
     app.reset()
     menus.reset()
     windows.reset()
+    tray.reset()
     dom.use_transport(transport or WorkerTransport())
     try:
         await _run_entry(importlib.import_module(entry.partition(":")[0]))
@@ -267,6 +268,10 @@ async def host_event(event_json: str) -> None:
         await _run_hook(functools.partial(notifications.deliver, event["id"], event["action"]))
     elif event["kind"] == "window":
         await _run_hook(functools.partial(windows.deliver, event))
+    elif event["kind"] == "menu":  # a click in the tray icon's menu
+        await _run_hook(functools.partial(menus.dispatch, event["item"], event["checked"]))
+    elif event["kind"] == "tray":
+        await _run_hook(tray.activated)
     dom.flush()
 
 

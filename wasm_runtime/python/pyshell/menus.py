@@ -257,6 +257,7 @@ class Menu:
 
 _bar: list[Menu] = []
 _context: dict[str, Menu] = {}  # selector -> its menu
+_tray: Menu | None = None  # the tray icon's menu (pyshell.tray)
 _items: dict[str, Item] = {}  # wire id -> item, for clicks and item()
 _origins: dict[str, str | None] = {}  # "bar" / "context:SEL" -> module whose top level declared it
 _opened_by: dom.Event | None = None  # the contextmenu event of the context menu last opened
@@ -353,6 +354,8 @@ def _index() -> None:
     walk(list(_bar), "bar.")
     for selector, menu in _context.items():
         walk(menu.items, f"context {selector}.")
+    if _tray is not None:
+        walk(_tray.items, "tray.")
     _items.clear()
     _items.update(found)
     _changed()
@@ -361,7 +364,21 @@ def _index() -> None:
 def _model() -> dict[str, Any]:
     return {"bar": [menu._json() for menu in _bar],
             "context": {sel: [entry._json() for entry in menu.items]
-                        for sel, menu in _context.items()}}
+                        for sel, menu in _context.items()},
+            "tray": [entry._json() for entry in _tray.items] if _tray is not None else []}
+
+
+def set_tray(menu: Menu | None) -> None:
+    """The tray icon's menu (``pyshell.tray``), part of the model like the others."""
+    global _tray
+    if menu is not None and not isinstance(menu, Menu):
+        raise TypeError(f"the tray's menu is a Menu(...), not {type(menu).__name__}")
+    old, _tray = _tray, menu
+    try:
+        _index()
+    except ValueError:
+        _tray = old
+        raise
 
 
 def _changed() -> None:
@@ -475,7 +492,8 @@ def drop_untracked(previous: set[str]) -> None:
 
 def reset() -> None:
     """Forget every menu (a new app starts)."""
-    global _opened_by
+    global _opened_by, _tray
+    _tray = None
     _bar.clear()
     _context.clear()
     _items.clear()
