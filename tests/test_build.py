@@ -61,6 +61,24 @@ def declare_file_types(app: Path) -> None:
         '\n[[tool.pyshell.file-types]]\nextensions = ["tasklist"]\n'
         'description = "Task list"\nrole = "editor"\nicon = "tasklist.svg"\n'))
     shutil.copyfile(DEFAULT_ICON, app / "tasklist.svg")
+    main = app / "app" / "main.py"
+    main.write_text(main.read_text() + OPEN_HANDLER)
+
+
+# What an app author adds for "open with" and its links: the opened file read and saved
+# back through its grant (the app edits task lists), each one noted in the app's data.
+OPEN_HANDLER = '''
+
+@app.on_open
+def _opened(paths: list[str], urls: list[str]) -> None:
+    with Path("/data/opened.log").open("a", encoding="utf-8") as log:
+        for path in paths:
+            text = Path(path).read_text(encoding="utf-8")
+            Path(path).write_text(text + "\\nedited by deb-tasks", encoding="utf-8")
+            log.write(f"path {Path(path).name} {text}\\n")
+        for url in urls:
+            log.write(f"url {url}\\n")
+'''
 
 
 def artifact(app: Path, target: str) -> Path:
@@ -138,6 +156,43 @@ def test_installed_deb_registers_its_file_type_and_url_scheme(built: Path,
     assert handlers == ["deb-tasks.desktop", "deb-tasks.desktop"]
     # Removed: the type is gone from the database again.
     assert xdg_mime("filetype", str(tmp_path / "week.tasklist")) != filetype
+
+
+@pytest.mark.window
+def test_open_with_and_links_start_the_installed_app_or_reach_the_running_one(
+        built: Path, tmp_path: Path, xvfb: str) -> None:
+    """``gio open`` on a task list starts the installed app, which reads the file and saves
+    it through the single-file grant it gets (an editor's: read-write); ``xdg-open`` of a
+    debtasks:// link, and a second launch, hand over to the running app and exit 0."""
+    subprocess.run(["dpkg", "-i", str(artifact(built, "deb"))], check=True,
+                   capture_output=True)
+    home = tmp_path / "home"
+    (home / "run").mkdir(parents=True, mode=0o700)
+    env = {"HOME": str(home), "DISPLAY": xvfb, "PATH": "/usr/bin:/bin", "LANG": "C.UTF-8",
+           "XDG_RUNTIME_DIR": str(home / "run"), "XDG_CURRENT_DESKTOP": "GNOME",
+           "XDG_DATA_DIRS": "/usr/local/share:/usr/share"}
+    document = tmp_path / "week.tasklist"
+    document.write_text("[]")
+    log = home / ".local/share/deb-tasks/opened.log"
+
+    def logged(line: str) -> bool:
+        return log.exists() and line in log.read_text()
+
+    try:
+        subprocess.run(["gio", "open", str(document)], env=env, check=True, timeout=60)
+        assert poll(lambda: logged("path week.tasklist []"), 120), "the app never opened it"
+        assert document.read_text() == "[]\nedited by deb-tasks"
+        link = subprocess.run(["xdg-open", "debtasks://day/1"], env=env, timeout=60)
+        assert link.returncode == 0 and poll(lambda: logged("url debtasks://day/1"), 60)
+        second = subprocess.run(["/usr/bin/deb-tasks", "debtasks://day/2"], env=env,
+                                capture_output=True, text=True, timeout=60)
+        assert second.returncode == 0, second.stderr  # handed over, not a second window
+        assert poll(lambda: logged("url debtasks://day/2"), 60)
+    finally:
+        subprocess.run(["pkill", "-TERM", "-f", "/usr/lib/deb-tasks/"], check=False)
+        poll(lambda: subprocess.run(["pgrep", "-f", "/usr/lib/deb-tasks/"],
+                                    capture_output=True).returncode != 0, 30)
+        subprocess.run(["dpkg", "-r", "deb-tasks"], check=True, capture_output=True)
 
 
 @pytest.mark.window
