@@ -1,6 +1,7 @@
 """Files dropped on the window become grants of their own and reach the app's on_drop:
-a real Qt window under Xvfb, the drop posted to its web view as a desktop drag's events
-(the drag source is the edge), the app's Python in real Pyodide."""
+real Qt and GTK windows under Xvfb (Qt: the drop posted to its web view as a desktop
+drag's events; GTK: a real X drag with the mouse from a window offering the file; the
+drag source is the edge), the app's Python in real Pyodide."""
 
 from __future__ import annotations
 
@@ -41,8 +42,8 @@ def main():
 
 
 @pytest.mark.window
-@pytest.mark.parametrize("mode", ["ro", "rw"])
-def test_a_dropped_file_is_a_grant(mode: str, tmp_path: Path, xvfb: str) -> None:
+@pytest.mark.parametrize(("mode", "engine"), [("ro", "qt"), ("rw", "qt"), ("rw", "gtk")])
+def test_a_dropped_file_is_a_grant(mode: str, engine: str, tmp_path: Path, xvfb: str) -> None:
     app = write_app(tmp_path / "app", ON_DROP,
                     f'snapshot = false\n[tool.pyshell.permissions]\ndrop = "{mode}"\n')
     doc = tmp_path / "desk" / "report.txt"
@@ -52,7 +53,7 @@ def test_a_dropped_file_is_a_grant(mode: str, tmp_path: Path, xvfb: str) -> None
     env = dict(os.environ, DISPLAY=xvfb, XDG_RUNTIME_DIR=str(tmp_path),
                XDG_DATA_HOME=str(tmp_path / "data"),
                PYTHONPATH=os.pathsep.join([str(HARNESS.parent), os.environ.get("PYTHONPATH", "")]))
-    proc = subprocess.run([PYSHELL[0], str(HARNESS), str(app), str(doc)], env=env,
+    proc = subprocess.run([PYSHELL[0], str(HARNESS), str(app), str(doc), engine], env=env,
                           capture_output=True, text=True, timeout=180)
     found = findings(proc)
     assert "out" in found, proc.stderr[-3000:]

@@ -4,6 +4,7 @@ bundle), and the WebKit family of macOS's WKWebView."""
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from pathlib import Path
 from typing import Any
 
 from ..clipboardservice import Contents
@@ -141,6 +142,20 @@ class Gtk(Engine):
 
         GLib.idle_add(once)
 
+
+    def watch_drops(self, on_drop: Callable[[list[Path]], None]) -> None:
+        """Every web view pywebview makes takes drags that offer files (text/uri-list)
+        itself, ahead of WebKit, and hands the local files to ``on_drop``; other drags
+        (text, images) stay the page's."""
+        from webview.platforms import gtk
+
+        original = gtk.BrowserView.__init__
+
+        def init(view: Any, *args: Any, **kwargs: Any) -> None:
+            original(view, *args, **kwargs)
+            _take_file_drops(view.webview, on_drop)
+
+        gtk.BrowserView.__init__ = init
 
     def start(self, on_started: Callable[[Any], None] | None, window: Any, *,
               debug: bool) -> None:
@@ -342,6 +357,44 @@ class GtkClipboard:
         if self._owner is not None:
             self._owner.destroy()
         self._owner = owner
+
+
+def _take_file_drops(view: Any, on_drop: Callable[[list[Path]], None]) -> None:
+    """GTK's drag signals on ``view``: a handler connected here runs before WebKit's own
+    (they run last), and answering True (or stopping the emission) keeps WebKit out."""
+    from gi.repository import Gdk, GLib, Gtk
+
+    files = Gdk.Atom.intern("text/uri-list", False)
+
+    def offers_files(context: Any) -> bool:
+        return any(target.name() == "text/uri-list" for target in context.list_targets())
+
+    def motion(widget: Any, context: Any, x: int, y: int, time: int) -> bool:
+        if not offers_files(context):
+            return False
+        Gdk.drag_status(context, Gdk.DragAction.COPY, time)
+        return True
+
+    def dropped(widget: Any, context: Any, x: int, y: int, time: int) -> bool:
+        if not offers_files(context):
+            return False
+        widget.drag_get_data(context, files, time)
+        return True
+
+    def received(widget: Any, context: Any, x: int, y: int, data: Any, info: int,
+                 time: int) -> None:
+        if not offers_files(context):
+            return
+        widget.stop_emission_by_name("drag-data-received")
+        paths = [Path(GLib.filename_from_uri(uri)[0]) for uri in data.get_uris()
+                 if uri.startswith("file:")]
+        Gtk.drag_finish(context, bool(paths), False, time)
+        if paths:
+            on_drop(paths)
+
+    view.connect("drag-motion", motion)
+    view.connect("drag-drop", dropped)
+    view.connect("drag-data-received", received)
 
 
 def _script_dialog(parent: Any, title: str, dialog: Any) -> bool:
