@@ -31,6 +31,12 @@ def wait_text(window: Any, selector: str, expected: str, seconds: float = 30) ->
     return text(window, selector)
 
 
+def maximized(window: Any) -> bool:
+    native = window.native
+    return bool(native.isMaximized() if hasattr(native, "isMaximized") else
+                native.is_maximized())
+
+
 def click(window: Any, selector: str) -> None:
     window.run_js(f"document.querySelector({json.dumps(selector)}).click(), 1")
 
@@ -67,6 +73,7 @@ def drive(main: Any, shot: str) -> None:
         click(main, "#focus")
         poll(lambda: text(main, "#focused").endswith("w1"), 15)
         found["focused"] = text(main, "#focused")
+        found["maximized_after_focus"] = maximized(second)
         click(main, "#bad")
         found["bad_page"] = wait_text(
             main, "#error", "ValueError: there is no page 'nope.html' in the app's ui/ folder")

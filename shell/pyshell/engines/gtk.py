@@ -143,6 +143,10 @@ class Gtk(Engine):
         GLib.idle_add(once)
 
 
+    def bring_to_front(self, window: Any) -> None:
+        """``present``: de-iconified, raised and focused, maximized if it was."""
+        self.on_gui_thread(lambda: window.native.present())
+
     def watch_drops(self, on_drop: Callable[[list[Path]], None]) -> None:
         """Every web view pywebview makes takes drags that offer files (text/uri-list)
         itself, ahead of WebKit, and hands the local files to ``on_drop``; other drags

@@ -121,6 +121,20 @@ class Qt(Engine):
         _invoker().call.emit(func)
 
 
+    def bring_to_front(self, window: Any) -> None:
+        """Raised and activated, un-minimised but still maximized if it was (pywebview's
+        ``restore`` shows it normal)."""
+        def front() -> None:
+            from PySide6.QtCore import Qt as QtFlags
+
+            native = window.native
+            native.setWindowState(native.windowState() & ~QtFlags.WindowState.WindowMinimized)
+            native.show()
+            native.raise_()
+            native.activateWindow()
+
+        self.on_gui_thread(front)
+
     def watch_drops(self, on_drop: Callable[[list[Path]], None]) -> None:
         """QWebEngineView hears the drag and drop: pywebview's view class is patched (as
         for navigation) so that local files are accepted and go to ``on_drop``; other drags
