@@ -4,19 +4,13 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
 from kit.apps import host_package
+from kit.loops import run
 from pyshell import bootstrap, dom
 from pyshell.transport import RecordingTransport
-
-
-def run(coro):
-    """asyncio.run in its own thread: Playwright's sync API may own this thread's loop."""
-    with ThreadPoolExecutor(1) as pool:
-        return pool.submit(asyncio.run, coro).result()
 
 
 @pytest.fixture

@@ -4,20 +4,19 @@ The native widgets themselves are driven in tests/test_menus_window.py."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 import re
 import sys
 import types
 import urllib.request
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from kit.apps import host_package, write_app
+from kit.loops import run
 from pyshell import bootstrap, config, dom, menumodel, menus
 from pyshell.engines.gtk import gtk_accelerator
 from pyshell.engines.qt import qt_shortcut
@@ -26,11 +25,6 @@ from pyshell.menus import Check, Item, Menu, Radio, Separator
 from pyshell.routes.menus import Menus
 from pyshell.testing import app_server
 from pyshell.transport import RecordingTransport
-
-
-def run(coro: Any) -> Any:
-    with ThreadPoolExecutor(1) as pool:
-        return pool.submit(asyncio.run, coro).result()
 
 
 @pytest.fixture

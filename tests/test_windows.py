@@ -5,7 +5,6 @@ window is a stand-in here, at the edge; tests/test_windows_window.py runs real o
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import json
 from collections.abc import Callable, Iterator
@@ -17,6 +16,7 @@ import pytest
 from test_server import request, token_header
 
 from kit.apps import run_app_page, write_app
+from kit.loops import run
 from pyshell import config, contract, dom, windows
 from pyshell.server import AppServer
 from pyshell.testing import app_server
@@ -54,7 +54,7 @@ def test_writes_and_handlers_go_to_their_windows_page(page: RecordingTransport) 
                        ["create", item._ref, "li"]]
     listen = next(op for op in ops if op[0] == "listen")
     assert listen[1].endswith("@w1") and listen[2:4] == ["click", "#b"]
-    asyncio.run(dom.dispatch(listen[1], {"type": "click", "window": "w1"}))
+    run(dom.dispatch(listen[1], {"type": "click", "window": "w1"}))
     assert page.batches[-1] == [["set", {"sel": "#a"}, "textContent", "from w1"]]
 
 
@@ -77,11 +77,11 @@ def test_a_reloaded_page_hears_its_handlers_again_and_a_closed_one_is_forgotten(
         seen.append((event.kind, event.window.id))
 
     dom.flush()
-    asyncio.run(windows.deliver({"kind": "window", "window": "w1", "event": "ready"}))
+    run(windows.deliver({"kind": "window", "window": "w1", "event": "ready"}))
     dom.flush()
     again = page.window_batches["w1"][-1]
     assert [op[0] for op in again] == ["listen"] and again[0][2:4] == ["click", "#b"]
-    asyncio.run(windows.deliver({"kind": "window", "window": "w1", "event": "closed"}))
+    run(windows.deliver({"kind": "window", "window": "w1", "event": "closed"}))
     assert seen == [("closed", "w1")] and second.closed and windows.all() == [windows.main]
     assert dom.registrations({__name__}) == set()  # its handler went with it
     second.select("#a").text = "nowhere"

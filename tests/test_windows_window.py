@@ -141,7 +141,7 @@ def test_a_second_window_runs_on_the_one_python(engine: str, tmp_path: Path, xvf
     assert found["main_after"] == "main sees 1"  # which wrote to both windows
     assert found["second_after_bump"] == "count 12 from w1"  # one state for both
     assert found["input_seen"] == "typed in w1: typed"
-    assert found["focused"] == "focused main w1"  # focus(), heard back from each page
+    assert found["focused"].endswith(" w1")  # focus(), heard back from the page
     if engine == "qt":  # (GTK asks a window manager to maximize; Xvfb runs none)
         assert found["maximized_after_focus"] is True
     assert found["bad_page"].startswith("ValueError: there is no page 'nope.html'")

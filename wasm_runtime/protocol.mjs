@@ -64,6 +64,7 @@ export const DEV_RELOADED = "reloaded";       // {type, kind, ok, ms}  an update
  * @property {?string} windowSocket
  * @property {?string} window
  * @property {?string} tray
+ * @property {?string} resume
  * @property {?string} snapshot
  * @property {string[]} snapshotImports
  * @property {Grant[]} grants

@@ -113,6 +113,9 @@ class AppConfig:
     # ``[tool.pyshell] apt-url``: where the APT repository (``build --target apt-repo``) is
     # published, written into the ``.sources`` file users add once.
     apt_url: str | None = None
+    # ``[tool.pyshell] resume-paint``: a launch first shows what the app showed last
+    # (``resumepaint``); off for apps whose screens must not be kept on disk.
+    resume_paint: bool = True
 
     @property
     def url_patterns(self) -> tuple[UrlPattern, ...]:
@@ -185,14 +188,16 @@ def parse(data: dict[str, Any], root: Path) -> AppConfig:
                      tray=_bool(permissions, "tray", "[tool.pyshell.permissions]", False),
                      drop_writable=_drop(permissions), clipboard=clipboard,
                      file_types=file_types(tool, root), url_schemes=url_schemes(tool),
-                     apt_url=_apt_url(tool))
+                     apt_url=_apt_url(tool),
+                     resume_paint=_bool(tool, "resume-paint", "[tool.pyshell]", True))
 
 
 # Every key each table accepts (anything else is an error naming it); the documentation's
 # configuration reference lists exactly these (tests/test_docs.py).
 TOOL_KEYS = frozenset({"entry", "ui", "packages", "pyodide-packages", "snapshot",
                        "snapshot-imports", "icon", "window", "permissions", "updates",
-                       "single-instance", "file-types", "url-schemes", "apt-url"})
+                       "single-instance", "file-types", "url-schemes", "apt-url",
+                       "resume-paint"})
 WINDOW_KEYS = frozenset({"title", "width", "height", "min-width", "min-height", "resizable",
                          "fullscreen", "background", "quit-budget", "remember"})
 PERMISSIONS_KEYS = frozenset({"fs", "open-urls", "notifications", "drop", "clipboard",

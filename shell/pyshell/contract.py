@@ -94,7 +94,7 @@ class BootConfig:
     native menus (``menu``), no one to tell the app started (``started``), no updates
     (``updates``), not dev mode (``dev``), no other windows (``windows``,
     ``window_socket``), the main window's page (``window``), no tray icon (``tray``), no
-    start-up snapshots (``snapshot``)."""
+    resume paint (``resume``), no start-up snapshots (``snapshot``)."""
 
     entry: str                  # the app's "module:function"
     bundle: str                 # zip of pyshell's in-WebAssembly API and the app's packages
@@ -117,6 +117,7 @@ class BootConfig:
     window_socket: str | None = None  # the WebSocket relaying other windows' pages
     window: str | None = None   # this page's window, when it is not the main one
     tray: str | None = None     # POST: the app's tray icon
+    resume: str | None = None   # POST: what the main window shows, for the next first paint
     snapshot: str | None = None  # start-up snapshots, per engine id appended
     snapshot_imports: tuple[str, ...] = ()  # modules a new snapshot imports ahead
     grants: tuple[Grant, ...] = ()

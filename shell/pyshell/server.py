@@ -39,6 +39,7 @@ from .menumodel import Entry
 from .notifier import Notifier
 from .packages import Packages
 from .pickers import DialogProvider, Picker
+from .resumepaint import ResumeStore
 from .routes import (
     assets,
     clipboard,
@@ -53,6 +54,7 @@ from .routes import (
     menus,
     notify,
     page,
+    resume,
     tray,
     updates,
     windows,
@@ -117,6 +119,8 @@ class AppServer:
                            self.closer.request, tray=self.tray.set_entries)
         self.updater = updater
         # The app's windows: the main one (the launcher attaches it) and those it opens.
+        # What the main window showed last, painted first at the next launch.
+        self.resume = ResumeStore(app) if app.resume_paint else None
         self.windows = WindowManager(self.events, self.launch_url, app.ui_dir, app.name,
                                      app.window.remember)
         # Off: every file operation uses synchronous XHR (as where SharedArrayBuffer is missing).
@@ -201,12 +205,15 @@ class AppServer:
         """What this server offers the page now (see ``routes.page``)."""
         return page.boot_config(self.app, self.port, self.packages, self.files.grants(),
                                 fs_fast_path=self.fs_fast_path, dev_mode=self.dev is not None,
-                                snapshots_on=self.snapshots is not None)
+                                snapshots_on=self.snapshots is not None,
+                                resume_on=self.resume is not None)
 
     def asgi(self) -> ASGIApp:
         """The route table, area by area, behind the guard; the app's ui/ folder last."""
-        table = [*page.routes(self.app.ui_dir, self.token, self.boot_config,
-                              self.windows.known),
+        front, pages = page.routes(self.app.ui_dir, self.token, self.boot_config,
+                                   self.windows.known, self.resume)
+        table = [*front,
+                 *resume.routes(self.resume),
                  *log.routes(self._log),
                  *files.routes(self.files, self.token),
                  *grantfiles.routes(self.files),
@@ -222,6 +229,7 @@ class AppServer:
                  *updates.routes(self.updater, self.closer.request),
                  *snapshot_routes.routes(self.snapshots, self._say),
                  *dev.routes(self.dev, self._on_dev_report, self.token),
+                 *pages,
                  *assets.routes(self.app, self.runtime, self.packages)]
         return guard.protect(Starlette(routes=table), self.port, self.token, self.session,
                              self._say)

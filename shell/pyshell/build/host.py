@@ -40,7 +40,8 @@ RUNTIME_MODULES = (
     "notifier.py",
     "fsapi.py", "installed.py", "launcher.py", "lifecycle.py", "locks.py", "menumodel.py",
     "packages.py",
-    "peercred.py", "permissions.py", "pickers.py", "progress.py", "resources.py", "runtime.py",
+    "peercred.py", "permissions.py", "pickers.py", "progress.py", "resources.py",
+    "resumepaint.py", "runtime.py",
     "security.py", "server.py", "session.py", "snapshots.py", "terminal.py", "urls.py",
     "trayicon.py", "window.py", "windowmanager.py", "windowstate.py",
     "deps/__init__.py", "deps/lock.py",  # reading the lock; the resolver stays out

@@ -8,6 +8,7 @@
 - ``links``: web addresses the app opens in the user's browser (open-urls);
 - ``clipboard``: the system clipboard, as far as the app declared it;
 - ``lifecycle``: the page's word that the app started, and its answer to a close;
+- ``resume``: what the main window shows, kept for the next launch's first paint;
 - ``tray``: the app's tray icon, as far as it declared one;
 - ``windows``: the app's other windows, and the relay between their pages and the main one;
 - ``updates``: an installed app's update status, a check now, the restart into one;
