@@ -218,6 +218,7 @@ function handOver() {
 // the user types, and when the window closes. Field values go in as attributes, never a
 // password's; pyshell's own panels stay out.
 let keepTimer = 0;
+const PICTURE_MAX = 2 * 1024 * 1024; // the host takes no bigger body there (guard/body.py)
 
 function keepPictureSoon() {
   if (!config.resume || heldWrites !== null || root.dataset.pyshell !== "ready") return;
@@ -234,10 +235,10 @@ function keepPicture() {
   const live = document.body.querySelectorAll("input, textarea, select");
   picture.querySelectorAll("input, textarea, select").forEach((copy, i) => keepState(live[i], copy));
   for (const own of picture.querySelectorAll("#pyshell-error, #pyshell-busy")) own.remove();
+  const body = new Blob([picture.innerHTML], { type: "text/plain;charset=utf-8" });
+  if (body.size > PICTURE_MAX) return Promise.resolve(); // the host keeps none that big
   return fetch(config.resume, {
-    method: "POST",
-    headers: { "x-pyshell-token": token, "content-type": "text/plain;charset=utf-8" },
-    body: picture.innerHTML,
+    method: "POST", headers: { "x-pyshell-token": token }, body,
   }).catch(() => {});
 }
 

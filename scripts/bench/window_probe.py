@@ -1,6 +1,8 @@
 """One timed window launch for the benchmarks; prints what it measured, one line each.
 
     READY <unix time>    when the condition first held (polled every 20 ms via pywebview)
+    CONTENT <unix time>  app pages: when the app's task list was first on the page (from
+                         the last run's picture, with resume paint, or from main())
     FCP <ms>             first contentful paint after navigation start (Paint Timing API)
     BOOT <cold|snapshot> how pyshell's worker started Python (app pages only)
     PHASES <json>        pyshell's boot marks (``pyshell:NAME`` -> ms after navigation)
@@ -24,6 +26,7 @@ from pyshell import config, engines, permissions, runtime
 from pyshell.server import AppServer
 from pyshell.window import SignalStop, open_window
 
+CONTENT = "document.querySelectorAll('#list .task').length > 0"
 MARKS_JS = ("JSON.stringify(Object.fromEntries(performance.getEntriesByType('mark')"
             ".map((m) => [m.name, Math.round(m.startTime)])))")
 CLICK_LOOP = """
@@ -90,8 +93,14 @@ def main() -> int:
 
         def poll(window) -> None:
             deadline = time.monotonic() + 180
+            content = page != ""
             while time.monotonic() < deadline:
+                if not content and window.run_js(f"({CONTENT}) ? 1 : 0") == 1:
+                    content = True
+                    print(f"CONTENT {time.time():.4f}", flush=True)
                 if window.run_js(f"({condition}) ? 1 : 0") == 1:
+                    if not content:
+                        print(f"CONTENT {time.time():.4f}", flush=True)
                     print(f"READY {time.time():.4f}", flush=True)
                     break
                 time.sleep(0.02)

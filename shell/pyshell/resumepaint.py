@@ -24,7 +24,6 @@ from pathlib import Path
 
 from .config import AppConfig
 
-MAX_BYTES = 2 * 1024 * 1024  # a bigger picture is not kept (and not worth the bytes)
 _BODY = re.compile(r"(<body\b[^>]*>)(.*)(</body\s*>)", re.IGNORECASE | re.DOTALL)
 ORIGINAL_ID = "pyshell-original"  # the <template> holding the static body (loader.mjs)
 

@@ -25,7 +25,7 @@ BODY_LIMITS: dict[str, int] = {
     "/_pyshell/api/log": 1 * MiB,
     "/_pyshell/api/dialog": 64 * KiB,
     "/_pyshell/api/open-url": 16 * KiB,
-    "/_pyshell/api/resume": 2 * MiB,  # resumepaint.MAX_BYTES
+    "/_pyshell/api/resume": 2 * MiB,  # a picture of the page (loader.mjs keeps to it)
 }
 DEFAULT_BODY_LIMIT = 64 * KiB
 
