@@ -30,6 +30,7 @@ from playwright.sync_api import expect
 import pyshell
 from kit.apps import BLANK_UI, Opened, open_app, write_app
 from kit.procs import assert_one_line_error, run_cli
+from kit.waits import poll
 from pyshell import config, scaffold, tomledit
 from pyshell.build import changelog
 from pyshell.build import project as projects
@@ -923,3 +924,25 @@ def test_the_app_sees_its_updates_and_the_page_says_when_it_started(
     with open_app(pyshell_browser, failing, wait=None, updater=updater) as opened:
         assert started_said(opened) == {"ok": False}
         assert not layout.state().confirmed
+
+
+@pytest.mark.page
+def test_the_template_says_an_update_is_ready_and_restarts_into_it(
+        site: dict[str, Path], served: SiteServer, tmp_path: Path, pyshell_browser: Any) -> None:
+    """The template app, as `pyshell new` makes it: a staged update shows as "Version ... is
+    ready" with a Restart button, whose click asks the host to restart into it; with no
+    update ready the banner stays hidden."""
+    _, updater = unconfirmed(site, tmp_path / "ok", served.url)
+    app = scaffold.create("upd-tasks", target=tmp_path / "upd-tasks")
+    folders = {"appdata": tmp_path / "appdata"}
+    with open_app(pyshell_browser, app, folders, updater=updater) as opened:
+        expect(opened.page.locator("#list .task").first).to_be_visible()
+        assert opened.page.locator("#update").is_hidden()  # current: nothing to say
+    assert updater.check().state == "ready"
+    with open_app(pyshell_browser, app, folders, updater=updater) as opened:
+        banner = opened.page.locator("#update")
+        expect(banner).to_have_text("Version 0.2.0 is ready.Restart")
+        assert not updater.restart_requested
+        banner.get_by_role("button", name="Restart").click()
+        poll(lambda: updater.restart_requested, 10)
+        assert updater.restart_requested

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from pyshell import app, dom, files
+from pyshell import app, dom, files, updates
 from pyshell.dom import Event
 from pyshell.html import Markup, fragment, h
 from pyshell.state import keep
@@ -38,6 +38,24 @@ def main() -> None:
     if DRAFT.exists():
         dom.select("#new-title").value = DRAFT.read_text(encoding="utf-8")
         DRAFT.unlink()
+    if updates.status().state != "off":  # an installed app with an update site
+        show_update()
+        dom.every(60_000, show_update)
+
+
+def show_update() -> None:
+    """“Update ready — restart” once the host has verified and staged a new version."""
+    status = updates.status()
+    if status.state == "ready":
+        dom.select("#update").html = fragment(
+            h("span", f"Version {status.version} is ready."),
+            h("button", "Restart", type="button", id="restart-update"))
+    dom.select("#update").hidden = status.state != "ready"
+
+
+@dom.on("click", "#restart-update")
+def restart_to_update(event: Event) -> None:
+    updates.restart_to_update()  # the usual close first: what is typed is saved
 
 
 def on_reload() -> None:
