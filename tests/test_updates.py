@@ -269,13 +269,45 @@ def installed(site: dict[str, Path], tmp_path: Path) -> tuple[Layout, feed.Feed]
     return layout, found
 
 
+HOLD_AND_WRITE = """
+import sys, time
+from dataclasses import replace
+from pathlib import Path
+from pyshell.selfupdate.layout import Layout
+
+layout = Layout(Path(sys.argv[1]), Path(sys.argv[1]) / "shipped", "0.1.0")
+with layout.lock:
+    state = layout.state()
+    print("holding", flush=True)
+    time.sleep(1)
+    layout.write(replace(state, failed="0.1.5"))
+"""
+
+
+def test_two_processes_never_lose_each_others_pointer_changes(tmp_path: Path) -> None:
+    """A launch beside a running copy (or two copies of an app that allows them): one
+    process holds the pointer while it changes it; the other's change waits for it, and
+    both are kept."""
+    from kit.procs import read_until
+
+    layout = Layout(tmp_path, tmp_path / "shipped", "0.1.0")
+    other = subprocess.Popen([sys.executable, "-c", HOLD_AND_WRITE, str(tmp_path)],
+                             stdout=subprocess.PIPE, text=True,
+                             env=dict(os.environ, PYTHONPATH=str(Path(pyshell.__file__).parents[1])))
+    assert other.stdout is not None
+    read_until(other.stdout, "holding", timeout=30)
+    layout.saw("0.3.0")  # while the other process holds the pointer
+    assert other.wait(timeout=30) == 0
+    assert (layout.state().seen, layout.state().failed) == ("0.3.0", "0.1.5")
+
+
 def test_apply_switches_at_the_next_launch(site: dict[str, Path], tmp_path: Path) -> None:
     layout, _ = installed(site, tmp_path)
     bundle = layout.versions / "0.2.0"
     assert 'version = "0.2.0"' in (bundle / "pyproject.toml").read_text()
     assert (bundle / "runtime" / "pyodide.asm.wasm").is_file()
     assert (bundle / "ui" / "index.html").is_file() and (bundle / "app" / "main.py").is_file()
-    assert sorted(p.name for p in layout.root.iterdir()) == ["state.json", "versions"]
+    assert sorted(p.name for p in layout.root.iterdir()) == [".lock", "state.json", "versions"]
     choice = layout.choose()
     assert (choice.bundle, choice.version, choice.notice) == (bundle, "0.2.0", None)
     layout.reached_entry()

@@ -17,9 +17,12 @@ the launch; a version that was launched twice without reaching its entry point
 version, the failed folder is removed, ``State.failed`` remembers it (so the same release
 is not fetched again) and ``Choice.notice`` says so, once.
 
-``lock`` orders the changes one process makes while the app runs: a background check
-(``saw``; ``unpack`` then ``make_ready`` under one hold) and ``reached_entry``, whose clean-up
-would otherwise delete a version folder between its unpacking and its being made ready.
+``lock`` orders every change of the pointer: a background check (``saw``; ``unpack`` then
+``make_ready`` under one hold), ``reached_entry`` (whose clean-up would otherwise delete a
+version folder between its unpacking and its being made ready) and ``choose``, within one
+process and between processes (two copies of an app that allows them, a launch beside a
+running copy): each reads the pointer and writes it back under one hold of a lock file
+(``ROOT/.lock``, flock), so no change is lost to another's stale read.
 """
 
 from __future__ import annotations
@@ -67,7 +70,7 @@ class Layout:
         self.root = root
         self.shipped = shipped
         self.shipped_version = shipped_version
-        self.lock = threading.RLock()
+        self.lock = UpdateLock(root / ".lock")
 
     @property
     def versions(self) -> Path:
@@ -132,6 +135,10 @@ class Layout:
 
     def choose(self) -> Choice:
         """At launch: apply, roll back or count, then say which bundle to run."""
+        with self.lock:
+            return self._choose()
+
+    def _choose(self) -> Choice:
         state = self._sane(self.state())
         failed = None
         if state.ready is not None:
@@ -184,6 +191,39 @@ class Layout:
 
     def _name(self, version: str | None) -> str:
         return self.shipped_version if version is None else version
+
+
+class UpdateLock:
+    """A lock for one thread at a time of one process at a time: a reentrant thread lock
+    with an exclusive ``flock`` on ``path`` held while any thread holds it (hosts without
+    flock get the thread lock only)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._threads = threading.RLock()
+        self._depth = 0
+        self._fd: int | None = None
+
+    def __enter__(self) -> UpdateLock:
+        self._threads.acquire()
+        if self._depth == 0:
+            try:
+                import fcntl
+            except ImportError:
+                fcntl = None  # type: ignore[assignment]
+            if fcntl is not None:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+                self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+                fcntl.flock(self._fd, fcntl.LOCK_EX)
+        self._depth += 1
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._depth -= 1
+        if self._depth == 0 and self._fd is not None:
+            os.close(self._fd)  # and with it the flock
+            self._fd = None
+        self._threads.release()
 
 
 def _extract(archive: Path, dest: Path) -> None:
