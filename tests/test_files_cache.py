@@ -204,3 +204,52 @@ def test_a_host_change_reaches_a_running_handler(app_page) -> None:
     time.sleep(0.5)  # the handler has been reading from its cache for a while
     (data / "top.txt").write_text("TOP!")
     expect(page.locator("#out")).to_have_text("top -> TOP!", timeout=30_000)
+
+
+OVERLAP_APP = r'''
+import json, os
+from pyshell import dom
+
+def main():
+    dom.select("#out").text = "ready"
+
+def look():
+    return {p: [os.stat(p).st_size, open(p).read(), sorted(os.listdir(os.path.dirname(p)))]
+            for p in ("/docs/notes/x.txt", "/notes/x.txt")}
+
+@dom.on("click", "#both")
+def both(event):
+    seen = [look()]  # fills both grants' caches
+    with open("/docs/notes/x.txt", "w") as f:  # through the outer grant
+        f.write("changed through docs")
+    with open("/docs/notes/new.txt", "w") as f:
+        f.write("n")
+    seen.append(look())
+    with open("/notes/x.txt", "a") as f:  # through the inner one
+        f.write("+inner")
+    os.unlink("/notes/new.txt")
+    seen.append(look())
+    dom.select("#out").text = json.dumps(seen)
+'''
+
+
+@pytest.mark.parametrize("fast_path", [True, False], ids=["shared-memory", "xhr"])
+def test_two_grants_of_one_folder_see_each_others_changes_at_once(
+        tmp_path: Path, pyshell_browser, fast_path: bool) -> None:
+    """A folder granted twice (~/Documents at /docs, ~/Documents/notes at /notes): a change
+    through either grant is what the other reads next, attributes, listing and content."""
+    docs = tmp_path / "Documents"
+    (docs / "notes").mkdir(parents=True)
+    (docs / "notes" / "x.txt").write_text("original")
+    app = write_app(tmp_path / "app", OVERLAP_APP, grant_toml(docs, "/docs", "rw")
+                    + grant_toml(docs / "notes", "/notes", "rw"))
+    with app_with_buttons(pyshell_browser, app, tmp_path / "appdata", ["both"],
+                          fast_path=fast_path) as (page, _):
+        page.click("#both")
+        expect(page.locator("#out")).not_to_have_text("ready", timeout=30_000)
+        seen = json.loads(page.locator("#out").inner_text())
+    expected = [[8, "original", ["x.txt"]], [20, "changed through docs", ["new.txt", "x.txt"]],
+                [26, "changed through docs+inner", ["x.txt"]]]
+    assert [[step["/docs/notes/x.txt"], step["/notes/x.txt"]] for step in seen] == [
+        [e, e] for e in expected]
+    assert (docs / "notes" / "x.txt").read_text() == "changed through docs+inner"
