@@ -321,3 +321,17 @@ def test_a_guarded_windows_close_is_asked_of_python(served) -> None:
     assert ask(server, {"op": "close", "id": window_id}) == {"ok": True}  # Python's answer
     assert made.destroyed
     assert "use app.on_close" in ask(server, {"op": "guard", "id": "main"})["error"]
+
+
+def test_a_restarted_main_page_closes_the_windows_its_old_python_opened(served) -> None:
+    """A new main page (a restart in `pyshell dev`) runs a new Python, which knows none of
+    the windows the old one opened: they close."""
+    server, engine, _ = served
+    with relay(server, "main"):
+        pass  # the first main page
+    ask(server, {"op": "open", "page": "settings.html"})
+    assert not engine.made[0].destroyed
+    with relay(server, "main") as hub:
+        hub.send(json.dumps({"to": "w1", "message": {"type": "query", "id": 1, "op": []}}))
+        assert "closed before it answered" in received(hub)["message"]["error"]
+    assert engine.made[0].destroyed
