@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import zipfile
@@ -46,17 +47,19 @@ def test_host_and_wasm_modules_do_not_collide() -> None:
 
 def test_clean_venv_install_runs_pyshell_new(wheel: Path, tmp_path: Path) -> None:
     venv = tmp_path / "venv"
+    clean = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}  # only the wheel
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=120)
     py = venv / "bin" / "python"
-    subprocess.run([str(py), "-m", "pip", "install", "-q", str(wheel)], check=True, timeout=600)
+    subprocess.run([str(py), "-m", "pip", "install", "-q", str(wheel)], check=True, timeout=600,
+                   env=clean)
     proc = subprocess.run([str(venv / "bin" / "pyshell"), "new", "notes"], cwd=tmp_path,
-                          capture_output=True, text=True, timeout=60)
+                          capture_output=True, text=True, timeout=60, env=clean)
     assert proc.returncode == 0, proc.stderr
     assert (tmp_path / "notes" / "app" / "main.py").is_file()
     assert 'name = "notes"' in (tmp_path / "notes" / "pyproject.toml").read_text()
     check = subprocess.run([str(py), "-c", "import pyshell.dom, pyshell.resources as r; "
                             "print(r.WASM_RUNTIME_DIR)"], capture_output=True, text=True,
-                           cwd=tmp_path, timeout=60)
+                           cwd=tmp_path, timeout=60, env=clean)
     assert check.returncode == 0, check.stderr
     assert str(venv) in check.stdout and "site-packages/pyshell/wasm_runtime" in check.stdout
 
