@@ -10,6 +10,7 @@ from __future__ import annotations
 import inspect
 import json
 import shutil
+import stat
 import struct
 import subprocess
 import time
@@ -20,7 +21,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
-from kit.apps import app_with_buttons, grant_toml, write_app
+from kit.apps import BLANK_UI, app_with_buttons, grant_toml, write_app
 
 pytestmark = pytest.mark.page
 
@@ -319,3 +320,55 @@ def test_the_thumbnail_cache_is_bounded(app_page) -> None:
     assert page.evaluate(loads, made["again"]) is True
     assert made["again"] != made["first"]
     assert page.evaluate(loads, made["second"]) is False  # pushed out by "again"
+
+
+KEPT_APP = r'''
+import json
+from pyshell import dom, files
+
+def main():
+    dom.select("#out").text = "ready"
+
+@dom.on("click", "#thumb")
+async def thumb(event):
+    made = await files.thumbnail("/pics/tall.png", 60)
+    dom.select("#t").attr("src", made)
+    dom.select("#out").text = "made"
+'''
+
+
+def test_a_thumbnail_is_kept_for_the_next_launch(pyshell_browser, tmp_path: Path) -> None:
+    """The page makes a thumbnail once; the host keeps its bytes (never decoding them), and
+    the next launch gets them without the picture being read or decoded again, until the
+    file changes."""
+    from pyshell.runtime import cache_root
+
+    folder = tmp_path / "pics"
+    folder.mkdir()
+    (folder / "tall.png").write_bytes(png(300, 600, (10, 10, 250)))
+    app = write_app(tmp_path / "app", KEPT_APP, grant_toml(folder, "/pics", "ro"),
+                    name="kept-thumbs", ui=BLANK_UI.replace("<pre", '<img id="t"><pre'))
+    kept = cache_root() / "thumbnails" / "kept-thumbs"
+    shutil.rmtree(kept, ignore_errors=True)
+
+    def launch() -> tuple[set[str], list[int]]:
+        """What the launch fetched of pyshell's (by route) and the thumbnail's size."""
+        with app_with_buttons(pyshell_browser, app, tmp_path / "appdata", ["thumb"]) as (
+                page, _):
+            asked: list[str] = []
+            page.context.on("request", lambda r: asked.append(r.url))
+            page.click("#thumb")
+            expect(page.locator("#out")).to_have_text("made")
+            page.wait_for_function("() => document.querySelector('#t').naturalWidth > 0")
+            size = page.evaluate("[document.querySelector('#t').naturalWidth,"
+                                 " document.querySelector('#t').naturalHeight]")
+        routes = {url.split("/_pyshell/", 1)[1].rsplit("/", 2)[0] for url in asked
+                  if "/_pyshell/file/" in url or "/_pyshell/api/thumbs/" in url}
+        return {r.split("/")[0] if r.startswith("file") else "thumbs" for r in routes}, size
+
+    assert launch() == ({"file", "thumbs"}, [30, 60])  # read and scaled; kept
+    assert [p.suffix for p in kept.iterdir()] == [".png"]
+    assert stat.S_IMODE(next(kept.iterdir()).stat().st_mode) == 0o600
+    assert launch() == ({"thumbs"}, [30, 60])  # the kept bytes only: the file is not read
+    (folder / "tall.png").write_bytes(png(200, 600, (10, 250, 10)))  # changed: made again
+    assert launch() == ({"file", "thumbs"}, [20, 60])

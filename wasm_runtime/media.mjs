@@ -26,32 +26,53 @@ export async function fetchBytes(url) {
  * else a PNG) or ``{error, status}``: a file the engine cannot decode is an error, never a
  * wait.
  */
-export async function thumbnail(url, maxPx) {
+export async function thumbnail(url, maxPx, token) {
+  // The one kept from an earlier launch (thumbcache.py), when the file is unchanged.
+  const kept = `${url.replace("/_pyshell/file/", "/_pyshell/api/thumbs/")}?px=${maxPx}`;
+  const headers = { "x-pyshell-token": token };
+  try {
+    const answer = await fetch(kept, { headers });
+    if (answer.ok) {
+      const small = await answer.blob();
+      return JSON.stringify({ url: URL.createObjectURL(small), bytes: small.size });
+    }
+  } catch {
+    // made here instead
+  }
+  const { small, ...made } = await thumbnailAt(url, maxPx);
+  if (small) { // kept before Python revokes the file's URL
+    await fetch(kept, { method: "PUT", headers: { ...headers, "content-type": small.type },
+                        body: small }).catch(() => {});
+  }
+  return JSON.stringify(made);
+}
+
+async function thumbnailAt(url, maxPx) {
   let blob;
   try {
     const response = await fetch(url);
-    if (!response.ok) {
-      return JSON.stringify({ error: `HTTP ${response.status}`, status: response.status });
-    }
+    if (!response.ok) return { error: `HTTP ${response.status}`, status: response.status };
     blob = await response.blob();
   } catch (err) {
-    return JSON.stringify({ error: firstLine(err), status: 0 });
+    return { error: firstLine(err), status: 0 };
   }
   return await scaled(blob, maxPx);
 }
 
 /** ``thumbnail`` of bytes from Python (a file of the web build's browser storage). */
-export function thumbnailOf(data, mime, maxPx) {
+export async function thumbnailOf(data, mime, maxPx) {
   const blob = new Blob([data.toJs()], { type: mime }); // before the proxy ends with the call
-  return scaled(blob, maxPx);
+  const { small, ...made } = await scaled(blob, maxPx);
+  return JSON.stringify(made);
 }
 
+/** ``{url, width, height, bytes, small}`` (``small``: the new image's blob) or ``{error, status}``. */
 async function scaled(blob, maxPx) {
   let bitmap;
   try {
     bitmap = await scaledBitmap(blob, maxPx);
   } catch {
-    return JSON.stringify({ error: "not an image this engine can decode", status: 0 });
+    return { error: "not an image this engine can decode", status: 0 };
   }
   try {
     const { width, height } = bitmap;
@@ -59,9 +80,9 @@ async function scaled(blob, maxPx) {
     canvas.getContext("bitmaprenderer").transferFromImageBitmap(bitmap);
     const type = blob.type === "image/jpeg" ? "image/jpeg" : "image/png";
     const small = await canvas.convertToBlob({ type, quality: 0.85 });
-    return JSON.stringify({ url: URL.createObjectURL(small), width, height, bytes: small.size });
+    return { url: URL.createObjectURL(small), width, height, bytes: small.size, small };
   } catch (err) {
-    return JSON.stringify({ error: firstLine(err), status: 0 });
+    return { error: firstLine(err), status: 0 };
   } finally {
     bitmap.close();
   }

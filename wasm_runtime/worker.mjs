@@ -95,7 +95,7 @@ const bridge = {
   objectUrl: (data, mime) => media.objectUrl(data, mime),
   revokeObjectUrl: (url) => URL.revokeObjectURL(url),
   fetchBytes: (url) => media.fetchBytes(url),
-  thumbnail: (url, maxPx) => media.thumbnail(url, maxPx),
+  thumbnail: (url, maxPx) => media.thumbnail(url, maxPx, token),
   thumbnailOf: (data, mime, maxPx) => media.thumbnailOf(data, mime, maxPx),
 };
 

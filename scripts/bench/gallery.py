@@ -5,7 +5,9 @@ grant, a grid of 200 px thumbnails and a full view, per engine, four ways in one
   in Python, set as a ``data:`` URL ``src`` one image after another;
 - ``url``:   ``<img src=files.url(path) width=200>`` (lazy by default: loaded near the view);
 - ``thumb``: ``@dom.on("visible", ".thumb")`` makes ``await files.thumbnail(path, 200)``
-  for each cell as it comes into view (the pattern the docs show);
+  for each cell as it comes into view (the pattern the docs show), with no thumbnail kept
+  from an earlier launch;
+- ``kept``:  the same app launched again right after, with the thumbnails the host kept;
 - ``empty``: the same app with an empty grant: the memory baseline.
 
 Measured in the page by ``gallery_monitor.js`` (a file of the app's ui/, so the same in every
@@ -44,7 +46,7 @@ sys.path.insert(0, str(HERE.parent.parent / "tests"))  # kit: the tests' helpers
 PICTURES = Path.home() / ".cache" / "pyshell-bench" / "gallery-300b"
 COUNT = 300
 BROWSE = 100
-MODES = ("empty", "url", "thumb", "data")
+MODES = ("empty", "url", "thumb", "kept", "data")
 TIMEOUT = 150  # s a launch may take; one that runs out reports how far it got
 # (width, height, format) by file number: 4 PNGs and 26 JPEGs of 4000x3000, then smaller.
 SIZES = ([(4000, 3000, "png")] * 4 + [(4000, 3000, "jpg")] * 26 + [(3000, 2250, "jpg")] * 90
@@ -163,6 +165,8 @@ def make_apps(root: Path, pictures: Path) -> dict[str, Path]:
     empty.mkdir()
     apps = {}
     for mode in MODES:
+        if mode == "kept":  # the thumb app, launched again
+            continue
         app = root / f"gallery-{mode}"
         (app / "app").mkdir(parents=True)
         (app / "ui").mkdir()
@@ -276,8 +280,11 @@ def main() -> None:
             results[engine] = {mode: [] for mode in args.modes.split(",")}
             for run in range(args.runs):
                 for mode in results[engine]:  # interleaved: load drifts hit every way alike
-                    found = (chromium_launch(apps[mode]) if engine == "chromium"
-                             else window_launch(apps[mode], engine, screen))
+                    app = apps["thumb" if mode == "kept" else mode]
+                    if mode == "thumb":  # none kept: each made in the page
+                        shutil.rmtree(Path(tmp) / "cache" / "thumbnails", ignore_errors=True)
+                    found = (chromium_launch(app) if engine == "chromium"
+                             else window_launch(app, engine, screen))
                     results[engine][mode].append(found)
                     print(f"bench: {engine} {mode} run {run + 1}: {json.dumps(found)}",
                           file=sys.stderr)

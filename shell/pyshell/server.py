@@ -55,6 +55,7 @@ from .routes import (
     notify,
     page,
     resume,
+    thumbs,
     tray,
     updates,
     windows,
@@ -63,10 +64,11 @@ from .routes import snapshots as snapshot_routes
 from .routes.dev import DevChannel, DevReport
 from .routes.links import Links, Opener
 from .routes.menus import Menus
-from .runtime import Runtime
+from .runtime import Runtime, cache_root
 from .session import LAUNCH_PREFIX, Session
 from .snapshots import SnapshotStore
 from .terminal import LogSink, print_sink
+from .thumbcache import ThumbCache
 from .trayicon import TrayIcon
 from .windowmanager import WindowManager
 
@@ -100,6 +102,8 @@ class AppServer:
         self.files = FileService(list(grants),
                                  max_handles=fileservice.handle_cap(self._fd_limit))
         self.picker = Picker(self.files)
+        # Thumbnails the page made, kept for the next launch (the host never decodes them).
+        self.thumbs = ThumbCache(cache_root() / "thumbnails" / app.name)
         self.links = Links(app.url_patterns, self._say, opener)
         # The app's declared clipboard access (the launcher attaches the window's clipboard).
         self.clipboard = Clipboard(app.clipboard)
@@ -217,6 +221,7 @@ class AppServer:
                  *log.routes(self._log),
                  *files.routes(self.files, self.token),
                  *grantfiles.routes(self.files),
+                 *thumbs.routes(self.files, self.thumbs),
                  *dialogs.routes(self.picker),
                  *links.routes(self.links),
                  *clipboard.routes(self.clipboard),

@@ -43,7 +43,7 @@ RUNTIME_MODULES = (
     "peercred.py", "permissions.py", "pickers.py", "progress.py", "resources.py",
     "resumepaint.py", "runtime.py",
     "security.py", "server.py", "session.py", "snapshots.py", "terminal.py", "urls.py",
-    "trayicon.py", "window.py", "windowmanager.py", "windowstate.py",
+    "thumbcache.py", "trayicon.py", "window.py", "windowmanager.py", "windowstate.py",
     "deps/__init__.py", "deps/lock.py",  # reading the lock; the resolver stays out
     "selfupdate/__init__.py", "selfupdate/download.py", "selfupdate/feed.py",  # the signing key
     "selfupdate/layout.py", "selfupdate/service.py", "selfupdate/updater.py",  # and its tools

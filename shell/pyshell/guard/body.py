@@ -25,6 +25,7 @@ BODY_LIMITS: dict[str, int] = {
     "/_pyshell/api/log": 1 * MiB,
     "/_pyshell/api/dialog": 64 * KiB,
     "/_pyshell/api/open-url": 16 * KiB,
+    "/_pyshell/api/thumbs/": 4 * MiB,  # a thumbnail the page made, kept (thumbcache)
     "/_pyshell/api/resume": 2 * MiB,  # a picture of the page (loader.mjs keeps to it)
 }
 DEFAULT_BODY_LIMIT = 64 * KiB

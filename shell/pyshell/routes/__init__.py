@@ -4,6 +4,7 @@
 - ``log``: the app's print() and tracebacks, to the terminal;
 - ``files``: the file service (host files inside grants), over HTTP and a WebSocket;
 - ``grantfiles``: files of grants at the URLs ``pyshell.files.url`` hands out;
+- ``thumbs``: thumbnails the page made, kept for the next launch;
 - ``dialogs``: native file dialogs, whose picks become grants;
 - ``links``: web addresses the app opens in the user's browser (open-urls);
 - ``clipboard``: the system clipboard, as far as the app declared it;

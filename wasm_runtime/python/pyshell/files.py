@@ -272,6 +272,8 @@ async def thumbnail(path: str | os.PathLike[str], max_px: int) -> str:
     else becomes PNG). Made once per file version: asked again for the same size of an
     unchanged file (same size and time), it returns the same URL, while it is among the
     most recently asked-for ``THUMBNAIL_CACHE_BYTES`` of them (older ones are revoked).
+    The host keeps the bytes made (in pyshell's cache folder, never decoding them), so the
+    next launch gets an unchanged file's thumbnail without reading or decoding the file.
 
     Raises ``ImageError`` naming the file for anything the engine cannot decode (not an
     image, or a corrupt one), and what ``url`` raises for files it cannot reach.
