@@ -33,11 +33,12 @@ async def main():
     if runs > 1:
         await asyncio.sleep(1.5)  # a slow start: the last picture shows meanwhile
     dom.select("#title").text = f"run {runs}"
+    dom.select("#pic").attr("src", dom.object_url(b"not kept", "image/png"))
     dom.select("#list").html = "".join(f"<li data-id={n}>run {n}</li>" for n in range(1, runs + 1))
 '''
 UI = ('<!doctype html><html><head><title>resume</title></head><body>'
       '<h1 id="title">Starting…</h1><input id="field"><input id="secret" type="password">'
-      '<ul id="list"></ul></body></html>')
+      '<img id="pic" width="20" height="20"><ul id="list"></ul></body></html>')
 # Read at the first moment the page's own script can: what the first paint showed.
 FIRST_PAINT = """
 window.__first = null;
@@ -45,6 +46,7 @@ document.addEventListener("DOMContentLoaded", () => {
   window.__first = {title: document.querySelector("#title")?.textContent,
                     resumed: "pyshellResumed" in document.documentElement.dataset,
                     field: document.querySelector("#field")?.value,
+                    pic: document.querySelector("#pic")?.getAttribute("src"),
                     secret: document.querySelector("#secret")?.value};
 });
 """
@@ -84,7 +86,7 @@ def test_a_launch_paints_the_last_picture_then_the_app_takes_over(
     folders = {"appdata": tmp_path / "appdata"}
     one = launch(pyshell_browser, app, folders)
     assert one["first"] == {"title": "Starting…", "resumed": False, "field": "",
-                            "secret": ""}  # nothing kept yet: the static page
+                            "secret": "", "pic": None}  # nothing kept yet: the static page
     assert one["after"]["items"] == ["run 1"]
     kept = one["store"].path
     assert stat.S_IMODE(kept.stat().st_mode) == 0o600 and "hunter2" not in kept.read_text()
@@ -92,7 +94,7 @@ def test_a_launch_paints_the_last_picture_then_the_app_takes_over(
     two = launch(pyshell_browser, app, folders, type_text="typed while starting")
     # The first paint is the last run's page, typed value included (never the password).
     assert two["first"] == {"title": "run 1", "resumed": True, "field": "kept after run 1",
-                            "secret": ""}
+                            "secret": "", "pic": None}  # the last run's blob: URL is gone
     # main() took over: its render, once (no picture left over), and the user's typing.
     assert two["after"] == {"title": "run 2", "items": ["run 1", "run 2"],
                             "field": "typed while starting", "template": False,

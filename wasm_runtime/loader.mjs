@@ -216,7 +216,7 @@ function handOver() {
 
 // What the page shows is kept for the next launch: a second after the writes stop, when
 // the user types, and when the window closes. Field values go in as attributes, never a
-// password's; pyshell's own panels stay out.
+// password's; pyshell's own panels and this run's object and file URLs stay out.
 let keepTimer = 0;
 const PICTURE_MAX = 2 * 1024 * 1024; // the host takes no bigger body there (guard/body.py)
 
@@ -235,6 +235,14 @@ function keepPicture() {
   const live = document.body.querySelectorAll("input, textarea, select");
   picture.querySelectorAll("input, textarea, select").forEach((copy, i) => keepState(live[i], copy));
   for (const own of picture.querySelectorAll("#pyshell-error, #pyshell-busy")) own.remove();
+  // This run's object and file URLs load nothing in the next one: a picture without them
+  // keeps its place (width, height) instead of showing a broken image.
+  for (const el of picture.querySelectorAll("[src], [poster]")) {
+    for (const name of ["src", "poster"]) {
+      const value = el.getAttribute(name);
+      if (value?.startsWith("blob:") || value?.includes("/_pyshell/file/")) el.removeAttribute(name);
+    }
+  }
   const body = new Blob([picture.innerHTML], { type: "text/plain;charset=utf-8" });
   if (body.size > PICTURE_MAX) return Promise.resolve(); // the host keeps none that big
   return fetch(config.resume, {
