@@ -4,6 +4,7 @@
 import { beforeSrc, lazyImagesIn } from "./lazy.mjs";
 import { morph } from "./morph.mjs";
 import * as msg from "./protocol.mjs";
+import { Resume } from "./resume.mjs";
 import { watchVisible } from "./visibility.mjs";
 import { hub, RelayPort } from "./windows.mjs";
 
@@ -35,10 +36,6 @@ function countBusy(change) {
 }
 
 root.dataset.pyshell = "booting";
-// Resume paint (resumepaint.py): the host served what the app showed last in place of the
-// static body, which waits in this template for the app's main() to take over.
-const original = document.getElementById("pyshell-original");
-if (original) root.dataset.pyshellResumed = "";
 // Assistive technology waits while Python starts; the page's own text says it is starting.
 document.body.setAttribute("aria-busy", "true");
 const started = () => document.body.removeAttribute("aria-busy");
@@ -67,7 +64,6 @@ function fromWindow(window, message) {
 // Typed text stays in its field by itself; a render keeps it (morph.mjs).
 const EARLY_TYPES = ["click", "dblclick", "auxclick", "keydown", "input", "change", "submit"];
 let early = []; // null once main() has returned
-const touched = new Set(); // fields the user changed meanwhile
 const asSeen = new WeakMap(); // a kept event -> the state of its target when it happened
 
 function keepEarly(e) {
@@ -77,7 +73,7 @@ function keepEarly(e) {
   if (e.type === "submit" || prevent) e.preventDefault();
   const last = early.at(-1);
   if (e.type === "input" && last?.type === "input" && last.target === e.target) early.pop();
-  if (e.type === "input" || e.type === "change") touched.add(e.target);
+  if (e.type === "input" || e.type === "change") resume.touch(e.target);
   early.push(e);
   asSeen.set(e, formState(e, e.target)); // the handler gets the values of that moment
 }
@@ -180,87 +176,13 @@ function applyBatch(ops) {
       console.error(`pyshell: DOM op ${name} failed`, err);
     }
   }
-  keepPictureSoon();
+  resume.keepSoon();
 }
 
-// ---- resume paint -----------------------------------------------------------------------
-// While the picture of the last run shows, main()'s writes are held; at the hand-over (main()
-// returned or failed, a read of the DOM, or a quarter second after its first write) the
-// page morphs itself into the static body and applies them, in one task: the next frame
-// shows the app's own render, with what the user typed meanwhile kept.
-const HAND_OVER_MS = 250;
-let heldWrites = original ? [] : null;
-let handOverTimer = 0;
-
-function holdWrites(ops) {
-  heldWrites.push(ops);
-  handOverTimer ||= setTimeout(handOver, HAND_OVER_MS);
-}
-
-function handOver() {
-  if (heldWrites === null) return;
-  const held = heldWrites;
-  heldWrites = null;
-  clearTimeout(handOverTimer);
-  const typed = [...touched].map((el) => [el, el.value, el.checked]);
-  morph(document.body, original.innerHTML, lazyImagesIn);
-  original.remove();
-  for (const [el, value, checked] of typed) {
-    if (!el.isConnected) continue;
-    if (el.type === "checkbox" || el.type === "radio") el.checked = checked;
-    else el.value = value;
-  }
-  delete root.dataset.pyshellResumed;
-  for (const ops of held) applyBatch(ops);
-}
-
-// What the page shows is kept for the next launch: a second after the writes stop, when
-// the user types, and when the window closes. Field values go in as attributes, never a
-// password's; pyshell's own panels and this run's object and file URLs stay out.
-let keepTimer = 0;
-const PICTURE_MAX = 2 * 1024 * 1024; // the host takes no bigger body there (guard/body.py)
-
-function keepPictureSoon() {
-  if (!config.resume || heldWrites !== null || root.dataset.pyshell !== "ready") return;
-  clearTimeout(keepTimer);
-  keepTimer = setTimeout(keepPicture, 1000);
-}
-
-function keepPicture() {
-  clearTimeout(keepTimer);
-  if (!config.resume || heldWrites !== null || root.dataset.pyshell !== "ready") {
-    return Promise.resolve();
-  }
-  const picture = document.body.cloneNode(true);
-  const live = document.body.querySelectorAll("input, textarea, select");
-  picture.querySelectorAll("input, textarea, select").forEach((copy, i) => keepState(live[i], copy));
-  for (const own of picture.querySelectorAll("#pyshell-error, #pyshell-busy")) own.remove();
-  // This run's object and file URLs load nothing in the next one: a picture without them
-  // keeps its place (width, height) instead of showing a broken image.
-  for (const el of picture.querySelectorAll("[src], [poster]")) {
-    for (const name of ["src", "poster"]) {
-      const value = el.getAttribute(name);
-      if (value?.startsWith("blob:") || value?.includes("/_pyshell/file/")) el.removeAttribute(name);
-    }
-  }
-  const body = new Blob([picture.innerHTML], { type: "text/plain;charset=utf-8" });
-  if (body.size > PICTURE_MAX) return Promise.resolve(); // the host keeps none that big
-  return fetch(config.resume, {
-    method: "POST", headers: { "x-pyshell-token": token }, body,
-  }).catch(() => {});
-}
-
-function keepState(field, copy) {
-  if (!field) return;
-  if (field.type === "password") copy.removeAttribute("value");
-  else if (field.type === "checkbox" || field.type === "radio") copy.toggleAttribute("checked", field.checked);
-  else if (field.tagName === "TEXTAREA") copy.textContent = field.value;
-  else if (field.tagName === "SELECT") {
-    [...copy.options].forEach((option, i) => option.toggleAttribute("selected", field.options[i].selected));
-  } else copy.setAttribute("value", field.value);
-}
-
-document.addEventListener("input", () => keepPictureSoon());
+// ---- resume paint (resume.mjs) --------------------------------------------------------
+const resume = new Resume({ url: config.resume, token, apply: applyBatch,
+                            ready: () => root.dataset.pyshell === "ready" });
+document.addEventListener("input", () => resume.keepSoon());
 
 // A batch is applied the moment it arrives: the engine renders at most once a frame anyway,
 // so waiting for an animation frame would only add up to 16 ms to every click.
@@ -536,10 +458,10 @@ function markPhases(phases) {
 // ---- worker messages ------------------------------------------------------------------
 worker.onmessage = ({ data }) => {
   if (data.window && toWindow) return toWindow(data.window, data); // for another window's page
-  if (heldWrites !== null && data.type !== msg.DOM && data.type !== msg.STATUS) handOver();
+  if (resume.holding && data.type !== msg.DOM && data.type !== msg.STATUS) resume.handOver();
   switch (data.type) {
     case msg.DOM:
-      if (heldWrites !== null) holdWrites(data.ops);
+      if (resume.holding) resume.hold(data.ops);
       else applyBatch(data.ops);
       break;
     case msg.QUERY: answer(data.id, data.op); break;
@@ -556,7 +478,7 @@ worker.onmessage = ({ data }) => {
       root.dataset.pyshellBoot = data.boot; // "cold" or "snapshot", for tests and benchmarks
       markPhases(data.phases);
       pollHostEvents();
-      keepPictureSoon();
+      resume.keepSoon();
       if (config.dev && !config.window) devReport({ kind: "boot", ok: data.ok, ms: performance.now() });
       break;
     case msg.TIMER: countBusy(+1); running += 1; break; // a timer's run started in Python
@@ -575,7 +497,7 @@ worker.onmessage = ({ data }) => {
       countBusy(-1);
       running -= 1;
       if (!data.ok) closing = false; // an on_close handler kept the window open
-      if (data.ok) keepPicture().then(() => answerClose(true)); // its last picture first
+      if (data.ok) resume.keep().then(() => answerClose(true)); // its last picture first
       else answerClose(false);
       break;
     case msg.WARNING: showError(data.text, "Note"); break;
@@ -588,7 +510,7 @@ worker.onmessage = ({ data }) => {
   }
 };
 worker.onerror = (e) => {
-  handOver();
+  resume.handOver();
   root.dataset.pyshell = "error";
   started();
   endEarly(false);
