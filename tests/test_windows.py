@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -335,3 +336,38 @@ def test_a_restarted_main_page_closes_the_windows_its_old_python_opened(served) 
         hub.send(json.dumps({"to": "w1", "message": {"type": "query", "id": 1, "op": []}}))
         assert "closed before it answered" in received(hub)["message"]["error"]
     assert engine.made[0].destroyed
+
+
+RELOAD_APP = '''
+from pyshell import dom, windows
+
+@windows.on("closed")
+def closed(event):
+    dom.select("#out").text = "{version} closed " + event.window.id
+{extra}
+def main():
+    pass
+'''
+
+
+def test_a_dev_reload_keeps_window_handlers_in_step(page: RecordingTransport, tmp_path: Path,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    from kit.apps import host_package
+    from pyshell import bootstrap
+
+    extra = '\n@windows.on("resized")\ndef resized(event):\n    pass\n'
+    main = host_package(tmp_path, monkeypatch, "winapp",
+                        RELOAD_APP.format(version="v1", extra=extra))
+    try:
+        assert run(bootstrap.start("winapp.main:main", page))
+        assert set(windows._handlers["resized"]) == {"winapp.main:resized"}
+        main.write_text(RELOAD_APP.format(version="v2", extra=""))  # resized() deleted
+        assert run(bootstrap.reload(["winapp.main"])) is True
+        assert windows._handlers["resized"] == {}
+        windows._open["w1"] = windows.Window("w1")
+        run(windows.deliver({"kind": "window", "window": "w1", "event": "closed"}))
+        dom.flush()
+        assert ["set", {"sel": "#out"}, "textContent", "v2 closed w1"] in page.ops
+    finally:
+        for name in [m for m in sys.modules if m.startswith("winapp")]:
+            del sys.modules[name]

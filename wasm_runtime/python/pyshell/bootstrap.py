@@ -123,6 +123,11 @@ RESTART = "restart"  # a module that sets ``__pyshell_reload__ = "restart"`` is 
 STARTED = "started"  # the reload fixed an app whose start had failed: its entry point ran
 
 
+# What the app's top level registers, kept in step by a dev reload: each has
+# ``registrations(modules)``, ``start_tracking()`` and ``drop_untracked(previous)``.
+REGISTRIES = (dom, app, menus, windows)
+
+
 async def reload(changed: list[str]) -> bool | str:
     """Re-run changed app modules in place (dev mode), keeping objects and state.
 
@@ -156,12 +161,9 @@ async def reload(changed: list[str]) -> bool | str:
     importlib.invalidate_caches()
     starting = not _started
     modules = set(order)
-    previous = dom.registrations(modules)
-    previous_hooks = app.registrations(modules)
-    previous_menus = menus.registrations(modules)
-    dom.start_tracking()
-    app.start_tracking()
-    menus.start_tracking()
+    previous = [registry.registrations(modules) for registry in REGISTRIES]
+    for registry in REGISTRIES:
+        registry.start_tracking()
     try:
         try:
             for name in order:
@@ -172,12 +174,11 @@ async def reload(changed: list[str]) -> bool | str:
                     importlib.import_module(name)
         except BaseException:
             dom.reload_timers(modules, ok=False)
-            app.drop_untracked(set())  # the handlers registered before stay
-            menus.drop_untracked(set())
+            for registry in REGISTRIES:
+                registry.drop_untracked(set())  # the handlers registered before stay
             raise
-        dom.drop_untracked(previous)
-        app.drop_untracked(previous_hooks)
-        menus.drop_untracked(previous_menus)
+        for registry, before in zip(REGISTRIES, previous, strict=True):
+            registry.drop_untracked(before)
         dom.reload_timers(modules, ok=True)
         hook = getattr(sys.modules.get(entry_module), "on_reload", None)
         if starting:

@@ -26,7 +26,8 @@ only again when the page was loaded again, e.g. a full reload in ``pyshell dev``
 handlers are registered in the page again by themselves, what it shows is the app's to
 draw again), ``closed``, ``resized`` (``width``, ``height``), ``moved`` (``x``, ``y``),
 ``maximized``, ``minimized``, ``restored``, ``focused``. A window's ``on_close`` handlers
-run when the user closes it, and may keep it open by returning ``False``.
+run when the user closes it, and may keep it open by returning ``False``. `pyshell dev`
+keeps ``windows.on`` registrations in step with the code, like event handlers.
 
 More windows need the desktop app: in the web build and with ``pyshell run --browser``,
 ``open`` raises ``RuntimeError``.
@@ -153,6 +154,7 @@ _open: dict[str, Window] = {MAIN: main}
 _waiting: dict[str, asyncio.Future[None]] = {}
 _tasks: set[asyncio.Future[None]] = set()  # requests under way that nothing awaits
 _ready_early: set[str] = set()  # windows whose page said ready before open() returned
+_tracked: set[str] | None = None  # handlers registered since start_tracking() (dev reloads)
 _handlers: dict[str, dict[str, WindowHandler]] = {kind: {} for kind in EVENTS}
 
 
@@ -209,7 +211,10 @@ def on(kind: str) -> Callable[[WindowHandler], WindowHandler]:
         raise ValueError(f"unknown window event {kind!r}; one of {', '.join(EVENTS)}")
 
     def register(func: WindowHandler) -> WindowHandler:
-        _handlers[kind][f"{func.__module__}:{func.__qualname__}"] = func
+        key = f"{func.__module__}:{func.__qualname__}"
+        _handlers[kind][key] = func
+        if _tracked is not None:
+            _tracked.add(f"{kind} {key}")
         return func
 
     return register
@@ -260,6 +265,27 @@ async def _ask_to_close(window: Window) -> None:
         if answer is False:
             return
     await window.close()
+
+
+# ---- dev reloads (the same three calls as dom's, app's and menus') ------------------------
+def registrations(modules: set[str]) -> set[str]:
+    """The window-event handlers these modules registered."""
+    return {f"{kind} {key}" for kind, table in _handlers.items() for key in table
+            if key.split(":", 1)[0] in modules}
+
+
+def start_tracking() -> None:
+    global _tracked
+    _tracked = set()
+
+
+def drop_untracked(previous: set[str]) -> None:
+    """Remove handlers a reload did not register again (their code was deleted)."""
+    global _tracked
+    for entry in previous - (_tracked or set()):
+        kind, key = entry.split(" ", 1)
+        _handlers[kind].pop(key, None)
+    _tracked = None
 
 
 def reset() -> None:
