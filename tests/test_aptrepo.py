@@ -96,6 +96,12 @@ def test_apt_installs_from_the_repository_then_upgrades_to_the_new_version(
     assert "Inst apt-tasks [0.1.0] (0.2.0 " in upgrade.stdout, upgrade.stdout + upgrade.stderr
     fetched = apt.run("apt-get", "install", "--download-only", "--yes", "apt-tasks")
     assert fetched.returncode == 0, fetched.stderr  # its size and SHA256 matched Packages
+    # 0.1.0 stayed in the pool and the index: a user can still go back to it.
+    versions = apt.run("apt-cache", "madison", "apt-tasks").stdout
+    assert [line.split("|")[1].strip() for line in versions.splitlines()] == ["0.2.0", "0.1.0"]
+    back = apt.run("apt-get", "install", "--download-only", "--yes", "--allow-downgrades",
+                   "apt-tasks=0.1.0")
+    assert back.returncode == 0, back.stderr
 
 
 def test_a_tampered_index_fails_the_hash_check(repos: dict[str, Path], tmp_path: Path) -> None:

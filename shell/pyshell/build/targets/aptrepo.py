@@ -9,7 +9,10 @@
                                                      /etc/apt/sources.list.d/
 
 The package is ``Architecture: all``, so the repository has one ``binary-all`` index and
-says so in ``Architectures``. Publishing is copying the folder to ``[tool.pyshell] apt-url``.
+says so in ``Architectures``. The versions a build finds in the last build's pool (in
+``dist/``) stay in the new one and its index, the ``KEPT`` newest of them: a user whose
+lists are a day old still finds the .deb they name, and can go back with
+``apt-get install NAME=VERSION``. Publishing is copying the folder to ``[tool.pyshell] apt-url``.
 ``Release`` is reproducible (its Date is SOURCE_DATE_EPOCH when set); the signatures carry
 the time they were made.
 """
@@ -23,6 +26,8 @@ import subprocess
 import time
 from pathlib import Path
 
+from packaging.version import InvalidVersion, Version
+
 from ...errors import PyshellError, stderr_line
 from .. import aptindex, aptkey
 from ..context import Context
@@ -30,6 +35,7 @@ from ..report import Artifact, describe
 from .deb import Deb
 
 ARCH = "all"
+KEPT = 4  # earlier versions kept in the pool and the index
 
 
 class AptRepo:
@@ -42,12 +48,16 @@ class AptRepo:
         deb = Deb().package(ctx)
         repo = ctx.stage / "apt-repo" / f"{project.package}-apt"
         ctx.say("writing the APT repository")
-        pool = repo / "pool" / aptindex.COMPONENT / deb.name
-        pool.parent.mkdir(parents=True)
-        shutil.copyfile(deb, pool)
+        pool = repo / "pool" / aptindex.COMPONENT
+        pool.mkdir(parents=True)
+        debs = [deb, *_published(ctx.dist / repo.name / "pool" / aptindex.COMPONENT, deb,
+                                 project.package)]
+        for each in debs:
+            shutil.copyfile(each, pool / each.name)
         suite = repo / "dists" / aptindex.SUITE
-        packages = aptindex.packages_stanza(_control(deb), pool.relative_to(repo).as_posix(),
-                                            pool.read_bytes()).encode("utf-8")
+        packages = "\n".join(
+            aptindex.packages_stanza(_control(each), f"pool/{aptindex.COMPONENT}/{each.name}",
+                                     each.read_bytes()) for each in debs).encode("utf-8")
         index = f"{aptindex.COMPONENT}/binary-{ARCH}/Packages"
         indexes = {index: packages, f"{index}.gz": gzip.compress(packages, 9, mtime=0)}
         for path, data in indexes.items():
@@ -71,6 +81,24 @@ class AptRepo:
         (repo / f"{ctx.project.package}.sources").write_text(
             f"Types: deb\nURIs: {url}\nSuites: {aptindex.SUITE}\n"
             f"Components: {aptindex.COMPONENT}\nSigned-By: /usr/share/keyrings/{keyring}\n")
+
+
+def _published(pool: Path, new: Path, package: str) -> list[Path]:
+    """The other versions of ``package`` in the last build's pool, newest first, at most
+    ``KEPT``."""
+    if not pool.is_dir():
+        return []
+    found = []
+    for old in pool.glob("*.deb"):
+        if old.name == new.name:
+            continue
+        try:
+            control = _control(old)
+            if control["Package"] == package:
+                found.append((Version(control["Version"]), old))
+        except (PyshellError, KeyError, InvalidVersion):
+            continue  # not one of this app's builds: left out
+    return [old for _, old in sorted(found, reverse=True)[:KEPT]]
 
 
 def _control(deb: Path) -> dict[str, str]:
