@@ -27,12 +27,9 @@ AppIndicator, KDE and most panels (GNOME shows it with the AppIndicator extensio
 from __future__ import annotations
 
 import inspect
-import json
 from collections.abc import Awaitable, Callable
-from types import ModuleType
-from typing import Any
 
-from . import menus
+from . import hostcall, menus
 
 Activate = Callable[[], "Awaitable[None] | None"]
 _on_activate: Activate | None = None
@@ -46,8 +43,8 @@ async def show(menu: menus.Menu | None = None, *, tooltip: str = "", icon: str |
         raise TypeError(f"the tray's tooltip is a str, not {type(tooltip).__name__}")
     if on_activate is not None and not callable(on_activate):
         raise TypeError(f"on_activate is a function, not {type(on_activate).__name__}")
-    answer = await _ask({"op": "show", "tooltip": tooltip, "icon": icon,
-                         "keep_running": bool(keep_running)})
+    answer = await hostcall.ask("tray", {"op": "show", "tooltip": tooltip, "icon": icon,
+                                         "keep_running": bool(keep_running)})
     menus.set_tray(menu)
     _on_activate = on_activate
     return bool(answer["shown"])
@@ -56,7 +53,7 @@ async def show(menu: menus.Menu | None = None, *, tooltip: str = "", icon: str |
 async def hide() -> None:
     """Take the icon away (the app quits with its window again)."""
     global _on_activate
-    await _ask({"op": "hide"})
+    await hostcall.ask("tray", {"op": "hide"})
     menus.set_tray(None)
     _on_activate = None
 
@@ -72,20 +69,3 @@ async def activated() -> None:
 def reset() -> None:
     global _on_activate
     _on_activate = None
-
-
-async def _ask(request: dict[str, Any]) -> dict[str, Any]:
-    answer: dict[str, Any] = json.loads(await _js().tray(json.dumps(request)))
-    if "error" in answer:
-        if answer.get("permission"):
-            raise PermissionError(answer["error"])
-        raise (RuntimeError if answer.get("unavailable") else ValueError)(answer["error"])
-    return answer
-
-
-def _js() -> ModuleType:
-    try:
-        import _pyshell_js  # registered by worker.mjs (see _pyshell_js.pyi)
-    except ImportError:
-        raise RuntimeError("pyshell.tray works inside a pyshell app") from None
-    return _pyshell_js

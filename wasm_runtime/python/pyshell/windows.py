@@ -37,13 +37,11 @@ from __future__ import annotations
 
 import asyncio
 import inspect
-import json
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass
-from types import ModuleType
 from typing import Any, TypeAlias
 
-from . import dom
+from . import dom, hostcall
 from .html import HasHTML
 
 MAIN = "main"
@@ -146,7 +144,7 @@ class Window:
         await self._act("restore")
 
     async def _act(self, action: str, **args: Any) -> None:
-        await _ask({"op": action, "id": self.id, **args})
+        await hostcall.ask("windows", {"op": action, "id": self.id, **args})
 
 
 main = Window(MAIN)
@@ -167,10 +165,10 @@ async def open(page: str, *, title: str | None = None, width: int = 800, height:
     ``remember``: open it where the user left the last window showing ``page`` (its size,
     place and maximized state, kept by the host; off for every window with
     ``[tool.pyshell.window] remember = false``)."""
-    answer = await _ask({"op": "open", "page": page, "title": title, "width": width,
-                         "height": height, "x": x, "y": y, "resizable": resizable,
-                         "min_width": min_width, "min_height": min_height,
-                         "remember": remember})
+    answer = await hostcall.ask("windows", {
+        "op": "open", "page": page, "title": title, "width": width, "height": height, "x": x,
+        "y": y, "resizable": resizable, "min_width": min_width, "min_height": min_height,
+        "remember": remember})
     window = Window(str(answer["id"]))
     _open[window.id] = window
     ready = _waiting.setdefault(window.id, asyncio.get_running_loop().create_future())
@@ -200,7 +198,7 @@ def get(window_id: str) -> Window | None:
 async def placement() -> list[dict[str, Any]]:
     """Each open window's ``id``, ``page``, ``title``, ``width``, ``height``, ``x``, ``y``,
     as the host sees them now."""
-    found: list[dict[str, Any]] = (await _ask({"op": "list"}))["windows"]
+    found: list[dict[str, Any]] = (await hostcall.ask("windows", {"op": "list"}))["windows"]
     return found
 
 
@@ -296,18 +294,3 @@ def reset() -> None:
     _ready_early.clear()
     for table in _handlers.values():
         table.clear()
-
-
-async def _ask(request: dict[str, Any]) -> dict[str, Any]:
-    answer: dict[str, Any] = json.loads(await _js().windows(json.dumps(request)))
-    if "error" in answer:
-        raise (RuntimeError if answer.get("unavailable") else ValueError)(answer["error"])
-    return answer
-
-
-def _js() -> ModuleType:
-    try:
-        import _pyshell_js  # registered by worker.mjs (see _pyshell_js.pyi)
-    except ImportError:
-        raise RuntimeError("pyshell.windows works inside a pyshell app") from None
-    return _pyshell_js
