@@ -96,8 +96,20 @@ OPERATIONS: dict[str, Operation] = {
 }
 
 
+# Operations that change the host (``open`` only when it creates or truncates).
+CHANGING = {"mkdir", "rmdir", "unlink", "rename", "setattr", "write", "ftruncate", "fsetattr"}
+
+
+def _changes_host(name: str, args: dict[str, Any]) -> bool:
+    return name in CHANGING or (name == "open" and bool(args.get("create") or args.get("trunc")))
+
+
 def perform(fs: FileService, name: str, args: Any, body: bytes) -> tuple[dict[str, Any], bytes]:
     """Run one operation: ``({"ok": value}, data)`` or ``({"error": "ENOENT"}, b"")``.
+
+    The answer to a change goes out after the change records it caused (``settle``): where
+    two grants reach the same host file (a folder granted twice, one inside the other),
+    the other grant's cache must not answer the app's next call from before its own change.
 
     Malformed requests raise ValueError/KeyError/TypeError (a protocol error, not an errno).
     """
@@ -108,6 +120,9 @@ def perform(fs: FileService, name: str, args: Any, body: bytes) -> tuple[dict[st
         meta, data = op(fs, args, body)
     except OSError as exc:
         return {"error": errno.errorcode.get(exc.errno or 0, "EIO")}, b""
+    finally:
+        if _changes_host(name, args):
+            fs.settle()
     return {"ok": meta}, data
 
 

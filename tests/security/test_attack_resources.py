@@ -108,7 +108,8 @@ def test_the_server_survives_resource_abuse(app_dir: Path, tmp_path: Path, priva
         assert raw_request(port, "GET", "/", headers={"Cookie": cookie}).status == 200
         page.fill("#new-title", "after the storm")
         page.press("#new-title", "Enter")
-        expect(page.locator("#list")).to_contain_text("after the storm")
+        # Survival, not latency: a loaded machine may still be draining the flood's backlog.
+        expect(page.locator("#list")).to_contain_text("after the storm", timeout=20_000)
         page.reload()
         wait_until_started(page)
         expect(page.locator("#list")).to_contain_text("after the storm")
