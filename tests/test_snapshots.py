@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import gzip
+import io
 from pathlib import Path
 
 import pytest
 
+from kit.apps import write_app
 from pyshell import config, runtime, scaffold
 from pyshell.deps.lock import Lock, LockedPackage
 from pyshell.packages import Packages
@@ -117,6 +119,53 @@ def test_a_javascript_object_held_ahead_is_explained_not_pyodides_words(
     assert len(notes) == 1, server.logs  # type: ignore[attr-defined]
     assert "JavaScript object" in notes[0] and "snapshot-imports" in notes[0], notes
     assert "hiwire" not in notes[0] and "\n" not in notes[0].strip(), notes
+
+
+PYDANTIC_MAIN = '''
+from pydantic import BaseModel
+from pyshell import dom
+
+
+class Note(BaseModel):
+    pages: int
+
+
+def main():
+    dom.select("#out").text = repr(Note(pages="5"))  # validated (and coerced) by pydantic-core
+'''
+
+
+@pytest.mark.page
+def test_an_app_with_a_compiled_wheel_restores_from_its_snapshot(
+        tmp_path: Path, cache: Path, pyshell_browser) -> None:
+    """pydantic needs pydantic-core's shared library, which Pyodide's loader keeps outside
+    the heap: the snapshot is taken before it is loaded, and it is loaded after a restore."""
+    from playwright.sync_api import expect
+
+    from pyshell.deps import service
+
+    app = write_app(tmp_path / "snap-pydantic", PYDANTIC_MAIN, name="snap-pydantic",
+                    project='version = "1.0"\ndependencies = ["pydantic>=2"]\n')
+    service.lock(config.load(app), runtime.ensure(), io.StringIO())
+    server = start_server(app, {})
+    boots = []
+    try:
+        for _ in range(2):
+            context = pyshell_browser.new_context()
+            page = context.new_page()
+            page.goto(server.launch_url())
+            wait_until_started(page, timeout_ms=90_000)
+            expect(page.locator("#out")).to_have_text("Note(pages=5)")
+            boots.append(page.locator("html").get_attribute("data-pyshell-boot"))
+            if boots[-1] == "cold":
+                expect(page.locator("html")).to_have_attribute("data-pyshell-snapshot", "saved",
+                                                               timeout=60_000)
+            context.close()
+    finally:
+        server.stop()
+    assert boots == ["cold", "snapshot"], server.logs  # type: ignore[attr-defined]
+    notes = [text for _, text in server.logs if "snapshot" in text]  # type: ignore[attr-defined]
+    assert notes == [], notes
 
 
 def wheel(sha: str) -> LockedPackage:

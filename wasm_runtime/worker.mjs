@@ -22,7 +22,6 @@ let snapshotURL = null;
 const pending = new Map(); // query id -> {resolve, reject}
 let nextQuery = 1;
 const timers = new Map(); // Python timer id -> setTimeout id, while its next run waits
-let compiledPackages = []; // names of the app's wheels with compiled code (Pyodide's loader)
 
 // Boot phases as wall-clock times; the page turns them into performance marks, so a boot
 // can be read in the engine's profiler and by benchmarks (scripts/bench/startup.py).
@@ -316,11 +315,17 @@ async function boot() {
   bootstrap = importBootstrap();
   // The app's locked wheels, installed before the app imports anything (integrity-checked).
   // After a restore their modules are already imported, but their files are not there.
-  if (packages) await installWheels(options.lockFileURL, packages.names);
+  const wheels = packages ? await unpackPureWheels(options.lockFileURL, packages.names) : null;
   phase("packages");
   bootstrap.prepare();
-  const snapshot = started.makeSnapshot
-    ? makeSnapshot([...(packages ? packages.imports : []), ...config.snapshotImports]) : null;
+  // Compiled wheels load after the snapshot is taken, on every launch (see loadCompiled).
+  const snapshot = started.makeSnapshot ? makeSnapshot(
+    [...(packages ? packages.imports : []), ...config.snapshotImports]
+      .filter((name) => !wheels?.needCompiled.has(name.split(".")[0]))) : null;
+  if (wheels?.compiled.length) {
+    await loadCompiled(wheels.compiled);
+    bootstrap.prepare();
+  }
   phase("bundle");
   await transport;
   for (const grant of config.grants) mountGrant(grant);
@@ -352,16 +357,17 @@ function importBootstrap() {
 }
 
 /**
- * Pure-Python wheels are unpacked here, after checking their sha256 against the lock;
- * Pyodide's loadPackage leaves JS references behind that a memory snapshot cannot hold
- * (pyodide#5195), so it only installs wheels with compiled code (their shared libraries
- * need its loader).
+ * Pure-Python wheels are unpacked here, after checking their sha256 against the lock.
+ * Wheels with compiled code need Pyodide's loader for their shared libraries, which a
+ * memory snapshot cannot hold (pyodide#5195: the loaded libraries live outside the
+ * heap): they are left to `loadCompiled`, after the snapshot. Returns the lock entries of
+ * the compiled ones and the import names that need them (directly or through a
+ * dependency), which the snapshot must not import.
  */
-async function installWheels(lockURL, names) {
+async function unpackPureWheels(lockURL, names) {
   const lock = await (await fetchOk(lockURL)).json();
   const entries = names.map((name) => lock.packages[name]);
   const pure = entries.filter((e) => e.file_name.endsWith("-none-any.whl"));
-  const compiled = entries.filter((e) => !pure.includes(e));
   const site = bootstrap.wheel_folder();
   await Promise.all(pure.map(async (entry) => {
     const data = await (await fetchOk(new URL(entry.file_name, lockURL))).arrayBuffer();
@@ -370,14 +376,33 @@ async function installWheels(lockURL, names) {
     if (hex !== entry.sha256) throw new Error(`${entry.file_name}: sha256 differs from the lock`);
     pyodide.unpackArchive(data, "zip", { extractDir: site });
   }));
-  if (compiled.length) {
-    compiledPackages = compiled.map((e) => e.name);
-    await pyodide.loadPackage(compiledPackages, {
-      messageCallback: () => {},
-      errorCallback: (text) => log("stderr", text),
-      checkIntegrity: true,
-    });
-  }
+  const compiled = entries.filter((e) => !pure.includes(e));
+  return { compiled, needCompiled: importsNeeding(lock.packages, compiled) };
+}
+
+/** Import names of the packages that are, or depend on, one of ``compiled``. */
+function importsNeeding(packages, compiled) {
+  const needs = new Map(); // package name -> needs a compiled one
+  const visit = (name, trail = new Set()) => {
+    if (needs.has(name)) return needs.get(name);
+    const entry = packages[name];
+    const own = compiled.includes(entry);
+    trail.add(name);
+    const found = own || (entry?.depends ?? []).some((dep) => !trail.has(dep) && visit(dep, trail));
+    needs.set(name, found);
+    return found;
+  };
+  return new Set(Object.keys(packages).filter((name) => visit(name))
+    .flatMap((name) => packages[name].imports ?? []));
+}
+
+/** Compiled wheels, through Pyodide's loader (integrity-checked against the lock). */
+async function loadCompiled(entries) {
+  await pyodide.loadPackage(entries.map((e) => e.name), {
+    messageCallback: () => {},
+    errorCallback: (text) => log("stderr", text),
+    checkIntegrity: true,
+  });
 }
 
 // ---- start-up snapshots (host side: snapshots.py) ---------------------------------------
@@ -447,10 +472,9 @@ function explainInternal(err) {
     // Pyodide's snapshot found a JS object referenced from Python ("Unexpected hiwire entry
     // at index 6", "Can't serialize object at index 12"; pyodide#5195).
     console.debug("pyshell: Pyodide said:", err);
-    const where = compiledPackages.length
-      ? `Pyodide's loader keeps some for packages with compiled code (${compiledPackages.join(", ")}), so this app boots cold`
-      : "a module imported ahead (listed in [tool.pyshell] snapshot-imports, or a locked package " +
-        "the app imports) keeps one; import it in the entry function instead. The app boots cold until then";
+    const where = "a module imported ahead (listed in [tool.pyshell] snapshot-imports, or a " +
+      "locked package the app imports) keeps one; import it in the entry function instead. " +
+      "The app boots cold until then";
     return `Python holds a JavaScript object, which a start-up snapshot cannot store: ${where} ` +
       "(docs: Start-up and snapshots, \"What a snapshot cannot hold\")";
   }
@@ -561,16 +585,13 @@ function withPatchedSyscalls(instantiateWasm) {
  * The snapshot of this interpreter, taken before the app's entry point runs, with the
  * modules named imported and the app's code compiled ahead (pyshell.bootstrap.warm).
  */
-const COMPILED_WHEELS = "a locked package has compiled code, whose loading leaves JavaScript " +
-  "references a snapshot cannot hold (Pyodide issue 5195), so this app boots cold at every launch";
-
 function makeSnapshot(imports) {
   const names = pyodide.toPy(imports);
   try {
     bootstrap.warm(names);
     return pyodide.makeMemorySnapshot();
   } catch (err) {
-    const explained = explainInternal(err) ?? (/hiwire/i.test(String(err)) ? COMPILED_WHEELS : null);
+    const explained = explainInternal(err);
     log("stderr", explained ? `pyshell: no start-up snapshot: ${explained}`
                             : `pyshell: no start-up snapshot this time (${firstLine(err)})`);
     return null;

@@ -8,7 +8,9 @@ Per engine (headless Chromium; Qt and GTK windows under Xvfb), five launches of 
 (d) deps:   warm, with three locked packages (attrs, python-dateutil, markdown + deps);
 (e) static: a window showing a static page (no Python), for memory;
 (f) NiceGUI native mode (``ui.label``; ``ui.run(native=True)``), same engine, if it installs;
-(g) GTK only: the template as installed from its .tar.gz (same tree as the .deb), warm.
+(g) GTK only: the template as installed from its .tar.gz (same tree as the .deb), warm;
+(h) compiled: the template using pydantic (a wheel with compiled code, pydantic-core),
+    cold and restored from its snapshot (taken before the compiled wheel is loaded).
 
 Chromium: timed from navigation in a running browser. Windows: from starting a new Python
 process (window_probe.py). Also: first contentful paint of (c), resident memory of the
@@ -53,6 +55,17 @@ PHASES = ["loader", "worker", "loader-imported", "snapshot-fetched", "wasm-compi
 CONDITIONS = {"bare.html": "document.title === 'done'",
               "static.html": "document.title === 'static'", "": APP_READY}
 DEPENDENCIES = ["attrs", "python-dateutil", "markdown"]
+PYDANTIC_USE = """
+from pydantic import BaseModel as _BaseModel
+
+
+class _Entry(_BaseModel):
+    title: str
+    done: bool = False
+
+
+_ENTRY = _Entry(title="validated", done="yes")
+"""
 
 
 def private_cache(root: Path) -> Path:
@@ -89,7 +102,15 @@ def make_apps(workdir: Path) -> dict[str, Path]:
     main = deps / "app" / "main.py"
     main.write_text(main.read_text() + "\nimport attrs, dateutil.parser, markdown  # noqa\n")
     lock(config.load(deps), runtime.ensure())
-    return {"app": app, "deps": deps}
+    compiled = workdir / "bench-pydantic"
+    shutil.copytree(app, compiled)
+    (compiled / "pyproject.toml").write_text(toml.replace(
+        "dependencies = []", 'dependencies = ["pydantic>=2"]', 1).replace(
+        'name = "bench-tasks"', 'name = "bench-pydantic"', 1))
+    main = compiled / "app" / "main.py"
+    main.write_text(main.read_text() + PYDANTIC_USE)
+    lock(config.load(compiled), runtime.ensure())
+    return {"app": app, "deps": deps, "compiled": compiled}
 
 
 def clear_snapshots(name: str) -> None:
@@ -100,7 +121,8 @@ def clear_snapshots(name: str) -> None:
 # (mode, app key, page, snapshot handling)
 PLAN = [("bare", "app", "bare.html", None), ("static", "app", "static.html", None),
         ("cold", "app", "", "clear"), ("warm", "app", "", "keep"),
-        ("deps", "deps", "", "keep")]
+        ("deps", "deps", "", "keep"), ("compiled-cold", "compiled", "", "clear"),
+        ("compiled", "compiled", "", "keep")]
 
 
 def chromium_runs(apps: dict[str, Path], runs: int) -> dict[str, list]:
@@ -346,6 +368,13 @@ def main() -> None:
         "(snapshot) | c/a | (d) warm + 3 packages | installed tarball/.deb tree, warm "
         "| NiceGUI native | first paint (c) / static page | RSS (c) / static window |",
         "|---|---|---|---|---|---|---|---|---|---|", *rows], write=not args.no_write)
+    publish(f"Start-up of an app with a compiled wheel (pydantic), {args.runs} launches each, "
+            "median (min–max)", [
+        "| engine | template warm (c) | pydantic app cold | pydantic app restored (h) | h − c |",
+        "|---|---|---|---|---|",
+        *(f"| {e} | {s(r['warm'])} | {s(r['compiled-cold'])} | {s(r['compiled'])} | "
+          f"{(statistics.median(r['compiled']) - statistics.median(r['warm'])) * 1000:+.0f} ms |"
+          for e, r in results.items())], write=not args.no_write)
     windows = [(e, r) for e, r in results.items() if r.get("content")]
     publish("Resume paint: the app's own content on screen against a static page's window "
             "(warm launches, median (min–max))", [
