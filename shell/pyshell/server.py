@@ -241,6 +241,9 @@ class AppServer:
 
     def start(self) -> None:
         """Serve in a daemon thread; returns once the socket accepts connections."""
+        if self.snapshots is not None:  # while the window opens, not on its first requests
+            threading.Thread(target=self.snapshots.warm_up, name="pyshell-snapshot-key",
+                             daemon=True).start()
         self._server = _Server(self._uvicorn_config(), self._say)
         self._thread = threading.Thread(target=self._server.run,
                                         kwargs={"sockets": [self._sock]},

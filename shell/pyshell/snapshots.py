@@ -17,6 +17,7 @@ and stored with an HMAC that only this host can make, checked before every resto
 from __future__ import annotations
 
 import ast
+import functools
 import hashlib
 import hmac
 import json
@@ -26,8 +27,9 @@ import secrets
 import shutil
 import sys
 import tempfile
+import threading
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from . import runtime
@@ -55,18 +57,10 @@ def imports(app: AppConfig | None, packages: Packages | None = None) -> list[str
     ahead = set(sys.stdlib_module_names) - _NOT_AHEAD
     if packages is not None and packages.lock is not None:
         ahead |= {name for p in packages.lock.packages for name in p.imports}
-    found: set[str] = set()
-    for _, path in python_files(app):
-        try:
-            tree = ast.parse(path.read_bytes())
-        except (SyntaxError, ValueError):
-            continue  # the app reports its own syntax errors when it runs
-        for node in ast.walk(tree):
-            names = [a.name for a in node.names] if isinstance(node, ast.Import) else \
-                [node.module] if isinstance(node, ast.ImportFrom) and node.module and \
-                not node.level else []
-            found.update(n for n in names if n.partition(".")[0] in ahead)
-    return [*sorted(found), *app.snapshot_imports]
+    files = _versions(path for _, path in python_files(app))
+    with _PARSING:
+        found = _imports_in(files, frozenset(ahead))
+    return [*found, *app.snapshot_imports]
 
 
 def key(rt: runtime.Runtime, packages: Packages, app: AppConfig | None = None) -> str:
@@ -79,12 +73,53 @@ def key(rt: runtime.Runtime, packages: Packages, app: AppConfig | None = None) -
     files = [*WASM_PYTHON_DIR.rglob("*.py"), WASM_RUNTIME_DIR / "worker.mjs"]
     if app is not None and app.snapshot_imports:
         files += [path for _, path in python_files(app)]
-    for path in sorted(set(files)):
-        digest.update(str(path).encode())
-        digest.update(path.read_bytes())
+    digest.update(_contents_digest(_versions(sorted(set(files)))))
     if packages.lock is not None:
         digest.update("".join(sorted(p.sha256 for p in packages.lock.packages)).encode())
     return digest.hexdigest()[:32]
+
+
+# ``imports`` and ``key`` read (and parse) every Python file of the app and of pyshell's
+# API: tens of milliseconds, asked for by every page load and every snapshot request, on
+# the way to the app's first paint. They are worked out again only when a file is added,
+# removed or rewritten (its inode, size, or change or modification time differs).
+# One parse at a time: CPython 3.11's ast.parse is not safe in two threads at once
+# ("AST constructor recursion depth mismatch"), and the server asks from several.
+Versions = tuple[tuple[str, int, int, int, int], ...]
+_PARSING = threading.Lock()
+
+
+def _versions(paths: Iterable[Path]) -> Versions:
+    out = []
+    for path in paths:
+        st = path.stat()
+        out.append((str(path), st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns))
+    return tuple(out)
+
+
+@functools.lru_cache(maxsize=16)
+def _imports_in(files: Versions, ahead: frozenset[str]) -> tuple[str, ...]:
+    found: set[str] = set()
+    for path, *_ in files:
+        try:
+            tree = ast.parse(Path(path).read_bytes())
+        except (SyntaxError, ValueError):
+            continue  # the app reports its own syntax errors when it runs
+        for node in ast.walk(tree):
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else \
+                [node.module] if isinstance(node, ast.ImportFrom) and node.module and \
+                not node.level else []
+            found.update(n for n in names if n.partition(".")[0] in ahead)
+    return tuple(sorted(found))
+
+
+@functools.lru_cache(maxsize=16)
+def _contents_digest(files: Versions) -> bytes:
+    digest = hashlib.sha256()
+    for path, *_ in files:
+        digest.update(path.encode())
+        digest.update(Path(path).read_bytes())
+    return digest.digest()
 
 
 class SnapshotRefused(Exception):
@@ -115,6 +150,10 @@ class SnapshotStore:
     @property
     def key(self) -> str:
         return self._key() if callable(self._key) else self._key
+
+    def warm_up(self) -> None:
+        """Work the key out once ahead: later asks only check that no file changed."""
+        _ = self.key
 
     def path(self, engine: str) -> Path | None:
         """The file for an engine id, or None if the id is malformed."""
