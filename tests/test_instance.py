@@ -120,6 +120,51 @@ def test_the_socket_is_heard_even_in_a_deep_folder(tmp_path: Path) -> None:
     transport.close()
 
 
+def pipe(folder: Path, address: Path) -> instance.PipeTransport:
+    """Windows' transport, on an AF_UNIX path: the same listener, client and HMAC challenge
+    (the named pipe itself needs Windows). ``folder`` holds the secret: one per user."""
+    folder.mkdir(exist_ok=True, mode=0o700)
+    return instance.PipeTransport(folder, "k", family="AF_UNIX", address=str(address))
+
+
+def test_the_pipe_transport_hands_over_and_refuses_a_stranger(tmp_path: Path) -> None:
+    ours, address = tmp_path / "ours", tmp_path / "pipe"
+    running = pipe(ours, address)
+    assert running.claim()
+    heard: list[bytes] = []
+    running.serve(heard.append)
+    assert not pipe(ours, address).claim()  # held
+    message = instance.Launch(("/x/a.txt",), ("tasks://open",)).encode()
+    assert pipe(ours, address).send(message) == b"ok\n"
+    wait_until(lambda: heard, what="the running instance heard the launch")
+    assert instance.Launch.decode(heard[0]) == instance.Launch(("/x/a.txt",), ("tasks://open",))
+    # Another user knows the name, not the secret: refused, and nothing reaches the app.
+    with pytest.raises(instance.AuthenticationError):
+        pipe(tmp_path / "theirs", address).send(message)
+    running.close()
+    again = pipe(ours, address)
+    assert again.claim()  # gone with its owner
+    again.close()
+
+
+def test_a_pipe_held_by_another_user_is_not_sent_to(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+        ) -> None:
+    """Someone made the app's pipe first: the launch sends it nothing and runs on its own."""
+    address = tmp_path / "pipe"
+    squatter = pipe(tmp_path / "theirs", address)
+    assert squatter.claim()
+    heard: list[bytes] = []
+    squatter.serve(heard.append)
+    app = config.load(write_app(tmp_path / "app", "def main():\n    pass\n"))
+    monkeypatch.setattr(instance, "transport_for", lambda app: pipe(tmp_path / "ours", address))
+    single = instance.claim(app, instance.Launch(("/secret/plans.txt",)))
+    assert single is not None and single.transport is None
+    assert "not this app" in capsys.readouterr().err
+    assert heard == []
+    squatter.close()
+
+
 # ---- real processes --------------------------------------------------------------------------
 @pytest.fixture
 def env(tmp_path: Path) -> dict[str, str]:

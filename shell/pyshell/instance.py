@@ -12,18 +12,19 @@ The key is the app's name plus a hash of its folder: an installed app's bundle f
 or the source folder of `pyshell run`/`pyshell dev`. So `pyshell dev` on a checkout never
 forwards to the installed copy of the same app, and two checkouts are two apps.
 
-Only the transport (``UnixTransport``) knows sockets and locks; Windows has no AF_UNIX
-in Python or ``fcntl``, and runs without single instance until a named-pipe transport
-is written behind the same three methods.
+Only the transport knows sockets and locks. Windows has no ``flock``: there
+``PipeTransport`` makes a named pipe the lock and the channel at once (see there).
 """
 
 from __future__ import annotations
 
 import contextlib
+import errno
 import hashlib
 import json
 import os
 import re
+import secrets
 import socket
 import stat
 import sys
@@ -31,7 +32,9 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from multiprocessing import AuthenticationError
 from pathlib import Path
+from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from . import peercred, runtime
@@ -92,11 +95,13 @@ def key(app: AppConfig) -> str:
 
 
 def folder() -> Path:
-    """The user's private folder for instance locks, made (0700) if missing, checked."""
+    """The user's private folder for instance locks, made (0700) if missing, checked
+    (on Windows the user's own profile folder, private by its access list)."""
     base = os.environ.get("XDG_RUNTIME_DIR")
     path = Path(base) / "pyshell" if base else runtime.cache_root() / "instances"
     path.mkdir(mode=0o700, parents=True, exist_ok=True)
-    check_private(path, os.getuid())
+    if hasattr(os, "getuid"):
+        check_private(path, os.getuid())
     return path
 
 
@@ -205,11 +210,103 @@ class UnixTransport:
                     continue
 
 
+class PipeTransport:
+    """Windows: the named pipe ``\\\\.\\pipe\\pyshell-USER-KEY`` is the lock and the channel.
+
+    Its first instance is made with ``FILE_FLAG_FIRST_PIPE_INSTANCE`` (as
+    ``multiprocessing``'s pipe listener makes it), so making it again fails while the first
+    process lives, and it goes with that process however it ends: no stale lock. Pipe names
+    are one namespace for the whole machine, so the two ends prove to each other that they
+    know a secret only this user can read (``KEY.secret`` in the private folder; an HMAC
+    challenge both ways): a pipe someone else made under this name is refused, and
+    nothing is sent to it. ``family``/``address`` exist for running it on an AF_UNIX path.
+    """
+
+    def __init__(self, where: Path, app_key: str, *, family: str = "AF_PIPE",
+                 address: str | None = None) -> None:
+        user = re.sub(r"[^A-Za-z0-9_.-]", "_", os.environ.get("USERNAME", "user"))[:32]
+        self.address = address or rf"\\.\pipe\pyshell-{user}-{app_key}"
+        self.socket_path = Path(self.address)  # named in messages, as UnixTransport's
+        self._family = family
+        self._secret_path = where / f"{app_key}.secret"
+        self._listener: Any = None
+
+    def _secret(self) -> bytes:
+        """32 random bytes kept in the private folder, made by whichever launch is first."""
+        with contextlib.suppress(FileExistsError):
+            fd = os.open(self._secret_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "wb") as f:
+                f.write(secrets.token_bytes(32))
+        secret = self._secret_path.read_bytes()
+        if len(secret) != 32:
+            raise PyshellError(f"{self._secret_path} is damaged; delete it and launch again")
+        return secret
+
+    def claim(self) -> bool:
+        from multiprocessing.connection import Listener
+
+        try:
+            self._listener = Listener(self.address, self._family, authkey=self._secret())
+        except OSError:  # the pipe (or socket) exists: an instance runs, or someone holds it
+            return False
+        return True
+
+    def send(self, message: bytes, timeout: float = FORWARD_TIMEOUT) -> bytes:
+        from multiprocessing.connection import Client
+
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                conn = Client(self.address, self._family, authkey=self._secret())
+                break
+            except (FileNotFoundError, ConnectionRefusedError):
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.05)
+        with conn:
+            conn.send_bytes(message)
+            if not conn.poll(max(0.1, deadline - time.monotonic())):
+                raise TimeoutError(errno.ETIMEDOUT, "no answer")
+            return bytes(conn.recv_bytes(64))
+
+    def serve(self, handle: Callable[[bytes], None]) -> None:
+        threading.Thread(target=self._accept, args=(self._listener, handle),
+                         name="pyshell-instance", daemon=True).start()
+
+    def close(self) -> None:
+        if self._listener is not None:
+            with contextlib.suppress(OSError):
+                self._listener.close()
+            self._listener = None
+
+    @staticmethod
+    def _accept(listener: Any, handle: Callable[[bytes], None]) -> None:
+        from multiprocessing import AuthenticationError
+
+        while True:
+            try:
+                conn = listener.accept()
+            except AuthenticationError:
+                continue  # not this user's launch: it learns nothing, sends nothing
+            except (OSError, AttributeError):
+                return  # closed
+            with conn:
+                try:
+                    if conn.poll(5):
+                        handle(bytes(conn.recv_bytes(MAX_MESSAGE)))
+                        conn.send_bytes(b"ok\n")
+                except (OSError, EOFError, ValueError, KeyError, TypeError):
+                    continue
+
+
+Transport = UnixTransport | PipeTransport
+
+
 class SingleInstance:
     """The app's claim to be its user's one running copy (``claim``), and what it hears
     from later launches (``listen``)."""
 
-    def __init__(self, transport: UnixTransport | None) -> None:
+    def __init__(self, transport: Transport | None) -> None:
         self.transport = transport  # None: no transport here, so no single instance
 
     def listen(self, on_launch: Callable[[Launch], None]) -> None:
@@ -221,16 +318,29 @@ class SingleInstance:
             self.transport.close()
 
 
+def transport_for(app: AppConfig) -> Transport | None:
+    """Where this host keeps the app's lock: a named pipe on Windows, a lock file and an
+    AF_UNIX socket elsewhere; None where neither exists (then every launch runs)."""
+    if sys.platform == "win32":
+        return PipeTransport(folder(), key(app))
+    if hasattr(socket, "AF_UNIX"):
+        return UnixTransport(folder(), key(app))
+    return None
+
+
 def claim(app: AppConfig, launch: Launch) -> SingleInstance | None:
-    """The app's lock, or None once ``launch`` went to the copy already running. None also
-    where there is no transport (Windows, for now): then every launch runs."""
-    if not hasattr(socket, "AF_UNIX") or sys.platform == "win32":
+    """The app's lock, or None once ``launch`` went to the copy already running."""
+    transport = transport_for(app)
+    if transport is None:
         return SingleInstance(None)
-    transport = UnixTransport(folder(), key(app))
     if transport.claim():
         return SingleInstance(transport)
     try:
         answer = transport.send(launch.encode())
+    except AuthenticationError:
+        print(f"pyshell: {transport.socket_path} is held by a program that is not this app; "
+              "running without single instance", file=sys.stderr)
+        return SingleInstance(None)
     except OSError as exc:
         raise PyshellError(f"{app.name} is already running but does not answer at "
                            f"{transport.socket_path} ({exc.strerror or exc})") from None
