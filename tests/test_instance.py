@@ -147,6 +147,29 @@ def test_the_pipe_transport_hands_over_and_refuses_a_stranger(tmp_path: Path) ->
     again.close()
 
 
+def test_a_silent_peer_holds_up_neither_side(tmp_path: Path) -> None:
+    """Someone connects and says nothing: the running copy still hears the next launch;
+    a holder of the name that never answers makes a launch give up in its own time."""
+    import time
+
+    ours, address = tmp_path / "ours", tmp_path / "pipe"
+    running = pipe(ours, address)
+    assert running.claim()
+    heard: list[bytes] = []
+    running.serve(heard.append)
+    with socket.socket(socket.AF_UNIX) as silent:
+        silent.connect(str(address))
+        assert pipe(ours, address).send(b'{"paths": [], "urls": []}', timeout=5) == b"ok\n"
+    running.close()
+    with socket.socket(socket.AF_UNIX) as mute:
+        mute.bind(str(address))
+        mute.listen(1)
+        started = time.monotonic()
+        with pytest.raises(TimeoutError):
+            pipe(ours, address).send(b'{"paths": [], "urls": []}', timeout=1)
+        assert time.monotonic() - started < 5
+
+
 def test_a_pipe_held_by_another_user_is_not_sent_to(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
         ) -> None:

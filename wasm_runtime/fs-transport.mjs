@@ -101,7 +101,11 @@ export async function sharedTransport(socketUrl, token, slow, capacity = 9 << 20
     const size = 4 + head.length + (body ? body.length : 0);
     // Bulk data goes by XHR: there the per-request cost is amortised and no copy is shared.
     if (broken || size > BULK || (op === "read" && args.length > BULK)) {
-      return slow(op, args, body);
+      const reply = slow(op, args, body);
+      // A change made over XHR has its records sent on the socket: one question there
+      // (answered after them) puts them in the log before the cache is used again.
+      if (!broken && !QUESTIONS.has(op)) transport("settle", {});
+      return reply;
     }
     const frame = new Uint8Array(size);
     new DataView(frame.buffer).setUint32(0, head.length, true);

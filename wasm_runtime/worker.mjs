@@ -380,20 +380,16 @@ async function unpackPureWheels(lockURL, names) {
   return { compiled, needCompiled: importsNeeding(lock.packages, compiled) };
 }
 
-/** Import names of the packages that are, or depend on, one of ``compiled``. */
+/** Import names of the packages that are, or depend on, one of ``compiled``: found by
+ * walking the lock's dependencies backwards from them (cycles are harmless). */
 function importsNeeding(packages, compiled) {
-  const needs = new Map(); // package name -> needs a compiled one
-  const visit = (name, trail = new Set()) => {
-    if (needs.has(name)) return needs.get(name);
-    const entry = packages[name];
-    const own = compiled.includes(entry);
-    trail.add(name);
-    const found = own || (entry?.depends ?? []).some((dep) => !trail.has(dep) && visit(dep, trail));
-    needs.set(name, found);
-    return found;
-  };
-  return new Set(Object.keys(packages).filter((name) => visit(name))
-    .flatMap((name) => packages[name].imports ?? []));
+  const dependents = new Map(); // package name -> names of the packages that depend on it
+  for (const [name, entry] of Object.entries(packages)) {
+    for (const dep of entry.depends ?? []) dependents.set(dep, [...(dependents.get(dep) ?? []), name]);
+  }
+  const found = new Set(compiled.map((entry) => entry.name));
+  for (const name of found) for (const user of dependents.get(name) ?? []) found.add(user);
+  return new Set([...found].flatMap((name) => packages[name]?.imports ?? []));
 }
 
 /** Compiled wheels, through Pyodide's loader (integrity-checked against the lock). */

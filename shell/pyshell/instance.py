@@ -21,6 +21,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import hashlib
+import hmac
 import json
 import os
 import re
@@ -217,9 +218,10 @@ class PipeTransport:
     ``multiprocessing``'s pipe listener makes it), so making it again fails while the first
     process lives, and it goes with that process however it ends: no stale lock. Pipe names
     are one namespace for the whole machine, so the two ends prove to each other that they
-    know a secret only this user can read (``KEY.secret`` in the private folder; an HMAC
-    challenge both ways): a pipe someone else made under this name is refused, and
-    nothing is sent to it. ``family``/``address`` exist for running it on an AF_UNIX path.
+    know a secret only this user can read (``KEY.secret`` in the private folder) before
+    anything is sent: a pipe someone else made under this name gets nothing. Every wait
+    has a deadline, so a peer that connects and says nothing holds up neither side.
+    ``family``/``address`` exist for running it on an AF_UNIX path.
     """
 
     def __init__(self, where: Path, app_key: str, *, family: str = "AF_PIPE",
@@ -230,73 +232,120 @@ class PipeTransport:
         self._family = family
         self._secret_path = where / f"{app_key}.secret"
         self._listener: Any = None
+        self._closed = threading.Event()
+        self._secret: bytes | None = None
 
-    def _secret(self) -> bytes:
-        """32 random bytes kept in the private folder, made by whichever launch is first."""
-        with contextlib.suppress(FileExistsError):
-            fd = os.open(self._secret_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            with os.fdopen(fd, "wb") as f:
-                f.write(secrets.token_bytes(32))
-        secret = self._secret_path.read_bytes()
-        if len(secret) != 32:
-            raise PyshellError(f"{self._secret_path} is damaged; delete it and launch again")
-        return secret
+    @property
+    def _key(self) -> bytes:
+        if self._secret is None:
+            self._secret = _shared_secret(self._secret_path)
+        return self._secret
 
     def claim(self) -> bool:
         from multiprocessing.connection import Listener
 
+        _ = self._key  # a folder where it cannot be kept is the user's error, said first
         try:
-            self._listener = Listener(self.address, self._family, authkey=self._secret())
+            self._listener = Listener(self.address, self._family)
         except OSError:  # the pipe (or socket) exists: an instance runs, or someone holds it
             return False
         return True
 
     def send(self, message: bytes, timeout: float = FORWARD_TIMEOUT) -> bytes:
+        """Raises AuthenticationError when the other end does not know the secret, and an
+        OSError when it does not answer in time."""
         from multiprocessing.connection import Client
 
         deadline = time.monotonic() + timeout
         while True:
             try:
-                conn = Client(self.address, self._family, authkey=self._secret())
+                conn = Client(self.address, self._family)
                 break
             except (FileNotFoundError, ConnectionRefusedError):
                 if time.monotonic() > deadline:
                     raise
                 time.sleep(0.05)
         with conn:
+            _prove(conn, self._key, b"launch", deadline)
             conn.send_bytes(message)
-            if not conn.poll(max(0.1, deadline - time.monotonic())):
-                raise TimeoutError(errno.ETIMEDOUT, "no answer")
-            return bytes(conn.recv_bytes(64))
+            return _receive(conn, deadline, 64)
 
     def serve(self, handle: Callable[[bytes], None]) -> None:
         threading.Thread(target=self._accept, args=(self._listener, handle),
                          name="pyshell-instance", daemon=True).start()
 
     def close(self) -> None:
+        self._closed.set()
         if self._listener is not None:
             with contextlib.suppress(OSError):
                 self._listener.close()
             self._listener = None
 
-    @staticmethod
-    def _accept(listener: Any, handle: Callable[[bytes], None]) -> None:
-        from multiprocessing import AuthenticationError
-
-        while True:
+    def _accept(self, listener: Any, handle: Callable[[bytes], None]) -> None:
+        while not self._closed.is_set():
             try:
                 conn = listener.accept()
-            except AuthenticationError:
-                continue  # not this user's launch: it learns nothing, sends nothing
-            except (OSError, AttributeError):
-                return  # closed
-            with conn:
-                try:
-                    if conn.poll(5):
-                        handle(bytes(conn.recv_bytes(MAX_MESSAGE)))
-                        conn.send_bytes(b"ok\n")
-                except (OSError, EOFError, ValueError, KeyError, TypeError):
-                    continue
+            except OSError:
+                time.sleep(0.05)  # closed (then the loop ends), or a client gone at once
+                continue
+            threading.Thread(target=self._answer, args=(conn, handle), daemon=True).start()
+
+    def _answer(self, conn: Any, handle: Callable[[bytes], None]) -> None:
+        """One launch: proved, heard, answered, each within a few seconds, or dropped."""
+        with conn:
+            try:
+                deadline = time.monotonic() + 5
+                _prove(conn, self._key, b"running", deadline)
+                handle(_receive(conn, deadline, MAX_MESSAGE))
+                conn.send_bytes(b"ok\n")
+            except (OSError, EOFError, AuthenticationError, ValueError, KeyError, TypeError):
+                return
+
+
+def _shared_secret(path: Path) -> bytes:
+    """32 random bytes this user's launches share, made whole by the first that needs
+    them (written aside, then linked into place: never seen half-written)."""
+    try:
+        for _ in range(3):
+            with contextlib.suppress(FileNotFoundError):
+                secret = path.read_bytes()
+                if len(secret) == 32:
+                    return secret
+                path.unlink()  # damaged (a crash while an older version wrote it): anew
+            aside = path.with_name(f".{path.name}.{secrets.token_hex(8)}")
+            fd = os.open(aside, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "wb") as f:
+                f.write(secrets.token_bytes(32))
+            try:
+                os.link(aside, path)
+            except FileExistsError:
+                pass  # another launch was first: theirs is read next
+            finally:
+                aside.unlink()
+    except OSError as exc:
+        raise PyshellError(f"{path}: cannot keep the single-instance secret there "
+                           f"({exc.strerror or exc})") from None
+    raise PyshellError(f"{path}: cannot keep the single-instance secret there")
+
+
+def _receive(conn: Any, deadline: float, limit: int) -> bytes:
+    if not conn.poll(max(0.0, deadline - time.monotonic())):
+        raise TimeoutError(errno.ETIMEDOUT, "no answer in time")
+    return bytes(conn.recv_bytes(limit))
+
+
+def _prove(conn: Any, key: bytes, me: bytes, deadline: float) -> None:
+    """Both ends show they hold ``key`` (an HMAC of the other's fresh nonce, naming the
+    role, so an answer cannot be sent back as a question); AuthenticationError if the
+    other end does not."""
+    ours = secrets.token_bytes(32)
+    conn.send_bytes(ours)
+    theirs = _receive(conn, deadline, 64)
+    other = b"running" if me == b"launch" else b"launch"
+    conn.send_bytes(hmac.new(key, me + theirs, "sha256").digest())
+    proof = _receive(conn, deadline, 64)
+    if not hmac.compare_digest(proof, hmac.new(key, other + ours, "sha256").digest()):
+        raise AuthenticationError("the other end does not know this user's secret")
 
 
 Transport = UnixTransport | PipeTransport
@@ -337,6 +386,9 @@ def claim(app: AppConfig, launch: Launch) -> SingleInstance | None:
         return SingleInstance(transport)
     try:
         answer = transport.send(launch.encode())
+    except EOFError:
+        raise PyshellError(f"{app.name} is already running but closed the connection at "
+                           f"{transport.socket_path}") from None
     except AuthenticationError:
         print(f"pyshell: {transport.socket_path} is held by a program that is not this app; "
               "running without single instance", file=sys.stderr)

@@ -17,6 +17,7 @@ and stored with an HMAC that only this host can make, checked before every resto
 from __future__ import annotations
 
 import ast
+import contextlib
 import functools
 import hashlib
 import hmac
@@ -28,6 +29,7 @@ import shutil
 import sys
 import tempfile
 import threading
+import time
 import zlib
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -90,10 +92,16 @@ _PARSING = threading.Lock()
 
 
 def _versions(paths: Iterable[Path]) -> Versions:
+    """What identifies each file's content; a file changed in the last two seconds counts
+    as new every time (a rewrite of the same size within one tick of a coarse clock would
+    keep its times), as Git treats recently changed files."""
+    now = time.time_ns()
     out = []
     for path in paths:
         st = path.stat()
-        out.append((str(path), st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns))
+        recent = now - max(st.st_mtime_ns, st.st_ctime_ns) < 2_000_000_000
+        out.append((str(path), st.st_ino, st.st_size,
+                    time.monotonic_ns() if recent else st.st_mtime_ns, st.st_ctime_ns))
     return tuple(out)
 
 
@@ -102,7 +110,7 @@ def _imports_in(files: Versions, ahead: frozenset[str]) -> tuple[str, ...]:
     found: set[str] = set()
     for path, *_ in files:
         try:
-            tree = ast.parse(Path(path).read_bytes())
+            tree = _parse(Path(path).read_bytes())
         except (SyntaxError, ValueError):
             continue  # the app reports its own syntax errors when it runs
         for node in ast.walk(tree):
@@ -111,6 +119,15 @@ def _imports_in(files: Versions, ahead: frozenset[str]) -> tuple[str, ...]:
                 not node.level else []
             found.update(n for n in names if n.partition(".")[0] in ahead)
     return tuple(sorted(found))
+
+
+def _parse(source: bytes) -> ast.Module:
+    """``ast.parse``, once more if another thread parsed at the same moment (3.11's
+    traceback formatting does, outside ``_PARSING``)."""
+    try:
+        return ast.parse(source)
+    except SystemError:
+        return ast.parse(source)
 
 
 @functools.lru_cache(maxsize=16)
@@ -152,8 +169,10 @@ class SnapshotStore:
         return self._key() if callable(self._key) else self._key
 
     def warm_up(self) -> None:
-        """Work the key out once ahead: later asks only check that no file changed."""
-        _ = self.key
+        """Work the key out once ahead: later asks only check that no file changed (a file
+        that cannot be read now is said when a page asks)."""
+        with contextlib.suppress(OSError):
+            _ = self.key
 
     def path(self, engine: str) -> Path | None:
         """The file for an engine id, or None if the id is malformed."""
