@@ -118,6 +118,23 @@ def test_the_socket_is_heard_even_in_a_deep_folder(tmp_path: Path) -> None:
 
         assert unix_peer_uid(conn) == os.getuid()
     transport.close()
+    assert list(tmp_path.iterdir()) == []  # an app that ends normally leaves nothing behind
+
+
+def test_a_lock_file_removed_before_it_was_locked_is_not_trusted(tmp_path: Path) -> None:
+    """A launch opened the lock file just as its owner ended and removed it: the lock it
+    then gets is on a file nobody else can find, so it takes a new one."""
+    first = instance.UnixTransport(tmp_path, "k")
+    assert first.claim()
+    stale = os.open(tmp_path / "k.lock", os.O_RDWR)  # opened before the owner ends
+    first.close()
+    second = instance.UnixTransport(tmp_path, "k")
+    assert not second._still_named(stale)
+    assert second.claim()
+    assert os.fstat(second._lock_fd or -1).st_ino == (tmp_path / "k.lock").stat().st_ino
+    assert not instance.UnixTransport(tmp_path, "k").claim()  # the new file is the lock
+    os.close(stale)
+    second.close()
 
 
 def pipe(folder: Path, address: Path) -> instance.PipeTransport:

@@ -4,9 +4,9 @@ The first launch takes an exclusive ``flock`` on ``KEY.lock`` and listens on ``K
 (an AF_UNIX socket) in a folder only its user can enter: ``$XDG_RUNTIME_DIR/pyshell``, or
 ``instances`` in pyshell's cache folder. The kernel drops the lock when the process ends,
 however it ends (``kill -9`` too), so a lock is never stale: the next launch takes it
-over and replaces the socket. A launch that cannot take the lock connects, sends its
-arguments as one JSON line, waits for ``ok`` and exits 0. The listener takes connections
-from its own user only (``SO_PEERCRED``).
+over and replaces the socket; an app that ends normally removes both files. A launch that
+cannot take the lock connects, sends its arguments as one JSON line, waits for ``ok`` and
+exits 0. The listener takes connections from its own user only (``SO_PEERCRED``).
 
 The key is the app's name plus a hash of its folder: an installed app's bundle folder,
 or the source folder of `pyshell run`/`pyshell dev`. So `pyshell dev` on a checkout never
@@ -142,12 +142,16 @@ class UnixTransport:
         """Become the running instance (True), or find one running (False)."""
         import fcntl
 
-        fd = os.open(self._lock_path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            os.close(fd)
-            return False
+        while True:
+            fd = os.open(self._lock_path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                os.close(fd)
+                return False
+            if self._still_named(fd):
+                break
+            os.close(fd)  # its last owner removed it between our open and our lock: again
         self._lock_fd = fd
         with contextlib.suppress(FileNotFoundError):
             self.socket_path.unlink()  # left by a copy that was killed
@@ -182,12 +186,23 @@ class UnixTransport:
         threading.Thread(target=self._accept, args=(server, handle), name="pyshell-instance",
                          daemon=True).start()
 
+    def _still_named(self, fd: int) -> bool:
+        try:
+            return os.stat(self._lock_path).st_ino == os.fstat(fd).st_ino
+        except FileNotFoundError:
+            return False
+
     def close(self) -> None:
+        """Give the lock up, and remove its files (a launch that opened the lock file just
+        before finds it gone once it has the lock, and makes a new one)."""
         if self._server is not None:
             with contextlib.suppress(OSError):
                 self.socket_path.unlink()
             self._server.close()
             self._server = None
+        if self._lock_fd is not None:
+            with contextlib.suppress(OSError):
+                self._lock_path.unlink()  # while still held: nobody can have it meanwhile
         for fd in (self._lock_fd, self._dir_fd):
             if fd is not None:
                 os.close(fd)
