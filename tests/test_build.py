@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import hashlib
 import http.server
+import importlib.metadata
 import json
 import os
 import shutil
 import signal
 import subprocess
+import sys
 import tarfile
 import threading
 import time
@@ -447,6 +450,33 @@ def test_briefcase_project_for_windows_and_macos(built: Path, tmp_path: Path) ->
         "url": "https://example.com/deb-tasks", "mime_type": "application/x-deb-tasks-tasklist",
         "macOS": {"CFBundleTypeRole": "Editor"}}
     assert (dest / "icons/tasklist.svg").is_file()
+    assert not any(r.startswith("cryptography") for r in app["requires"])  # no update site
+
+
+def test_briefcase_app_passes_its_arguments_and_carries_the_signature_check(
+        built: Path, tmp_path: Path) -> None:
+    """Windows starts an app with the file it opens as an argument; an app with an update
+    site needs cryptography there (Linux packages take the system's)."""
+    from pyshell import runtime
+    from pyshell.build import project
+    from pyshell.build.context import Context
+    from pyshell.build.targets.briefcase import generate, host_requirements
+    from pyshell.config import UpdatesConfig
+    from pyshell.packages import Packages
+
+    proj = project.load(built)
+    ctx = Context(proj, runtime.ensure(), Packages(), tmp_path / "stage", tmp_path / "dist",
+                  open(os.devnull, "w"))
+    src = generate(ctx, tmp_path / "bc") / "src"
+    env = dict(os.environ, PYTHONPATH=str(src))
+    proc = subprocess.run([sys.executable, "-m", "deb_tasks", "-psn_0_4242", "--help"],
+                          cwd=src, env=env, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr  # with no arguments passed, the app would start
+    assert "FILE_OR_URL" in proc.stdout
+    updating = dataclasses.replace(proj, app=dataclasses.replace(
+        proj.app, updates=UpdatesConfig("A" * 43 + "=", url="http://127.0.0.1:9/site/")))
+    crypto = f"cryptography=={importlib.metadata.version('cryptography')}"
+    assert host_requirements(updating) == [*host_requirements(proj), crypto]
 
 
 @pytest.mark.parametrize(("edit", "args", "needles"), [

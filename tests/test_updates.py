@@ -393,6 +393,31 @@ def test_the_update_site_is_reproducible(site: dict[str, Path]) -> None:
     assert {p.name: p.read_bytes() for p in site["site"].iterdir()} == before
 
 
+def test_the_ci_workflow_signs_the_update_site_with_the_key_from_its_secret(
+        site: dict[str, Path], tmp_path: Path) -> None:
+    """The workflow's update step, run as the Linux runner runs it: the key arrives as the
+    secret's text, signs the same site, and is gone afterwards."""
+    import yaml
+
+    from pyshell.build.targets import workflow
+
+    jobs = yaml.safe_load(workflow.render("upd-tasks"))["jobs"]
+    step = next(s for s in jobs["installers"]["steps"] if "PYSHELL_UPDATE_KEY" in s.get("env", {}))
+    assert "HAS_UPDATE_KEY" in step["if"] and "Linux" in step["if"]
+    before = {p.name: p.read_bytes() for p in site["site"].iterdir()}
+    shutil.rmtree(site["site"])
+    home = tmp_path / "runner"
+    env = dict(os.environ, HOME=str(home), SOURCE_DATE_EPOCH=EPOCH,
+               PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
+               PYSHELL_UPDATE_KEY=(site["config"] / "pyshell/keys/upd-tasks.key").read_text())
+    env.pop("XDG_CONFIG_HOME", None)
+    proc = subprocess.run(["bash", "-e", "-c", step["run"]], cwd=site["app"], env=env,
+                          capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr
+    assert {p.name: p.read_bytes() for p in site["site"].iterdir()} == before
+    assert list((home / ".config/pyshell/keys").iterdir()) == []
+
+
 @pytest.mark.parametrize(("text", "version", "expected"), [
     (CHANGELOG, "0.2.0", "- Tasks can be renamed."),
     (CHANGELOG, "0.1.0", "- First release."),

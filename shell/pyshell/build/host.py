@@ -56,7 +56,12 @@ _DROP_SUFFIXES = (".so", ".pyd", ".dll", ".jar", ".pyc", ".cdx.json")  # .cdx.js
 
 
 def pins() -> list[str]:
-    return [f"{name}=={importlib.metadata.version(name)}" for name in HOST_REQUIREMENTS]
+    return [pin(name) for name in HOST_REQUIREMENTS]
+
+
+def pin(name: str) -> str:
+    """``name==VERSION`` of the version this pyshell runs with."""
+    return f"{name}=={importlib.metadata.version(name)}"
 
 
 def vendor(dest: Path, out: TextIO) -> None:

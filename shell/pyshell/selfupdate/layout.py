@@ -27,9 +27,11 @@ running copy): each reads the pointer and writes it back under one hold of a loc
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import shutil
+import sys
 import tarfile
 import threading
 from dataclasses import asdict, dataclass, replace
@@ -195,8 +197,8 @@ class Layout:
 
 class UpdateLock:
     """A lock for one thread at a time of one process at a time: a reentrant thread lock
-    with an exclusive ``flock`` on ``path`` held while any thread holds it (hosts without
-    flock get the thread lock only)."""
+    with an exclusive lock on the file ``path`` held while any thread holds it (``flock``;
+    on Windows a byte-range lock on its first byte)."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
@@ -207,23 +209,44 @@ class UpdateLock:
     def __enter__(self) -> UpdateLock:
         self._threads.acquire()
         if self._depth == 0:
-            try:
-                import fcntl
-            except ImportError:
-                fcntl = None  # type: ignore[assignment]
-            if fcntl is not None:
-                self.path.parent.mkdir(parents=True, exist_ok=True)
-                self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
-                fcntl.flock(self._fd, fcntl.LOCK_EX)
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+            _lock_file(self._fd)
         self._depth += 1
         return self
 
     def __exit__(self, *exc: object) -> None:
         self._depth -= 1
         if self._depth == 0 and self._fd is not None:
-            os.close(self._fd)  # and with it the flock
+            _unlock_file(self._fd)
+            os.close(self._fd)
             self._fd = None
         self._threads.release()
+
+
+def _lock_file(fd: int) -> None:
+    if sys.platform == "win32":
+        import msvcrt
+
+        while True:  # LK_LOCK tries for 10 s, then says EDEADLK; the holder is still working
+            try:
+                msvcrt.locking(fd, msvcrt.LK_LOCK, 1)
+                return
+            except OSError as exc:
+                if exc.errno != errno.EDEADLK:
+                    raise
+    else:
+        import fcntl
+
+        fcntl.flock(fd, fcntl.LOCK_EX)
+
+
+def _unlock_file(fd: int) -> None:
+    if sys.platform == "win32":
+        import msvcrt
+
+        msvcrt.locking(fd, msvcrt.LK_UNLCK, 1)  # at offset 0 still: nothing reads or writes fd
+    # elsewhere the close releases the flock
 
 
 def _extract(archive: Path, dest: Path) -> None:

@@ -26,6 +26,7 @@ from pathlib import Path
 from ...errors import PyshellError
 from .. import host
 from ..context import Context
+from ..project import Project
 from ..report import Artifact, describe
 
 BRIEFCASE = "briefcase==0.4.7"
@@ -79,7 +80,7 @@ def generate(ctx: Context, dest: Path) -> Path:
     shutil.copytree(ctx.host() / "pyshell", src / "pyshell")
     (src / module / "__init__.py").write_text("")
     (src / module / "__main__.py").write_text(MAIN)
-    requires = ", ".join(f'"{pin}"' for pin in host.pins())
+    requires = ", ".join(f'"{pin}"' for pin in host_requirements(project))
     author, _, email = project.maintainer.partition(" <")
     (dest / "pyproject.toml").write_text(PYPROJECT.format(
         name=project.package, module=module, title=project.title, version=project.version,
@@ -88,6 +89,15 @@ def generate(ctx: Context, dest: Path) -> Path:
         + document_types(ctx, dest, module))
     (dest / "LICENSE").write_text(f"See the license of {project.app.name}.\n")
     return dest
+
+
+def host_requirements(project: Project) -> list[str]:
+    """What the app's Python needs on the host. An app with an update site checks its
+    feeds' Ed25519 signatures with ``cryptography``: Linux packages take it from the system
+    (python3-cryptography); Windows and macOS have none, so the installer carries its wheel."""
+    updates = project.app.updates
+    extra = [host.pin("cryptography")] if updates is not None and updates.url else []
+    return [*host.pins(), *extra]
 
 
 def document_types(ctx: Context, dest: Path, module: str) -> str:
@@ -132,13 +142,18 @@ def _run(cmd: list[str], cwd: Path) -> None:
 
 
 MAIN = '''\
-"""Start the app: pyshell's installed-app entry point with the bundle beside this file."""
+"""Start the app: pyshell's installed-app entry point with the bundle beside this file.
+
+The arguments are the files and URLs Windows opens the app with ("Open with", a file of
+one of its types). Old macOS added a -psn_ process number of its own, left out here.
+"""
 import sys
 from pathlib import Path
 
 from pyshell.installed import main
 
-sys.exit(main(Path(__file__).resolve().parent / "bundle", []))
+args = [arg for arg in sys.argv[1:] if not arg.startswith("-psn_")]
+sys.exit(main(Path(__file__).resolve().parent / "bundle", args))
 '''
 
 PYPROJECT = '''\

@@ -4,7 +4,8 @@ on ``ubuntu-latest``), each by running ``pyshell build`` there and uploading the
 once the app's own tests passed there (``pyshell test``).
 
 Code signing: the marked steps run only when their secrets exist; without them the builds
-are ad-hoc signed. An optional job builds WebAssembly wheels for C extensions with
+are ad-hoc signed. With the app's update signing key as a secret, the Linux job also builds
+the update site that installed apps (tarball, .msi and .dmg alike) update from. An optional job builds WebAssembly wheels for C extensions with
 pyodide-build when the repository variable ``PYSHELL_WASM_PACKAGES`` lists them.
 """
 
@@ -113,6 +114,11 @@ jobs:
           - os: ubuntu-latest
             targets: deb tarball web
     runs-on: ${{ matrix.os }}
+    env:
+      # Which secrets exist (a step's `if` cannot read secrets); the values stay in the steps.
+      HAS_WIN_CERT: ${{ secrets.WIN_CERT_PFX_BASE64 != '' }}
+      HAS_MACOS_CERT: ${{ secrets.MACOS_CERT_P12_BASE64 != '' }}
+      HAS_UPDATE_KEY: ${{ secrets.PYSHELL_UPDATE_KEY != '' }}
     steps:
 @SETUP@
       - uses: actions/download-artifact@v4
@@ -126,7 +132,7 @@ jobs:
 
       # ---- code signing: add these repository secrets to sign -------------------------
       - name: Import the Windows signing certificate
-        if: ${{ runner.os == 'Windows' && env.WIN_CERT_PFX_BASE64 != '' }}
+        if: ${{ runner.os == 'Windows' && env.HAS_WIN_CERT == 'true' }}
         shell: pwsh
         env:
           WIN_CERT_PFX_BASE64: ${{ secrets.WIN_CERT_PFX_BASE64 }}
@@ -137,7 +143,7 @@ jobs:
           $pw = ConvertTo-SecureString $env:WIN_CERT_PASSWORD -AsPlainText -Force
           Import-PfxCertificate -FilePath $pfx -CertStoreLocation Cert:\CurrentUser\My -Password $pw
       - name: Import the macOS signing identity and notarisation credentials
-        if: ${{ runner.os == 'macOS' && env.MACOS_CERT_P12_BASE64 != '' }}
+        if: ${{ runner.os == 'macOS' && env.HAS_MACOS_CERT == 'true' }}
         shell: bash
         env:
           MACOS_CERT_P12_BASE64: ${{ secrets.MACOS_CERT_P12_BASE64 }}
@@ -168,6 +174,19 @@ jobs:
         run: |
           if [ -d wasm-wheels ]; then export PIP_FIND_LINKS="$PWD/wasm-wheels"; fi
           for target in ${{ matrix.targets }}; do pyshell build --target "$target"; done
+      - name: Build the update site (signed with the secret PYSHELL_UPDATE_KEY)
+        # The private key `pyshell keys new` made: the file's PEM text as the secret. The
+        # site (dist/@PACKAGE@-update) is what [tool.pyshell.updates] url must serve.
+        if: ${{ runner.os == 'Linux' && env.HAS_UPDATE_KEY == 'true' }}
+        shell: bash
+        env:
+          PYSHELL_UPDATE_KEY: ${{ secrets.PYSHELL_UPDATE_KEY }}
+        run: |
+          keys="${XDG_CONFIG_HOME:-$HOME/.config}/pyshell/keys"
+          mkdir -p -m 700 "$keys"
+          (umask 077 && printf '%s\n' "$PYSHELL_UPDATE_KEY" > "$keys/@PACKAGE@.key")
+          pyshell build --target update
+          rm -f "$keys/@PACKAGE@.key"
       - uses: actions/upload-artifact@v4
         with:
           name: installers-${{ matrix.os }}
