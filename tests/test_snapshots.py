@@ -14,6 +14,7 @@ from pyshell.deps.lock import Lock, LockedPackage
 from pyshell.packages import Packages
 from pyshell.snapshots import SnapshotStore, imports, is_whole_gzip, key
 from pyshell.testing import start_server, wait_until_idle, wait_until_started
+from wheelmaker import make_wheel
 
 
 @pytest.fixture
@@ -124,6 +125,7 @@ def test_a_javascript_object_held_ahead_is_explained_not_pyodides_words(
 PYDANTIC_MAIN = '''
 from pydantic import BaseModel
 from pyshell import dom
+import soft_speedups
 
 
 class Note(BaseModel):
@@ -131,21 +133,37 @@ class Note(BaseModel):
 
 
 def main():
-    dom.select("#out").text = repr(Note(pages="5"))  # validated (and coerced) by pydantic-core
+    note = repr(Note(pages="5"))  # validated (and coerced) by pydantic-core
+    dom.select("#out").text = f"{note} fast={soft_speedups.FAST}"
+'''
+
+# A pure package that uses a compiled one when it is there, as many do; its lock entry
+# does not depend on it, so only the import itself shows it.
+SOFT_SPEEDUPS = '''
+try:
+    import pydantic_core
+    FAST = True
+except ImportError:
+    FAST = False
 '''
 
 
 @pytest.mark.page
 def test_an_app_with_a_compiled_wheel_restores_from_its_snapshot(
-        tmp_path: Path, cache: Path, pyshell_browser) -> None:
+        tmp_path: Path, cache: Path, pyshell_browser, monkeypatch: pytest.MonkeyPatch) -> None:
     """pydantic needs pydantic-core's shared library, which Pyodide's loader keeps outside
-    the heap: the snapshot is taken before it is loaded, and it is loaded after a restore."""
+    the heap: the snapshot is taken before it is loaded, and it is loaded after a restore.
+    A module that only tries to import it is left out of the snapshot, so it finds it."""
     from playwright.sync_api import expect
 
     from pyshell.deps import service
 
+    make_wheel(tmp_path / "links", "soft-speedups", "1.0",
+               files={"soft_speedups/__init__.py": SOFT_SPEEDUPS})
+    monkeypatch.setenv("PIP_FIND_LINKS", str(tmp_path / "links"))
     app = write_app(tmp_path / "snap-pydantic", PYDANTIC_MAIN, name="snap-pydantic",
-                    project='version = "1.0"\ndependencies = ["pydantic>=2"]\n')
+                    project='version = "1.0"\n'
+                            'dependencies = ["pydantic>=2", "soft-speedups==1.0"]\n')
     service.lock(config.load(app), runtime.ensure(), io.StringIO())
     server = start_server(app, {})
     boots = []
@@ -155,7 +173,7 @@ def test_an_app_with_a_compiled_wheel_restores_from_its_snapshot(
             page = context.new_page()
             page.goto(server.launch_url())
             wait_until_started(page, timeout_ms=90_000)
-            expect(page.locator("#out")).to_have_text("Note(pages=5)")
+            expect(page.locator("#out")).to_have_text("Note(pages=5) fast=True")
             boots.append(page.locator("html").get_attribute("data-pyshell-boot"))
             if boots[-1] == "cold":
                 expect(page.locator("html")).to_have_attribute("data-pyshell-snapshot", "saved",

@@ -321,7 +321,8 @@ async function boot() {
   // Compiled wheels load after the snapshot is taken, on every launch (see loadCompiled).
   const snapshot = started.makeSnapshot ? makeSnapshot(
     [...(packages ? packages.imports : []), ...config.snapshotImports]
-      .filter((name) => !wheels?.needCompiled.has(name.split(".")[0]))) : null;
+      .filter((name) => !wheels?.needCompiled.has(name.split(".")[0])),
+    wheels?.compiled.flatMap((entry) => entry.imports ?? []) ?? []) : null;
   if (wheels?.compiled.length) {
     await loadCompiled(wheels.compiled);
     bootstrap.prepare();
@@ -581,10 +582,11 @@ function withPatchedSyscalls(instantiateWasm) {
  * The snapshot of this interpreter, taken before the app's entry point runs, with the
  * modules named imported and the app's code compiled ahead (pyshell.bootstrap.warm).
  */
-function makeSnapshot(imports) {
+function makeSnapshot(imports, deferred) {
   const names = pyodide.toPy(imports);
+  const later = pyodide.toPy(deferred);
   try {
-    bootstrap.warm(names);
+    bootstrap.warm(names, later);
     return pyodide.makeMemorySnapshot();
   } catch (err) {
     const explained = explainInternal(err);
@@ -593,6 +595,7 @@ function makeSnapshot(imports) {
     return null;
   } finally {
     names.destroy();
+    later.destroy();
   }
 }
 

@@ -65,27 +65,58 @@ def _send_queued_writes(signum: int, frame: object) -> None:
     dom._flush_from_signal()
 
 
-def warm(imports: Iterable[str]) -> None:
+def warm(imports: Iterable[str], deferred: Iterable[str] = ()) -> None:
     """What a new start-up snapshot holds besides a booted interpreter: pyshell's own
     modules, the modules named (the locked packages', the app's ``snapshot-imports``),
     and the app's and the wheels' code compiled ahead (see ``precompiled``).
 
     A module that fails to import is left out with one line on stderr, unless it is a
-    standard-library module Pyodide lacks (no news).
+    standard-library module Pyodide lacks (no news). ``deferred`` names the compiled
+    packages, which load only after the snapshot: a module that asks for one of them
+    (an optional ``try: import ...`` the lock's dependencies do not show) is left out
+    whole, so that it imports after the restore and finds the package there.
     """
-    for name in [*OWN_MODULES, *imports]:
-        try:
-            importlib.import_module(name)
-        except SyntaxError:
-            continue  # the app's own error: shown once, when the app imports it at start
-        except Exception as exc:  # noqa: BLE001 - the snapshot is made without it
-            if name.partition(".")[0] not in sys.stdlib_module_names:
-                print(f"pyshell: not in the start-up snapshot: {name} ({exc!r})",
-                      file=sys.stderr)
+    guard = _Deferred(deferred)
+    sys.meta_path.insert(0, guard)
+    try:
+        for name in [*OWN_MODULES, *imports]:
+            _warm_one(name, guard)
+    finally:
+        sys.meta_path.remove(guard)
     from . import precompiled  # here: an interpreter that makes no snapshot never needs it
 
     for folder in (APP_ROOT, wheel_folder()):
         precompiled.compile_tree(folder)
+
+
+def _warm_one(name: str, guard: _Deferred) -> None:
+    before = set(sys.modules)
+    guard.asked = False
+    try:
+        importlib.import_module(name)
+    except SyntaxError:
+        pass  # the app's own error: shown once, when the app imports it at start
+    except Exception as exc:  # noqa: BLE001 - the snapshot is made without it
+        if not guard.asked and name.partition(".")[0] not in sys.stdlib_module_names:
+            print(f"pyshell: not in the start-up snapshot: {name} ({exc!r})", file=sys.stderr)
+    if guard.asked:
+        for module in set(sys.modules) - before:
+            del sys.modules[module]
+
+
+class _Deferred:
+    """A finder ahead of all others while a snapshot is made: the compiled packages'
+    modules are not there yet, and asking for one is noted."""
+
+    def __init__(self, names: Iterable[str]) -> None:
+        self.names = frozenset(names)
+        self.asked = False
+
+    def find_spec(self, fullname: str, path: object = None, target: object = None) -> None:
+        if fullname.partition(".")[0] in self.names:
+            self.asked = True
+            raise ModuleNotFoundError(f"{fullname} loads after the start-up snapshot",
+                                      name=fullname)
 
 
 async def start(entry: str, transport: Transport | None = None) -> bool:
