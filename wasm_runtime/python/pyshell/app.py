@@ -52,6 +52,8 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from .tracking import Tracker
+
 CloseHandler = Callable[[], "bool | None | Awaitable[bool | None]"]
 QuitHandler = Callable[[], "None | Awaitable[None]"]
 OpenHandler = Callable[[list[str], list[str]], "None | Awaitable[None]"]
@@ -61,7 +63,6 @@ _close: dict[str, Callable[[], Any]] = {}
 _quit: dict[str, Callable[[], Any]] = {}
 _open: dict[str, Callable[..., Any]] = {}
 _drop: dict[str, Callable[..., Any]] = {}
-_tracked: set[str] | None = None  # ids registered since start_tracking() (dev reloads)
 
 
 def _id(kind: str, func: Callable[..., Any]) -> str:
@@ -73,8 +74,7 @@ def _register(table: dict[str, Callable[..., Any]], kind: str, func: Any) -> Any
         raise TypeError(f"@app.{kind} decorates a function, not {type(func).__name__}")
     key = _id(kind, func)
     table[key] = func
-    if _tracked is not None:
-        _tracked.add(key)
+    _tracker.note(key)
     return func
 
 
@@ -135,17 +135,11 @@ def registrations(modules: set[str]) -> set[str]:
     return {key for key in (*_close, *_quit, *_open, *_drop) if key.split(":", 1)[0] in modules}
 
 
-def start_tracking() -> None:
-    global _tracked
-    _tracked = set()
+def _forget(key: str) -> None:
+    for table in (_close, _quit, _open, _drop):
+        table.pop(key, None)
 
 
-def drop_untracked(previous: set[str]) -> None:
-    """Remove handlers a reload did not register again (their code was deleted)."""
-    global _tracked
-    for key in previous - (_tracked or set()):
-        _close.pop(key, None)
-        _quit.pop(key, None)
-        _open.pop(key, None)
-        _drop.pop(key, None)
-    _tracked = None
+_tracker = Tracker(_forget)  # dev reloads (pyshell.tracking)
+start_tracking = _tracker.start
+drop_untracked = _tracker.drop_untracked

@@ -154,7 +154,7 @@ RESTART = "restart"  # a module that sets ``__pyshell_reload__ = "restart"`` is 
 STARTED = "started"  # the reload fixed an app whose start had failed: its entry point ran
 
 
-# What the app's top level registers, kept in step by a dev reload: each has
+# What the app's top level registers, kept in step by a dev reload (pyshell.tracking): each has
 # ``registrations(modules)``, ``start_tracking()`` and ``drop_untracked(previous)``.
 REGISTRIES = (dom, app, menus, windows)
 

@@ -29,6 +29,7 @@ from types import ModuleType
 from typing import Any, TypeAlias
 
 from .html import HasHTML
+from .tracking import Tracker
 from .transport import Transport
 
 Ref: TypeAlias = dict[str, Any]
@@ -51,7 +52,6 @@ _timers: dict[int, Timer] = {}  # timers not cancelled (a later() until its run 
 _transport: Transport | None = None
 _flush_scheduled = False
 _flushing = False
-_tracked: set[str] | None = None  # handler ids registered since start_tracking()
 _tracked_timers: list[Timer] | None = None  # timers started since start_tracking()
 
 # Element properties a handler may assign; each maps to the DOM property it sets.
@@ -290,8 +290,7 @@ def on_in(window: WindowId, event_type: str, selector: str | None = None, *,
             _queue(["listen", handler_id, *options], window)
             _listening[handler_id] = (window, options)
         _handlers[handler_id] = func
-        if _tracked is not None:
-            _tracked.add(handler_id)
+        _tracker.note(handler_id)
         return func
 
     return register
@@ -308,6 +307,9 @@ def _unlisten(handler_id: str) -> None:
     _handlers.pop(handler_id, None)
     window, _ = _listening.pop(handler_id, (None, None))
     _queue(["unlisten", handler_id], window)
+
+
+_tracker = Tracker(_unlisten)  # handlers registered since a dev reload began
 
 
 def relisten(window: str) -> None:
@@ -446,17 +448,14 @@ def registrations(modules: set[str]) -> set[str]:
 
 def start_tracking() -> None:
     """A reload begins: note the handlers and timers its code registers and starts."""
-    global _tracked, _tracked_timers
-    _tracked = set()
+    global _tracked_timers
+    _tracker.start()
     _tracked_timers = []
 
 
 def drop_untracked(previous: set[str]) -> None:
     """Remove handlers a reload did not register again (their code was deleted)."""
-    global _tracked
-    for handler_id in previous - (_tracked or set()):
-        _unlisten(handler_id)
-    _tracked = None
+    _tracker.drop_untracked(previous)
 
 
 def reload_timers(modules: set[str], ok: bool) -> None:

@@ -56,6 +56,7 @@ from types import ModuleType
 from typing import Any, TypeAlias
 
 from . import dom
+from .tracking import Tracker
 
 Handler: TypeAlias = Callable[..., "Awaitable[None] | None"]
 
@@ -262,7 +263,6 @@ _items: dict[str, Item] = {}  # wire id -> item, for clicks and item()
 _origins: dict[str, str | None] = {}  # "bar" / "context:SEL" -> module whose top level declared it
 _opened_by: dom.Event | None = None  # the contextmenu event of the context menu last opened
 _send_scheduled = False
-_tracked: set[str] | None = None  # what a reload declared again
 
 
 def bar(*menus: Menu) -> None:
@@ -463,8 +463,7 @@ def _declared(key: str) -> None:
     caller = sys._getframe(2)
     top_level = caller.f_code.co_name == "<module>"
     _origins[key] = caller.f_globals.get("__name__") if top_level else None
-    if _tracked is not None:
-        _tracked.add(key)
+    _tracker.note(key)
 
 
 def registrations(modules: set[str]) -> set[str]:
@@ -472,22 +471,19 @@ def registrations(modules: set[str]) -> set[str]:
     return {key for key, origin in _origins.items() if origin in modules}
 
 
-def start_tracking() -> None:
-    global _tracked
-    _tracked = set()
+def _forget(key: str) -> None:
+    """What a reloaded module's top level declared before and no more goes."""
+    if key == "bar":
+        _bar.clear()
+        _origins.pop(key, None)
+        _index()
+    else:
+        _drop_context(key.removeprefix("context:"))
 
 
-def drop_untracked(previous: set[str]) -> None:
-    """After a reload: what a reloaded module's top level declared before and no more goes."""
-    global _tracked
-    for key in previous - (_tracked or set()):
-        if key == "bar":
-            _bar.clear()
-            _origins.pop(key, None)
-            _index()
-        else:
-            _drop_context(key.removeprefix("context:"))
-    _tracked = None
+_tracker = Tracker(_forget)
+start_tracking = _tracker.start
+drop_untracked = _tracker.drop_untracked
 
 
 def reset() -> None:

@@ -43,6 +43,7 @@ from typing import Any, TypeAlias
 
 from . import dom, hostcall
 from .html import HasHTML
+from .tracking import Tracker
 
 MAIN = "main"
 EVENTS = ("ready", "closed", "resized", "moved", "maximized", "minimized", "restored",
@@ -152,7 +153,6 @@ _open: dict[str, Window] = {MAIN: main}
 _waiting: dict[str, asyncio.Future[None]] = {}
 _tasks: set[asyncio.Future[None]] = set()  # requests under way that nothing awaits
 _ready_early: set[str] = set()  # windows whose page said ready before open() returned
-_tracked: set[str] | None = None  # handlers registered since start_tracking() (dev reloads)
 _handlers: dict[str, dict[str, WindowHandler]] = {kind: {} for kind in EVENTS}
 
 
@@ -211,8 +211,7 @@ def on(kind: str) -> Callable[[WindowHandler], WindowHandler]:
     def register(func: WindowHandler) -> WindowHandler:
         key = f"{func.__module__}:{func.__qualname__}"
         _handlers[kind][key] = func
-        if _tracked is not None:
-            _tracked.add(f"{kind} {key}")
+        _tracker.note(f"{kind} {key}")
         return func
 
     return register
@@ -272,18 +271,14 @@ def registrations(modules: set[str]) -> set[str]:
             if key.split(":", 1)[0] in modules}
 
 
-def start_tracking() -> None:
-    global _tracked
-    _tracked = set()
+def _forget(entry: str) -> None:
+    kind, key = entry.split(" ", 1)
+    _handlers[kind].pop(key, None)
 
 
-def drop_untracked(previous: set[str]) -> None:
-    """Remove handlers a reload did not register again (their code was deleted)."""
-    global _tracked
-    for entry in previous - (_tracked or set()):
-        kind, key = entry.split(" ", 1)
-        _handlers[kind].pop(key, None)
-    _tracked = None
+_tracker = Tracker(_forget)
+start_tracking = _tracker.start
+drop_untracked = _tracker.drop_untracked
 
 
 def reset() -> None:
