@@ -52,6 +52,28 @@ def _done(run: Callable[[FileService, dict[str, Any], bytes], None]) -> Operatio
     return operation
 
 
+def _changing(op: Operation,
+              when: Callable[[dict[str, Any]], bool] = lambda a: True) -> Operation:
+    """An operation that changes the host (``when`` its arguments say so): its answer goes
+    out after the change records it caused (``settle``). Where two grants reach the same
+    host file (a folder granted twice, one inside the other), the other grant's cache must
+    not answer the app's next call from before this change."""
+
+    def operation(fs: FileService, a: dict[str, Any], body: bytes) -> Result:
+        try:
+            return op(fs, a, body)
+        finally:
+            if when(a):
+                with contextlib.suppress(OSError, RuntimeError):  # the feed's thread sends them
+                    fs.settle()
+
+    return operation
+
+
+def _creates(a: dict[str, Any]) -> bool:
+    return bool(a.get("create") or a.get("trunc"))
+
+
 def _open(fs: FileService, a: dict[str, Any], body: bytes) -> Result:
     opened = fs.open(a["g"], a["p"], read=bool(a.get("read", True)), write=bool(a.get("write")),
                      create=bool(a.get("create")), excl=bool(a.get("excl")),
@@ -73,20 +95,22 @@ def _mode(a: dict[str, Any]) -> int | None:
 OPERATIONS: dict[str, Operation] = {
     "stat": lambda fs, a, b: _meta(fs.stat(a["g"], a["p"])),
     "listdir": lambda fs, a, b: _meta(fs.listdir(a["g"], a["p"])),
-    "mkdir": lambda fs, a, b: _meta(fs.mkdir(a["g"], a["p"], int(a.get("mode", 0o777)))),
-    "rmdir": _done(lambda fs, a, b: fs.rmdir(a["g"], a["p"])),
-    "unlink": _done(lambda fs, a, b: fs.unlink(a["g"], a["p"])),
-    "rename": _done(lambda fs, a, b: fs.rename(a["g"], a["p"], a["g2"], a["p2"])),
-    "setattr": lambda fs, a, b: _meta(fs.setattr(a["g"], a["p"], _mode(a), a.get("atime"),
-                                                 a.get("mtime"), a.get("size"))),
+    "mkdir": _changing(lambda fs, a, b: _meta(fs.mkdir(a["g"], a["p"],
+                                                       int(a.get("mode", 0o777))))),
+    "rmdir": _changing(_done(lambda fs, a, b: fs.rmdir(a["g"], a["p"]))),
+    "unlink": _changing(_done(lambda fs, a, b: fs.unlink(a["g"], a["p"]))),
+    "rename": _changing(_done(lambda fs, a, b: fs.rename(a["g"], a["p"], a["g2"], a["p2"]))),
+    "setattr": _changing(lambda fs, a, b: _meta(fs.setattr(
+        a["g"], a["p"], _mode(a), a.get("atime"), a.get("mtime"), a.get("size")))),
     "fsyncdir": _done(lambda fs, a, b: fs.fsyncdir(a["g"], a["p"])),
-    "open": _open,
+    "open": _changing(_open, when=_creates),
     "read": _read,
-    "write": lambda fs, a, b: _meta(fs.write(int(a["h"]), int(a["offset"]), b)),
-    "ftruncate": lambda fs, a, b: _meta(fs.truncate_handle(int(a["h"]), int(a["size"]))),
+    "write": _changing(lambda fs, a, b: _meta(fs.write(int(a["h"]), int(a["offset"]), b))),
+    "ftruncate": _changing(lambda fs, a, b: _meta(fs.truncate_handle(int(a["h"]),
+                                                                     int(a["size"])))),
     "fstat": lambda fs, a, b: _meta(fs.fstat(int(a["h"]))),
-    "fsetattr": lambda fs, a, b: _meta(fs.fsetattr(int(a["h"]), _mode(a), a.get("atime"),
-                                                   a.get("mtime"))),
+    "fsetattr": _changing(lambda fs, a, b: _meta(fs.fsetattr(int(a["h"]), _mode(a),
+                                                             a.get("atime"), a.get("mtime")))),
     "fsync": _done(lambda fs, a, b: fs.fsync(int(a["h"]), bool(a.get("data")))),
     "close": _done(lambda fs, a, b: fs.close(int(a["h"]))),
     "lock": lambda fs, a, b: _meta(fs.lock(int(a["h"]), str(a["how"]), int(a["type"]),
@@ -97,20 +121,8 @@ OPERATIONS: dict[str, Operation] = {
 }
 
 
-# Operations that change the host (``open`` only when it creates or truncates).
-CHANGING = {"mkdir", "rmdir", "unlink", "rename", "setattr", "write", "ftruncate", "fsetattr"}
-
-
-def _changes_host(name: str, args: dict[str, Any]) -> bool:
-    return name in CHANGING or (name == "open" and bool(args.get("create") or args.get("trunc")))
-
-
 def perform(fs: FileService, name: str, args: Any, body: bytes) -> tuple[dict[str, Any], bytes]:
     """Run one operation: ``({"ok": value}, data)`` or ``({"error": "ENOENT"}, b"")``.
-
-    The answer to a change goes out after the change records it caused (``settle``): where
-    two grants reach the same host file (a folder granted twice, one inside the other),
-    the other grant's cache must not answer the app's next call from before its own change.
 
     Malformed requests raise ValueError/KeyError/TypeError (a protocol error, not an errno).
     """
@@ -121,10 +133,6 @@ def perform(fs: FileService, name: str, args: Any, body: bytes) -> tuple[dict[st
         meta, data = op(fs, args, body)
     except OSError as exc:
         return {"error": errno.errorcode.get(exc.errno or 0, "EIO")}, b""
-    finally:
-        if _changes_host(name, args):
-            with contextlib.suppress(OSError, RuntimeError):  # the feed's thread sends them
-                fs.settle()
     return {"ok": meta}, data
 
 
