@@ -152,6 +152,24 @@ def test_qt_shows_grant_files_and_thumbnails(xvfb: str, tmp_path: Path) -> None:
         ctrl_c(proc)
 
 
+def test_qt_says_an_app_error_once(xvfb: str, tmp_path: Path) -> None:
+    """The app's traceback reaches the terminal through pyshell, once: QtWebEngine's own
+    copy of the page's console ("js: ...") is turned off."""
+    app = write_app(tmp_path / "app", "def main():\n    raise ValueError('boom in main')\n")
+    env = dict(os.environ, DISPLAY=xvfb, XDG_DATA_HOME=str(tmp_path / "xdg-data"))
+    env.pop("QT_LOGGING_RULES", None)
+    proc = subprocess.Popen([*PYSHELL, "run", str(app), "--gui", "qt"], env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    with running(proc):
+        said = read_until(proc.stderr, "ValueError: boom in main", 120)
+        time.sleep(2)  # a second copy would follow within the worker's next log flush
+        proc.send_signal(signal.SIGINT)
+        _, rest = proc.communicate(timeout=30)
+    told = "".join(said) + rest
+    assert told.count("ValueError: boom in main") == 1, told[-3000:]
+    assert "js:" not in told, told[-3000:]
+
+
 def test_gtk_pyshell_run_stops_cleanly_on_ctrl_c(app_dir: Path, xvfb: str, tmp_path: Path) -> None:
     env = dict(os.environ, DISPLAY=xvfb, XDG_DATA_HOME=str(tmp_path / "xdg-data"))
     proc = subprocess.Popen([*PYSHELL, "run", str(app_dir), "--gui", "gtk"], env=env,

@@ -36,7 +36,10 @@ class Qt(Engine):
     def environment(self, env: Mapping[str, str]) -> dict[str, str]:
         wanted = {"QT_API": "pyside6",
                   # No phoning home (an installed app works offline), no Chromium log spam.
-                  "QTWEBENGINE_CHROMIUM_FLAGS": "--disable-background-networking --log-level=3"}
+                  "QTWEBENGINE_CHROMIUM_FLAGS": "--disable-background-networking --log-level=3",
+                  # The page's console is not echoed as "js: ...": pyshell already says the
+                  # app's output and tracebacks, and every one came out twice.
+                  "QT_LOGGING_RULES": "js=false"}
         if env.get("DISPLAY") and not env.get("WAYLAND_DISPLAY"):
             wanted["QT_QPA_PLATFORM"] = "xcb"
         if hasattr(os, "geteuid") and os.geteuid() == 0:
