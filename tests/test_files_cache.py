@@ -85,6 +85,15 @@ def poll(event):
             now = f.read()
     dom.select("#out").text = f"{first} -> {now}"
 
+MISSING = ["later.txt", "docs/later-dir", "docs/deep/later.txt", "new-folder/inside.txt"]
+
+@dom.on("click", "#missing")
+def missing(event):
+    """Which of MISSING exist, asked twice (the second answers come from the cache)."""
+    first = [os.path.exists(f"{D}/{name}") for name in MISSING]
+    again = [os.path.exists(f"{D}/{name}") for name in MISSING]
+    dom.select("#out").text = json.dumps({"exist": first, "same_again": first == again})
+
 @dom.on("click", "#mine")
 def mine(event):
     """The app's own changes echo back from the host's watcher: nothing may move."""
@@ -129,7 +138,8 @@ def app_page(request, tmp_path: Path, pyshell_browser):
     (data / "gone.txt").write_text("to be deleted on the host")
     (data / "gone-dir").mkdir()
     app = write_app(tmp_path / "app", APP, grant_toml(data, "/data", "rw"))
-    with app_with_buttons(pyshell_browser, app, tmp_path / "appdata", ["look", "excl", "mine", "poll"],
+    with app_with_buttons(pyshell_browser, app, tmp_path / "appdata", ["look", "excl", "mine", "poll",
+                                                                   "missing"],
                           fast_path=request.param == "shared-memory") as (page, _):
         yield page, data
 
@@ -173,6 +183,25 @@ def test_every_host_change_is_seen_at_the_next_event(app_page) -> None:
     os.replace(data / "replacement.txt", data / "archive" / "n3.txt")
     (data / "archive" / "deep" / "inner.txt").unlink()
     looks_like_host(page, data)
+
+
+def test_a_name_made_on_the_host_after_the_app_found_it_missing_is_seen(app_page) -> None:
+    """Missing names are remembered (a lookup before every create would otherwise cost a
+    request), and forgotten when the host reports them made."""
+    page, data = app_page
+    assert json.loads(click(page, "#missing")) == {"exist": [False] * 4, "same_again": True}
+    (data / "later.txt").write_text("made on the host")
+    (data / "docs" / "later-dir").mkdir()
+    assert json.loads(click(page, "#missing")) == {"exist": [True, True, False, False],
+                                                   "same_again": True}
+    (data / "docs" / "deep" / "later.txt").write_text("x")
+    (data / "new-folder").mkdir()
+    (data / "new-folder" / "inside.txt").write_text("x")
+    assert json.loads(click(page, "#missing")) == {"exist": [True] * 4, "same_again": True}
+    (data / "later.txt").unlink()
+    (data / "docs" / "later-dir").rename(data / "docs" / "moved-dir")
+    assert json.loads(click(page, "#missing")) == {"exist": [False, False, True, True],
+                                                   "same_again": True}
 
 
 def test_exclusive_create_after_the_host_deleted_the_name(app_page) -> None:
@@ -219,6 +248,11 @@ def look():
 
 @dom.on("click", "#both")
 def both(event):
+    missing = os.path.exists("/notes/fresh.txt")  # remembered as missing by that grant
+    with open("/docs/notes/fresh.txt", "w") as f:  # and made through the other
+        f.write("fresh")
+    made = os.path.exists("/notes/fresh.txt")
+    os.unlink("/docs/notes/fresh.txt")
     seen = [look()]  # fills both grants' caches
     with open("/docs/notes/x.txt", "w") as f:  # through the outer grant
         f.write("changed through docs")
@@ -229,7 +263,7 @@ def both(event):
         f.write("+inner")
     os.unlink("/notes/new.txt")
     seen.append(look())
-    dom.select("#out").text = json.dumps(seen)
+    dom.select("#out").text = json.dumps({"seen": seen, "fresh": [missing, made]})
 '''
 
 
@@ -247,7 +281,9 @@ def test_two_grants_of_one_folder_see_each_others_changes_at_once(
                           fast_path=fast_path) as (page, _):
         page.click("#both")
         expect(page.locator("#out")).not_to_have_text("ready", timeout=30_000)
-        seen = json.loads(page.locator("#out").inner_text())
+        found = json.loads(page.locator("#out").inner_text())
+    assert found["fresh"] == [False, True]
+    seen = found["seen"]
     expected = [[8, "original", ["x.txt"]], [20, "changed through docs", ["new.txt", "x.txt"]],
                 [26, "changed through docs+inner", ["x.txt"]]]
     assert [[step["/docs/notes/x.txt"], step["/notes/x.txt"]] for step in seen] == [

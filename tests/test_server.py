@@ -328,7 +328,7 @@ def test_file_socket_needs_token_host_and_origin(served) -> None:
         ws.send(len(head).to_bytes(4, "little") + head)
         frame = ws.recv(timeout=10)
         size = int.from_bytes(frame[:4], "little")
-        assert json.loads(frame[4:4 + size]) == {"error": "ENOENT"}
+        assert json.loads(frame[4:4 + size])["error"] == "ENOENT"
 
 
 # ---- the window's session: no secret for anyone else -------------------------------------

@@ -238,8 +238,16 @@ class GrantFS {
   hostAttrs(node, name) {
     const { g, p } = this.target(node, name);
     const known = this.cache.attrs(g, p);
+    if (known === null) throw new this.FS.ErrnoError(this.ERRNO.ENOENT);
     if (known) return known;
-    const attrs = this.call("stat", { g, p }).ok;
+    let attrs;
+    try {
+      attrs = this.call("stat", { g, p }).ok;
+    } catch (err) {
+      // A missing name in a watched folder: kept as missing until the host reports it.
+      if (err.watched) this.cache.keepAttrs(g, p, null, this.cache.update());
+      throw err;
+    }
     this.cache.keepAttrs(g, p, attrs, !attrs.w || this.cache.update());
     return attrs;
   }
@@ -339,7 +347,11 @@ class GrantFS {
       console.error(`pyshell: file request ${op} failed`, err);
       throw new this.FS.ErrnoError(this.ERRNO.EIO);
     }
-    if (reply.error) throw new this.FS.ErrnoError(this.ERRNO[reply.error] ?? this.ERRNO.EIO);
+    if (reply.error) {
+      const err = new this.FS.ErrnoError(this.ERRNO[reply.error] ?? this.ERRNO.EIO);
+      err.watched = reply.w === true; // the host watches the folder of what it reported
+      throw err;
+    }
     return reply;
   }
 
@@ -605,9 +617,12 @@ class OpenFile {
     this.writable = (flags & O_ACCMODE) !== 0;
     this.refs = 1;
     this.ahead = null; // {at, bytes}: read-ahead of a read-only file
-    this.remember(reply.ok.attrs);
     gfs.track(this);
+    // Other descriptors of the file look again (this opening may have truncated it); this
+    // one has the host's attributes of the moment, so Python's fstat right after open()
+    // costs no request.
     if (this.writable) gfs.changed(this.id, this);
+    this.remember(reply.ok.attrs);
   }
 
   remember(attrs) {

@@ -60,6 +60,11 @@ def _never(st: os.stat_result) -> bool:
     return False
 
 
+class Missing(FileNotFoundError):
+    """No such name, in a folder the change feed watches: the app may remember that it is
+    missing, since the feed reports the name if anyone makes it there."""
+
+
 @dataclass
 class Handle:
     fd: int
@@ -139,7 +144,12 @@ class FileService:
             return {**_folder_of_one_file(), "w": True}  # never changes: always cacheable
         with self.place(grant, parts) as p:
             watched = self._watch(grant, parts, p.folder_fd)
-            st = p.lstat()
+            try:
+                st = p.lstat()
+            except FileNotFoundError:
+                if watched is _never or not parts:
+                    raise
+                raise Missing(errno.ENOENT, "no such file or folder") from None
         if is_link(st):
             raise AccessDenied("symlinks are not followed")
         return {**attrs(st), "w": watched(st)}

@@ -27,7 +27,7 @@ from starlette.responses import Response
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from . import security
-from .fileservice import FileService
+from .fileservice import FileService, Missing
 
 HEADER = "x-pyshell-fs"
 CLIENT = "x-pyshell-client"
@@ -131,6 +131,8 @@ def perform(fs: FileService, name: str, args: Any, body: bytes) -> tuple[dict[st
         raise ValueError("unknown operation")
     try:
         meta, data = op(fs, args, body)
+    except Missing:
+        return {"error": "ENOENT", "w": True}, b""  # the answer may be kept (fs-cache.mjs)
     except OSError as exc:
         return {"error": errno.errorcode.get(exc.errno or 0, "EIO")}, b""
     return {"ok": meta}, data
