@@ -121,7 +121,8 @@ function writeExactTimes(buf, times) {
   });
 }
 
-/** Two struct timespec {i64 sec, i32 nsec, pad}: [sec, nsec], "now" or null (omit). */
+/** Two struct timespec {i64 sec, i32 nsec, pad}: [sec, nsec] (UTIME_NOW: the app's clock) or
+ * null (omit). */
 function readTimes(times) {
   // "Now" is the app's clock at the call, as Python's time.time() reads it: the host's
   // clock when the request arrives would be later by the trip (80 ms seen under load).

@@ -5,8 +5,9 @@ once the app's own tests passed there (``pyshell test``).
 
 Code signing: the marked steps run only when their secrets exist; without them the builds
 are ad-hoc signed. With the app's update signing key as a secret, the Linux job also builds
-the update site that installed apps (tarball, .msi and .dmg alike) update from. An optional job builds WebAssembly wheels for C extensions with
-pyodide-build when the repository variable ``PYSHELL_WASM_PACKAGES`` lists them.
+the update site that installed apps (tarball, .msi and .dmg alike) update from. An
+optional job builds WebAssembly wheels for C extensions with pyodide-build when the
+repository variable ``PYSHELL_WASM_PACKAGES`` lists them.
 """
 
 from __future__ import annotations
