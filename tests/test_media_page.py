@@ -369,6 +369,67 @@ def test_a_thumbnail_is_kept_for_the_next_launch(pyshell_browser, tmp_path: Path
     assert launch() == ({"file", "thumbs"}, [30, 60])  # read and scaled; kept
     assert [p.suffix for p in kept.iterdir()] == [".png"]
     assert stat.S_IMODE(next(kept.iterdir()).stat().st_mode) == 0o600
-    assert launch() == ({"thumbs"}, [30, 60])  # the kept bytes only: the file is not read
+    assert launch() == (set(), [30, 60])  # the kept bytes, on the file channel: no file read
     (folder / "tall.png").write_bytes(png(200, 600, (10, 250, 10)))  # changed: made again
     assert launch() == ({"file", "thumbs"}, [20, 60])
+
+
+MANY_APP = r'''
+import asyncio, json
+from pyshell import dom, files
+
+asked = []  # how many thumbnails each host request for kept ones was for
+real = files._js
+
+
+class Counting:
+    def __getattr__(self, name):
+        return getattr(real(), name)
+
+    def keptThumbnails(self, wanted):
+        asked.append(len(json.loads(wanted)))
+        return real().keptThumbnails(wanted)
+
+
+files._js = Counting
+
+def main():
+    dom.select("#out").text = "ready"
+
+@dom.on("click", "#many")
+async def many(event):
+    made = await asyncio.gather(*(files.thumbnail(f"/pics/{n}.png", 40) for n in range(4)))
+    dom.select("#out").text = json.dumps({"asked": asked, "distinct": len(set(made))})
+'''
+
+
+@pytest.mark.parametrize("fast_path", [True, False], ids=["shared-memory", "xhr"])
+def test_a_screenful_of_kept_thumbnails_is_one_request(pyshell_browser, tmp_path: Path,
+                                                      fast_path: bool) -> None:
+    """Thumbnails asked for together (a grid's visible cells) are looked up in one host
+    request, on both transports; the next launch gets them all from it, reading no file."""
+    from pyshell.runtime import cache_root
+
+    folder = tmp_path / "pics"
+    folder.mkdir()
+    for n in range(4):
+        (folder / f"{n}.png").write_bytes(png(80, 60 + n, (10 * n, 10, 250)))
+    name = f"many-thumbs-{fast_path}"
+    app = write_app(tmp_path / "app", MANY_APP, grant_toml(folder, "/pics", "ro"), name=name)
+    shutil.rmtree(cache_root() / "thumbnails" / name, ignore_errors=True)
+
+    def launch() -> tuple[dict, set[str]]:
+        with app_with_buttons(pyshell_browser, app, tmp_path / "appdata", ["many"],
+                              fast_path=fast_path) as (page, _):
+            files: set[str] = set()
+            page.context.on("request", lambda r: files.add(r.url) if "/_pyshell/file/" in
+                            r.url else None)
+            page.click("#many")
+            expect(page.locator("#out")).not_to_have_text("ready")
+            return json.loads(page.locator("#out").inner_text()), files
+
+    made, read = launch()
+    assert made == {"asked": [4], "distinct": 4} and len(read) == 4  # none kept: all made
+    kept, read = launch()
+    assert kept == {"asked": [4], "distinct": 4} and read == set()
+    assert len(list((cache_root() / "thumbnails" / name).iterdir())) == 4

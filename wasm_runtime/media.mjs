@@ -24,26 +24,43 @@ export async function fetchBytes(url) {
  * A scaled copy of the image at ``url``, at most ``maxPx`` wide and high (its aspect kept,
  * never enlarged), as JSON ``{url, width, height, bytes}`` (an object URL of a JPEG for a JPEG,
  * else a PNG) or ``{error, status}``: a file the engine cannot decode is an error, never a
- * wait.
+ * wait. The host keeps what was made for the next launch (``keptThumbnail``).
  */
 export async function thumbnail(url, maxPx, token) {
-  // The one kept from an earlier launch (thumbcache.py), when the file is unchanged.
-  const kept = `${url.replace("/_pyshell/file/", "/_pyshell/api/thumbs/")}?px=${maxPx}`;
-  const headers = { "x-pyshell-token": token };
-  try {
-    const answer = await fetch(kept, { headers });
-    if (answer.ok) {
-      const small = await answer.blob();
-      return JSON.stringify({ url: URL.createObjectURL(small), bytes: small.size });
-    }
-  } catch {
-    // made here instead
-  }
   const { small, ...made } = await thumbnailAt(url, maxPx);
   if (small) { // kept before Python revokes the file's URL
-    await fetch(kept, { method: "PUT", headers: { ...headers, "content-type": small.type },
-                        body: small }).catch(() => {});
+    const kept = `${url.replace("/_pyshell/file/", "/_pyshell/api/thumbs/")}?px=${maxPx}`;
+    await fetch(kept, { method: "PUT", body: small,
+                        headers: { "x-pyshell-token": token, "content-type": small.type } })
+      .catch(() => {});
   }
+  return JSON.stringify(made);
+}
+
+/**
+ * The thumbnails kept from an earlier launch for ``wanted`` (JSON ``[{g, p, px}]``: grant,
+ * path, size), for files unchanged since: JSON ``[{url, bytes} | null]`` in the same order.
+ * Asked on the file service's channel (``transport``), as few requests as the answers' size
+ * allows: a grid's first screen costs one trip, not one per cell.
+ */
+export function keptThumbnails(transport, wanted) {
+  const items = JSON.parse(wanted);
+  const made = [];
+  while (transport && made.length < items.length) {
+    const reply = transport("kept-thumbs", { items: items.slice(made.length) });
+    if (reply.error || !reply.ok.found.length) break;
+    let at = 0;
+    for (const found of reply.ok.found) {
+      if (!found) {
+        made.push(null);
+        continue;
+      }
+      const small = new Blob([reply.data.slice(at, at + found.size)], { type: found.mime });
+      at += found.size;
+      made.push({ url: URL.createObjectURL(small), bytes: small.size });
+    }
+  }
+  while (made.length < items.length) made.push(null);
   return JSON.stringify(made);
 }
 

@@ -95,6 +95,7 @@ const bridge = {
   revokeObjectUrl: (url) => URL.revokeObjectURL(url),
   fetchBytes: (url) => media.fetchBytes(url),
   thumbnail: (url, maxPx) => media.thumbnail(url, maxPx, token),
+  keptThumbnails: (wanted) => media.keptThumbnails(fileTransport, wanted),
   thumbnailOf: (data, mime, maxPx) => media.thumbnailOf(data, mime, maxPx),
 };
 

@@ -17,6 +17,7 @@ files (FIFOs, devices, sockets) are refused before anything could block on them.
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import itertools
 import os
@@ -31,6 +32,7 @@ from typing import Any
 from . import changes, containment, fileurls, locks
 from .capabilities import AccessDenied, Grant, split
 from .containment import NONBLOCK, Listing, Place, check_plain, is_link, listable
+from .thumbcache import ThumbCache
 
 SMALL_FILE = 64 * 1024  # read-only and smaller than this: content comes with the open
 MAX_HANDLES = 4096  # as many descriptors as Pyodide itself has
@@ -76,7 +78,8 @@ class Handle:
 class FileService:
     """The grants of one app launch and the files it has open."""
 
-    def __init__(self, grants: list[Grant] | None = None, max_handles: int = MAX_HANDLES) -> None:
+    def __init__(self, grants: list[Grant] | None = None, max_handles: int = MAX_HANDLES,
+                 thumbs: ThumbCache | None = None) -> None:
         self._grants: dict[str, Grant] = {g.id: g for g in grants or []}
         self._handles: dict[int, Handle] = {}
         self._ids = itertools.count(1)
@@ -96,6 +99,8 @@ class FileService:
         self._grant_gone: list[Callable[[str], None]] = []
         # Files of grants as URLs the page can load (``fileurls``), told when grants go.
         self.urls = fileurls.FileUrls(self)
+        # Thumbnails the page made of grant files, kept for the next launch (``thumbcache``).
+        self.thumbs = thumbs
 
     @property
     def containment(self) -> str:
@@ -311,6 +316,29 @@ class FileService:
         except BaseException:
             os.close(fd)
             raise
+
+    def kept_thumbnail(self, grant_id: str, path: str, px: int) -> tuple[bytes, str]:
+        """The bytes and type of the ``px`` thumbnail kept of a grant's file, as it is now;
+        FileNotFoundError when none is (or the file is gone). One request, so that an app
+        showing a grid of kept thumbnails pays one trip for each, not three."""
+        kept = self.thumbs.get(self._thumbnail_key(grant_id, path, px)) if self.thumbs else None
+        if kept is None:
+            raise FileNotFoundError(errno.ENOENT, "no thumbnail kept", path)
+        return kept
+
+    def keep_thumbnail(self, grant_id: str, path: str, px: int, data: bytes, mime: str) -> None:
+        """Keep the thumbnail the page made of a grant's file (ValueError: not JPEG/PNG;
+        OSError: the file is out of reach). A full or read-only cache keeps nothing: the
+        page makes it again next time."""
+        key = self._thumbnail_key(grant_id, path, px)
+        if self.thumbs is not None:
+            with contextlib.suppress(OSError):
+                self.thumbs.put(key, data, mime)
+
+    def _thumbnail_key(self, grant_id: str, path: str, px: int) -> str:
+        fd, st = self.open_reader(grant_id, path)  # reached as any read is: inside the grant
+        os.close(fd)
+        return ThumbCache.key(st, px)
 
     def read(self, handle: int, offset: int, length: int) -> bytes:
         h = self._handle(handle)

@@ -35,6 +35,7 @@ MAX_READ = 16 * 1024 * 1024
 NO_STORE = {"cache-control": "no-store"}
 
 Result = tuple[Any, bytes]
+KEPT_BYTES = 2 << 20  # kept thumbnails in one answer, at most (one more may pass it)
 Operation = Callable[[FileService, dict[str, Any], bytes], Result]
 
 
@@ -88,6 +89,27 @@ def _read(fs: FileService, a: dict[str, Any], body: bytes) -> Result:
     return None, fs.read(int(a["h"]), int(a["offset"]), length)
 
 
+def _kept_thumbs(fs: FileService, a: dict[str, Any], body: bytes) -> Result:
+    """Kept thumbnails of many files at once (a grid's first screen asks for dozens):
+    ``found`` has ``{mime, size}`` or None (none kept, or out of reach) for the first
+    items, whose bytes follow one another; those past ``KEPT_BYTES`` are asked again."""
+    found: list[dict[str, Any] | None] = []
+    chunks: list[bytes] = []
+    total = 0
+    for item in a["items"]:
+        if total > KEPT_BYTES:
+            break
+        try:
+            data, mime = fs.kept_thumbnail(item["g"], item["p"], int(item["px"]))
+        except OSError:
+            found.append(None)
+            continue
+        found.append({"mime": mime, "size": len(data)})
+        chunks.append(data)
+        total += len(data)
+    return {"found": found}, b"".join(chunks)
+
+
 def _mode(a: dict[str, Any]) -> int | None:
     return None if a.get("mode") is None else int(a["mode"])
 
@@ -118,6 +140,7 @@ OPERATIONS: dict[str, Operation] = {
     "settle": _done(lambda fs, a, b: fs.settle()),
     "url": lambda fs, a, b: _meta(fs.urls.mint(a["g"], a["p"])),
     "revoke-url": lambda fs, a, b: _meta(fs.urls.revoke(str(a["url"]))),
+    "kept-thumbs": _kept_thumbs,
 }
 
 

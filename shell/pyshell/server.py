@@ -99,11 +99,11 @@ class AppServer:
         ) if app.snapshot else None
         # Before the file service exists, so that its handle cap can follow the raised limit.
         self._fd_limit = connections.raise_fd_limit()
+        # Thumbnails the page made are kept for the next launch (the host never decodes them).
         self.files = FileService(list(grants),
-                                 max_handles=fileservice.handle_cap(self._fd_limit))
+                                 max_handles=fileservice.handle_cap(self._fd_limit),
+                                 thumbs=ThumbCache(cache_root() / "thumbnails" / app.name))
         self.picker = Picker(self.files)
-        # Thumbnails the page made, kept for the next launch (the host never decodes them).
-        self.thumbs = ThumbCache(cache_root() / "thumbnails" / app.name)
         self.links = Links(app.url_patterns, self._say, opener)
         # The app's declared clipboard access (the launcher attaches the window's clipboard).
         self.clipboard = Clipboard(app.clipboard)
@@ -221,7 +221,7 @@ class AppServer:
                  *log.routes(self._log),
                  *files.routes(self.files, self.token),
                  *grantfiles.routes(self.files),
-                 *thumbs.routes(self.files, self.thumbs),
+                 *thumbs.routes(self.files),
                  *dialogs.routes(self.picker),
                  *links.routes(self.links),
                  *clipboard.routes(self.clipboard),

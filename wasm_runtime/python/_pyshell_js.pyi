@@ -80,6 +80,10 @@ def fetchBytes(url: str, /) -> Awaitable[JsBytes]:
 def thumbnail(url: str, max_px: int, /) -> Awaitable[str]:
     """JSON ``{"url", "width", "height"}`` of a scaled copy of the image, or ``{"error"}``."""
 
+def keptThumbnails(wanted: str, /) -> str:
+    """For JSON ``[{"g", "p", "px"}]``, JSON ``[{"url", "bytes"} | null]``: the thumbnails
+    kept of those files as they are now."""
+
 def thumbnailOf(data: bytes, mime: str, max_px: int, /) -> Awaitable[str]:
     """``thumbnail`` of bytes given (a file of the web build's browser storage)."""
 

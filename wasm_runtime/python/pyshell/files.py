@@ -18,6 +18,7 @@ holding up other event handlers, and ``thumbnail`` makes a small copy of an imag
 
 from __future__ import annotations
 
+import asyncio
 import errno
 import json
 import mimetypes
@@ -28,6 +29,7 @@ from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from types import ModuleType
+from typing import Any
 
 from .dom import object_url
 
@@ -291,11 +293,13 @@ async def thumbnail(path: str | os.PathLike[str], max_px: int) -> str:
         with open(target, "rb") as f:
             answer = json.loads(await _js().thumbnailOf(f.read(), _mime(target), max_px))
     else:
-        source = url(target)
-        try:
-            answer = json.loads(await _js().thumbnail(source, max_px))
-        finally:
-            revoke_url(source)
+        answer = await _kept_thumbnail(str(grant["id"]), _relative(target, grant), max_px)
+        if answer is None:  # none kept for the file as it is: made now (and kept)
+            source = url(target)
+            try:
+                answer = json.loads(await _js().thumbnail(source, max_px))
+            finally:
+                revoke_url(source)
     if "error" in answer:
         if answer.get("status") == 404:
             raise FileNotFoundError(errno.ENOENT, "no longer reachable", target)
@@ -304,6 +308,37 @@ async def thumbnail(path: str | os.PathLike[str], max_px: int) -> str:
     _thumbnails[key] = (made, int(answer["bytes"]))
     _trim_thumbnails(keep=key)
     return made
+
+
+# Kept thumbnails asked for and not yet fetched: (grant, path, size) -> futures of answers.
+_kept_wanted: dict[tuple[str, str, int], list[asyncio.Future[dict[str, Any] | None]]] = {}
+
+
+async def _kept_thumbnail(grant_id: str, path: str, max_px: int) -> dict[str, Any] | None:
+    """The thumbnail kept from an earlier launch, or None. The handlers of a screenful of
+    ``visible`` events each ask at once: one host request answers all of them."""
+    loop = asyncio.get_running_loop()
+    future: asyncio.Future[dict[str, Any] | None] = loop.create_future()
+    if not _kept_wanted:
+        loop.call_soon(_fetch_kept)  # after the handlers already due have asked too
+    _kept_wanted.setdefault((grant_id, path, max_px), []).append(future)
+    return await future
+
+
+def _fetch_kept() -> None:
+    wanted = dict(_kept_wanted)
+    _kept_wanted.clear()
+    try:
+        found = json.loads(_js().keptThumbnails(json.dumps(
+            [{"g": g, "p": p, "px": px} for g, p, px in wanted])))
+    except Exception as exc:  # never a caller left waiting
+        for future in (f for futures in wanted.values() for f in futures if not f.done()):
+            future.set_exception(exc)
+        return
+    for futures, answer in zip(wanted.values(), found, strict=True):
+        for future in futures:
+            if not future.done():
+                future.set_result(answer)
 
 
 def _trim_thumbnails(keep: tuple[str, int, int, int]) -> None:
