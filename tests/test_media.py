@@ -165,11 +165,12 @@ def test_unknown_grants_are_refused(served) -> None:
 def test_a_revoked_url_serves_nothing(served) -> None:
     url = mint(served, "cat.png")
     other = mint(served, "notes.txt")
-    assert fs_op(served, "revoke-url", {"url": f"http://127.0.0.1:{served.port}{url}"}) == {
-        "ok": True}
-    assert fs_op(served, "revoke-url", {"url": url}) == {"ok": False}
-    gone = request(served, url)
-    assert gone.status == 404 and gone.body == b"not found"
+    third = mint(served, "cat.png")
+    assert fs_op(served, "revoke-url", {"urls": [f"http://127.0.0.1:{served.port}{url}"]}) == {
+        "ok": [True]}
+    assert fs_op(served, "revoke-url", {"urls": [url, third]}) == {"ok": [False, True]}
+    for gone in (request(served, url), request(served, third)):
+        assert gone.status == 404 and gone.body == b"not found"
     assert request(served, other).body == b"hello"
 
 

@@ -49,6 +49,13 @@ def jpeg(path: Path, width: int, height: int) -> None:
                     "-quality", "85", str(path)], check=True)
 
 
+def turned(jpeg_bytes: bytes, orientation: int) -> bytes:
+    """The JPEG with an EXIF segment saying how to turn it for display (as cameras write)."""
+    ifd = struct.pack(">HHHIHHI", 1, 0x0112, 3, 1, orientation, 0, 0)  # one SHORT entry
+    exif = b"Exif\0\0" + b"MM\0\x2a" + struct.pack(">I", 8) + ifd
+    return jpeg_bytes[:2] + b"\xff\xe1" + struct.pack(">H", len(exif) + 2) + exif + jpeg_bytes[2:]
+
+
 APP = inspect.getsource(png) + r'''
 import json, os, struct, zlib
 from pyshell import dom, files
@@ -57,7 +64,7 @@ order = []
 
 def main():
     body = dom.select("body")
-    for name in ("img", "blob", "thumb1", "thumb2", "small"):
+    for name in ("img", "blob", "thumb1", "thumb2", "small", "turned"):
         body.append(dom.create("img", attrs={"id": f"{name}-img"}))
     body.append(dom.create("div", attrs={"id": "gallery"}))
     dom.select("#out").text = "ready"
@@ -131,6 +138,7 @@ async def thumbs(event):
     dom.select("#thumb1-img").attr("src", first)
     dom.select("#thumb2-img").attr("src", tall)
     dom.select("#small-img").attr("src", await files.thumbnail("/pics/cat.png", 200))
+    dom.select("#turned-img").attr("src", await files.thumbnail("/pics/turned.jpg", 100))
     for name in ("fake.png", "corrupt.jpg", "missing.png"):
         try:
             await files.thumbnail(f"/pics/{name}", 50)
@@ -173,6 +181,8 @@ def pics(tmp_path_factory: pytest.TempPathFactory) -> Path:
     (folder / "cat.png").write_bytes(png(40, 30))
     (folder / "tall.png").write_bytes(png(300, 600, (10, 10, 250)))
     jpeg(folder / "photo.jpg", 1000, 750)
+    jpeg(folder / "turned.jpg", 400, 200)  # red at the top, blue at the bottom, as stored
+    (folder / "turned.jpg").write_bytes(turned((folder / "turned.jpg").read_bytes(), 6))
     (folder / "fake.png").write_text("not an image at all\n" * 100)
     (folder / "corrupt.jpg").write_bytes(b"\xff\xd8\xff\xe0" + bytes(range(256)) * 64)
     (folder / "notes.txt").write_text("hello")
@@ -271,8 +281,23 @@ def test_thumbnails_keep_the_aspect_and_name_bad_files(app_page, pics: Path) -> 
     result = click(page, "thumbs")
     assert result["cached"] is True
     assert natural_size(page, "#thumb1-img") == [200, 150]
+    top, bottom = page.locator("#thumb1-img").evaluate("""img => {
+        const c = new OffscreenCanvas(200, 150), g = c.getContext("2d");
+        g.drawImage(img, 0, 0);
+        return [[...g.getImageData(100, 2, 1, 1).data], [...g.getImageData(100, 147, 1, 1).data]];
+    }""")  # the picture itself (a JPEG is decoded at a reduced scale where engines can)
+    assert top[0] > 200 > 50 > top[2] and bottom[2] > 200 > 50 > bottom[0], (top, bottom)
     assert natural_size(page, "#thumb2-img") == [50, 100]
     assert natural_size(page, "#small-img") == [40, 30]  # never enlarged
+    # A camera's picture stored sideways comes out as it is meant to be seen: turned a
+    # quarter clockwise, its stored top (red) is on the right.
+    assert natural_size(page, "#turned-img") == [50, 100]
+    left, right = page.locator("#turned-img").evaluate("""img => {
+        const c = new OffscreenCanvas(50, 100), g = c.getContext("2d");
+        g.drawImage(img, 0, 0);
+        return [[...g.getImageData(3, 50, 1, 1).data], [...g.getImageData(46, 50, 1, 1).data]];
+    }""")
+    assert left[2] > left[0] and right[0] > right[2], (left, right)
     assert result["fake.png"].startswith("ImageError: /pics/fake.png: cannot make a thumbnail")
     assert result["corrupt.jpg"].startswith("ImageError: /pics/corrupt.jpg")
     assert result["missing.png"].startswith("FileNotFoundError")

@@ -5,7 +5,7 @@
 import { ChangeLog } from "./fs-cache.mjs";
 
 const BULK = 4 << 20; // larger requests and answers skip the shared-memory path
-const QUESTIONS = new Set(["stat", "listdir", "read", "fstat", "kept-thumbs"]); // change nothing on the host
+const QUESTIONS = new Set(["stat", "listdir", "read", "fstat"]); // change nothing on the host
 
 /**
  * A synchronous request over XMLHttpRequest (allowed in workers, works in every engine).

@@ -39,9 +39,10 @@ export async function thumbnail(url, maxPx, token) {
 
 /**
  * The thumbnails kept from an earlier launch for ``wanted`` (JSON ``[{g, p, px}]``: grant,
- * path, size), for files unchanged since: JSON ``[{url, bytes} | null]`` in the same order.
- * Asked on the file service's channel (``transport``), as few requests as the answers' size
- * allows: a grid's first screen costs one trip, not one per cell.
+ * path, size), for files unchanged since: JSON ``[{url, bytes} | {make} | null]`` in the
+ * same order, where ``make`` is a new URL of a file with none kept (to make it from) and
+ * null a file out of reach. Asked on the file service's channel (``transport``), in as few
+ * requests as the answers' size allows: a grid's first screen costs one trip, not one a cell.
  */
 export function keptThumbnails(transport, wanted) {
   const items = JSON.parse(wanted);
@@ -51,8 +52,8 @@ export function keptThumbnails(transport, wanted) {
     if (reply.error || !reply.ok.found.length) break;
     let at = 0;
     for (const found of reply.ok.found) {
-      if (!found) {
-        made.push(null);
+      if (!found?.mime) {
+        made.push(found && { make: found.url });
         continue;
       }
       const small = new Blob([reply.data.slice(at, at + found.size)], { type: found.mime });
@@ -94,7 +95,7 @@ async function scaled(blob, maxPx) {
   try {
     const { width, height } = bitmap;
     const canvas = new OffscreenCanvas(width, height);
-    canvas.getContext("bitmaprenderer").transferFromImageBitmap(bitmap);
+    canvas.getContext("2d").drawImage(bitmap, 0, 0);
     const type = blob.type === "image/jpeg" ? "image/jpeg" : "image/png";
     const small = await canvas.convertToBlob({ type, quality: 0.85 });
     return { url: URL.createObjectURL(small), width, height, bytes: small.size, small };
@@ -106,17 +107,29 @@ async function scaled(blob, maxPx) {
 }
 
 /**
- * The image decoded at its thumbnail size: where its header gives its size (PNG, JPEG,
- * GIF), the engine is asked for that size at once (it may decode at a reduced scale);
- * otherwise decoded whole, then scaled.
+ * The image decoded at its thumbnail size, upright: where its header gives its size (PNG,
+ * JPEG, GIF), the engine is asked for that size at once; otherwise decoded whole, then
+ * scaled.
  */
 async function scaledBitmap(blob, maxPx) {
-  const known = imageSize(new Uint8Array(await blob.slice(0, 64 * 1024).arrayBuffer()));
+  const head = new Uint8Array(await blob.slice(0, 64 * 1024).arrayBuffer());
+  const stored = imageSize(head);
+  // A camera's EXIF orientation: 5-8 are turned a quarter, so the picture as seen (which
+  // the engine decodes, and the resize is in) has the stored width as its height.
+  const turned = isJpeg(head) ? jpegOrientation(head) : 1;
+  const known = stored && turned >= 5 ? { width: stored.height, height: stored.width } : stored;
   const fit = ({ width, height }) => {
     const scale = Math.min(1, maxPx / Math.max(width, height));
     return { resizeWidth: Math.max(1, Math.round(width * scale)),
              resizeHeight: Math.max(1, Math.round(height * scale)), resizeQuality: "high" };
   };
+  if (known && turned === 1 && isJpeg(head) && self.ImageDecoder) {
+    try {
+      return await reducedJpeg(blob, fit(known));
+    } catch {
+      // decoded whole below, which names what is wrong with it
+    }
+  }
   if (known) return await createImageBitmap(blob, fit(known));
   const whole = await createImageBitmap(blob);
   try {
@@ -125,6 +138,30 @@ async function scaledBitmap(blob, maxPx) {
     whole.close();
   }
 }
+
+/**
+ * A JPEG decoded at a reduced scale (1/2, 1/4 or 1/8: the smallest not below ``size``,
+ * which JPEG allows for a fraction of a full decode's time and memory), then scaled to
+ * ``size``. WebCodecs' ImageDecoder does this where the engine has it; createImageBitmap
+ * decodes the whole picture first.
+ */
+async function reducedJpeg(blob, size) {
+  const decoder = new self.ImageDecoder({ data: blob.stream(), type: "image/jpeg",
+                                          desiredWidth: size.resizeWidth,
+                                          desiredHeight: size.resizeHeight });
+  try {
+    const { image } = await decoder.decode();
+    try {
+      return await createImageBitmap(image, size);
+    } finally {
+      image.close();
+    }
+  } finally {
+    decoder.close();
+  }
+}
+
+const isJpeg = (b) => b.length >= 4 && b[0] === 0xff && b[1] === 0xd8;
 
 /** {width, height} from a PNG, GIF or JPEG header, or null. */
 export function imageSize(b) {
@@ -136,21 +173,53 @@ export function imageSize(b) {
   if (b.length >= 10 && b[0] === 0x47 && b[1] === 0x49 && b[2] === 0x46) {
     return { width: b[6] | (b[7] << 8), height: b[8] | (b[9] << 8) };
   }
-  if (b.length < 4 || b[0] !== 0xff || b[1] !== 0xd8) return null;
-  // JPEG: walk the segments to the first start-of-frame (SOF0..SOF15 but DHT, JPG, DAC).
-  for (let i = 2; i + 9 < b.length;) {
-    if (b[i] !== 0xff) return null;
-    const marker = b[i + 1];
-    if (marker === 0xff) { i += 1; continue; }
+  if (!isJpeg(b)) return null;
+  // The first start-of-frame (SOF0..SOF15 but DHT, JPG, DAC): precision, height, width.
+  for (const [marker, at] of jpegSegments(b)) {
     if (marker >= 0xc0 && marker <= 0xcf && ![0xc4, 0xc8, 0xcc].includes(marker)) {
-      const size = { width: u16(i + 7), height: u16(i + 5) };
-      return size.width && size.height ? size : null;
+      const size = { width: u16(at + 3), height: u16(at + 1) };
+      return at + 5 <= b.length && size.width && size.height ? size : null;
+    }
+  }
+  return null;
+}
+
+/** A JPEG's EXIF orientation (1: as stored; anything else is turned or mirrored). */
+function jpegOrientation(b) {
+  for (const [marker, at, length] of jpegSegments(b)) {
+    const exif = marker === 0xe1 && length >= 14 && b[at] === 0x45 && b[at + 1] === 0x78
+      && b[at + 2] === 0x69 && b[at + 3] === 0x66; // "Exif"
+    if (!exif) continue;
+    const tiff = at + 6; // after "Exif\0\0": a TIFF header, II (little-endian) or MM
+    const little = b[tiff] === 0x49;
+    const u16 = (i) => (little ? b[i] | (b[i + 1] << 8) : (b[i] << 8) | b[i + 1]);
+    const u32 = (i) => (little ? u16(i) + u16(i + 2) * 65536 : u16(i) * 65536 + u16(i + 2));
+    const ifd = tiff + u32(tiff + 4);
+    const count = ifd + 2 <= b.length ? u16(ifd) : 0;
+    for (let n = 0; n < count && ifd + 14 + 12 * n <= b.length; n++) {
+      const entry = ifd + 2 + 12 * n;
+      if (u16(entry) === 0x0112) return u16(entry + 8);
+    }
+  }
+  return 1;
+}
+
+/** A JPEG's segments up to its image data: [marker, where the payload starts, its length]. */
+function* jpegSegments(b) {
+  for (let i = 2; i + 3 < b.length;) {
+    if (b[i] !== 0xff) return;
+    const marker = b[i + 1];
+    if (marker === 0xff) {
+      i += 1;
+      continue;
     }
     if (marker === 0xd8 || (marker >= 0xd0 && marker <= 0xd7) || marker === 0x01) {
       i += 2;
       continue;
     }
-    i += 2 + u16(i + 2);
+    const length = (b[i + 2] << 8) | b[i + 3];
+    yield [marker, i + 4, length - 2];
+    if (marker === 0xda) return; // start of scan: the compressed picture follows
+    i += 2 + length;
   }
-  return null;
 }

@@ -317,14 +317,10 @@ class FileService:
             os.close(fd)
             raise
 
-    def kept_thumbnail(self, grant_id: str, path: str, px: int) -> tuple[bytes, str]:
-        """The bytes and type of the ``px`` thumbnail kept of a grant's file, as it is now;
-        FileNotFoundError when none is (or the file is gone). One request, so that an app
-        showing a grid of kept thumbnails pays one trip for each, not three."""
-        kept = self.thumbs.get(self._thumbnail_key(grant_id, path, px)) if self.thumbs else None
-        if kept is None:
-            raise FileNotFoundError(errno.ENOENT, "no thumbnail kept", path)
-        return kept
+    def kept_thumbnail(self, grant_id: str, path: str, px: int) -> tuple[bytes, str] | None:
+        """The bytes and type of the ``px`` thumbnail kept of a grant's file as it is now,
+        or None; the OSError of an ``open`` where the file cannot be read."""
+        return self.thumbs.get(self._thumbnail_key(grant_id, path, px)) if self.thumbs else None
 
     def keep_thumbnail(self, grant_id: str, path: str, px: int, data: bytes, mime: str) -> None:
         """Keep the thumbnail the page made of a grant's file (ValueError: not JPEG/PNG;

@@ -90,9 +90,10 @@ def _read(fs: FileService, a: dict[str, Any], body: bytes) -> Result:
 
 
 def _kept_thumbs(fs: FileService, a: dict[str, Any], body: bytes) -> Result:
-    """Kept thumbnails of many files at once (a grid's first screen asks for dozens):
-    ``found`` has ``{mime, size}`` or None (none kept, or out of reach) for the first
-    items, whose bytes follow one another; those past ``KEPT_BYTES`` are asked again."""
+    """Kept thumbnails of many files at once (a grid's first screen asks for dozens).
+    ``found`` has, for the first items, ``{mime, size}`` (the bytes follow one another),
+    ``{url}``: none kept, a new URL of the file to make it from, or None: out of reach.
+    Items past ``KEPT_BYTES`` of answer are left to be asked again."""
     found: list[dict[str, Any] | None] = []
     chunks: list[bytes] = []
     total = 0
@@ -100,13 +101,16 @@ def _kept_thumbs(fs: FileService, a: dict[str, Any], body: bytes) -> Result:
         if total > KEPT_BYTES:
             break
         try:
-            data, mime = fs.kept_thumbnail(item["g"], item["p"], int(item["px"]))
+            kept = fs.kept_thumbnail(item["g"], item["p"], int(item["px"]))
+            if kept is None:
+                found.append({"url": fs.urls.mint(item["g"], item["p"])})
+                continue
         except OSError:
             found.append(None)
             continue
-        found.append({"mime": mime, "size": len(data)})
-        chunks.append(data)
-        total += len(data)
+        found.append({"mime": kept[1], "size": len(kept[0])})
+        chunks.append(kept[0])
+        total += len(kept[0])
     return {"found": found}, b"".join(chunks)
 
 
@@ -139,7 +143,7 @@ OPERATIONS: dict[str, Operation] = {
                                            int(a["start"]), int(a["length"]))),
     "settle": _done(lambda fs, a, b: fs.settle()),
     "url": lambda fs, a, b: _meta(fs.urls.mint(a["g"], a["p"])),
-    "revoke-url": lambda fs, a, b: _meta(fs.urls.revoke(str(a["url"]))),
+    "revoke-url": lambda fs, a, b: _meta([fs.urls.revoke(str(u)) for u in a["urls"]]),
     "kept-thumbs": _kept_thumbs,
 }
 

@@ -65,8 +65,9 @@ def refused() -> str:
 def fileUrl(grant: str, path: str, /) -> str:
     """JSON ``{"ok": url}`` for a file in a host grant, or ``{"error": "ENOENT"}``."""
 
-def revokeFileUrl(url: str, /) -> str:
-    """JSON ``{"ok": true}`` if the host forgot that file URL (``false``: not live)."""
+def revokeFileUrls(urls: str, /) -> str:
+    """For a JSON list of file URLs, JSON ``{"ok": [true, ...]}``: whether the host forgot
+    each (``false``: it was not live)."""
 
 def objectUrl(data: bytes, mime: str, /) -> str:
     """A ``blob:`` URL over a copy of ``data``, typed ``mime``."""
@@ -81,8 +82,9 @@ def thumbnail(url: str, max_px: int, /) -> Awaitable[str]:
     """JSON ``{"url", "width", "height"}`` of a scaled copy of the image, or ``{"error"}``."""
 
 def keptThumbnails(wanted: str, /) -> str:
-    """For JSON ``[{"g", "p", "px"}]``, JSON ``[{"url", "bytes"} | null]``: the thumbnails
-    kept of those files as they are now."""
+    """For JSON ``[{"g", "p", "px"}]``, JSON ``[{"url", "bytes"} | {"make"} | null]``: the
+    thumbnail kept of each file as it is now, else a new file URL to make one from (null:
+    out of reach)."""
 
 def thumbnailOf(data: bytes, mime: str, max_px: int, /) -> Awaitable[str]:
     """``thumbnail`` of bytes given (a file of the web build's browser storage)."""

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import mimetypes
 
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, Response
@@ -36,7 +37,10 @@ mimetypes.add_type("application/wasm", ".wasm")
 
 def routes(app: AppConfig, runtime: Runtime, packages: Packages) -> list[BaseRoute]:
     async def app_bundle(request: Request) -> Response:
-        return Response(bundle.build_zip(app), media_type="application/zip")
+        # Zipped per load (dev mode edits it), off the event loop: a big app's code takes a
+        # while to read and compress, and the page's other requests must not wait for it.
+        return Response(await run_in_threadpool(bundle.build_zip, app),
+                        media_type="application/zip")
 
     async def runtime_file(request: Request) -> Response:
         name = request.path_params["name"]

@@ -26,7 +26,7 @@ import os
 import stat
 import tempfile
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from types import ModuleType
 from typing import Any
@@ -245,7 +245,7 @@ def revoke_url(url: str) -> None:
         for key in [k for k, (v, _) in _thumbnails.items() if v == url]:
             del _thumbnails[key]
         return
-    _js().revokeFileUrl(url)
+    _js().revokeFileUrls(json.dumps([url]))
 
 
 async def read_bytes(path: str | os.PathLike[str]) -> bytes:
@@ -293,13 +293,13 @@ async def thumbnail(path: str | os.PathLike[str], max_px: int) -> str:
         with open(target, "rb") as f:
             answer = json.loads(await _js().thumbnailOf(f.read(), _mime(target), max_px))
     else:
-        answer = await _kept_thumbnail(str(grant["id"]), _relative(target, grant), max_px)
-        if answer is None:  # none kept for the file as it is: made now (and kept)
-            source = url(target)
+        answer = await _kept.ask({"g": grant["id"], "p": _relative(target, grant), "px": max_px})
+        if answer is None or "make" in answer:  # none kept of the file as it is: made now
+            source = answer["make"] if answer else url(target)  # url() says what is wrong
             try:
                 answer = json.loads(await _js().thumbnail(source, max_px))
             finally:
-                revoke_url(source)
+                _revoked.ask(source)
     if "error" in answer:
         if answer.get("status") == 404:
             raise FileNotFoundError(errno.ENOENT, "no longer reachable", target)
@@ -310,35 +310,50 @@ async def thumbnail(path: str | os.PathLike[str], max_px: int) -> str:
     return made
 
 
-# Kept thumbnails asked for and not yet fetched: (grant, path, size) -> futures of answers.
-_kept_wanted: dict[tuple[str, str, int], list[asyncio.Future[dict[str, Any] | None]]] = {}
+class _Batch:
+    """Requests of handlers running side by side, sent to the host as one: the handlers of
+    a screenful of ``visible`` events each ask for a thumbnail at once, and one trip
+    answers them all where one each would queue up one after another."""
 
+    def __init__(self, send: Callable[[list[Any]], list[Any]]) -> None:
+        self._send = send
+        self._waiting: list[tuple[Any, asyncio.Future[Any]]] = []
 
-async def _kept_thumbnail(grant_id: str, path: str, max_px: int) -> dict[str, Any] | None:
-    """The thumbnail kept from an earlier launch, or None. The handlers of a screenful of
-    ``visible`` events each ask at once: one host request answers all of them."""
-    loop = asyncio.get_running_loop()
-    future: asyncio.Future[dict[str, Any] | None] = loop.create_future()
-    if not _kept_wanted:
-        loop.call_soon(_fetch_kept)  # after the handlers already due have asked too
-    _kept_wanted.setdefault((grant_id, path, max_px), []).append(future)
-    return await future
+    def ask(self, item: Any) -> asyncio.Future[Any]:
+        """The answer to ``item``, sent with the others asked before the event loop's next
+        turn (await it, or not for a request with nothing to wait for)."""
+        loop = asyncio.get_running_loop()
+        if not self._waiting:
+            loop.call_soon(self._flush)  # after the handlers already due have asked too
+        future: asyncio.Future[Any] = loop.create_future()
+        self._waiting.append((item, future))
+        return future
 
-
-def _fetch_kept() -> None:
-    wanted = dict(_kept_wanted)
-    _kept_wanted.clear()
-    try:
-        found = json.loads(_js().keptThumbnails(json.dumps(
-            [{"g": g, "p": p, "px": px} for g, p, px in wanted])))
-    except Exception as exc:  # never a caller left waiting
-        for future in (f for futures in wanted.values() for f in futures if not f.done()):
-            future.set_exception(exc)
-        return
-    for futures, answer in zip(wanted.values(), found, strict=True):
-        for future in futures:
-            if not future.done():
+    def _flush(self) -> None:
+        waiting, self._waiting = self._waiting, []
+        try:
+            answers = self._send([item for item, _ in waiting])
+        except Exception as exc:  # never a caller left waiting
+            answers = [exc] * len(waiting)
+        for (_, future), answer in zip(waiting, answers, strict=True):
+            if future.done():
+                continue
+            if isinstance(answer, Exception):
+                future.set_exception(answer)
+            else:
                 future.set_result(answer)
+
+
+def _revoke_file_urls(urls: list[str]) -> list[None]:
+    _js().revokeFileUrls(json.dumps(urls))
+    return [None] * len(urls)
+
+
+# Thumbnails kept from an earlier launch: {url, bytes}, else {make}: a file URL to make
+# one from, or None (out of reach).
+_kept = _Batch(lambda items: json.loads(_js().keptThumbnails(json.dumps(items))))
+# The file URLs thumbnails were made from, revoked once made.
+_revoked = _Batch(_revoke_file_urls)
 
 
 def _trim_thumbnails(keep: tuple[str, int, int, int]) -> None:
