@@ -78,7 +78,7 @@ def test_a_url_serves_the_file_with_its_type_and_the_security_headers(served) ->
     assert headers["x-content-type-options"] == "nosniff"
     assert headers["cross-origin-resource-policy"] == "same-origin"
     assert "default-src 'none'" in headers["content-security-policy"]
-    assert headers["cache-control"] == "private, no-cache"
+    assert headers["cache-control"] == "no-store"  # no copy of the file in the engine's cache
     assert headers["accept-ranges"] == "bytes"
     again = request(served, url, headers={"If-None-Match": headers["etag"]})
     assert again.status == 304 and again.body == b""

@@ -3,9 +3,8 @@
 Outermost of the guard's middlewares, so refusals carry them too. A header the app's
 routes set under the same name is replaced, never doubled: a browser that saw two
 Content-Security-Policy headers would enforce both, and two Cache-Control values are
-read differently by different engines. The one exception is Cache-Control itself: a
-route that sets its own (the grant file URLs: ``private, no-cache`` with an ETag) keeps
-it; every other answer gets ``no-store``.
+read differently by different engines. Every answer is ``no-store``, the grant file URLs
+too: no engine keeps a copy of what the app's server sends.
 """
 
 from __future__ import annotations
@@ -14,8 +13,6 @@ from collections.abc import Sequence
 
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
-
-ROUTE_MAY_SET = frozenset({"cache-control"})
 
 
 class SecurityHeaders:
@@ -34,8 +31,7 @@ class SecurityHeaders:
             if message["type"] == "http.response.start":
                 headers = MutableHeaders(scope=message)
                 for name, value in self.headers:
-                    if name not in ROUTE_MAY_SET or name not in headers:
-                        headers[name] = value
+                    headers[name] = value
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
