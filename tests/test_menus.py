@@ -140,6 +140,8 @@ def test_worker_and_host_know_the_same_keys_and_roles() -> None:
     assert menus.NAMED_KEYS == menumodel.NAMED_KEYS
     assert menus.FUNCTION_KEYS == menumodel.FUNCTION_KEYS
     assert menus.PUNCTUATION == menumodel.PUNCTUATION
+    assert menus.KEY_NAMES == menumodel.KEY_NAMES
+    assert set(menumodel.KEY_NAMES.values()) == set(menumodel.PUNCTUATION)
     assert set(menus.ROLES) == set(menumodel.ROLES)
 
 
@@ -149,6 +151,8 @@ def test_worker_and_host_know_the_same_keys_and_roles() -> None:
     ("alt+enter", "Alt+Return", "<Alt>Return"),
     ("f5", "F5", "F5"),
     ("ctrl+,", "Ctrl+,", "<Control>comma"),
+    ("mod+comma", "Ctrl+,", "<Primary>comma"),  # a punctuation key by its name
+    ("mod+shift+BracketLeft", "Ctrl+Shift+[", "<Primary><Shift>bracketleft"),
     ("mod++", "Ctrl++", "<Primary>plus"),
 ])
 def test_accelerators_in_each_toolkits_spelling(accel: str, qt: str, gtk: str) -> None:

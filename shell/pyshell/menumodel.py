@@ -31,6 +31,10 @@ NAMED_KEYS = ("enter", "escape", "tab", "space", "backspace", "delete", "insert"
               "end", "pageup", "pagedown", "up", "down", "left", "right", "plus",
               *FUNCTION_KEYS)
 PUNCTUATION = ",.;'/\\[]-=`"
+# The punctuation keys' names, as Tauri and the DOM's KeyboardEvent.code spell them.
+KEY_NAMES = {"comma": ",", "period": ".", "semicolon": ";", "quote": "'", "slash": "/",
+             "backslash": "\\", "bracketleft": "[", "bracketright": "]", "minus": "-",
+             "equal": "=", "backquote": "`"}
 ID_PATTERN = re.compile(r"[A-Za-z0-9_.:/ -]{1,200}")
 MAX_ENTRIES = 2000  # far more than any menu shows; a model beyond it is refused
 
@@ -102,6 +106,7 @@ def parse_accel(text: object) -> Accel:
     *mods, key = text.lower().split("+")
     if key == "" and text.endswith("++"):  # "ctrl++": the plus key
         mods, key = mods[:-1], "plus"
+    key = KEY_NAMES.get(key, key)  # "mod+comma" is "mod+,"
     unknown = [m for m in mods if m not in MODIFIERS]
     if unknown:
         raise MenuError(f"unknown modifier {unknown[0]!r} in menu accelerator {text!r}; "
@@ -109,7 +114,8 @@ def parse_accel(text: object) -> Accel:
     if not (key in NAMED_KEYS or (len(key) == 1 and (key.isalnum() and key.isascii()
                                                      or key in PUNCTUATION))):
         raise MenuError(f"unknown key {key!r} in menu accelerator {text!r}; use a letter, "
-                        f"a digit, one of {PUNCTUATION} or {', '.join(NAMED_KEYS[:16])}, f1-f24")
+                        f"a digit, one of {PUNCTUATION} (or comma, period...) or "
+                        f"{', '.join(NAMED_KEYS[:16])}, f1-f24")
     if not ({"mod", "ctrl", "alt", "meta"} & set(mods) or key in FUNCTION_KEYS):
         raise MenuError(f"menu accelerator {text!r} would take that key from every text "
                         "field in the page; add mod+, ctrl+, alt+ or meta+ (or use f1-f24)")

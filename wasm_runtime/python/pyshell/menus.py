@@ -71,6 +71,10 @@ NAMED_KEYS = ("enter", "escape", "tab", "space", "backspace", "delete", "insert"
               "end", "pageup", "pagedown", "up", "down", "left", "right", "plus",
               *FUNCTION_KEYS)
 PUNCTUATION = ",.;'/\\[]-=`"
+# The punctuation keys' names, as Tauri and the DOM's KeyboardEvent.code spell them.
+KEY_NAMES = {"comma": ",", "period": ".", "semicolon": ";", "quote": "'", "slash": "/",
+             "backslash": "\\", "bracketleft": "[", "bracketright": "]", "minus": "-",
+             "equal": "=", "backquote": "`"}
 
 
 def check_accel(accel: str) -> str:
@@ -81,6 +85,7 @@ def check_accel(accel: str) -> str:
     *mods, key = accel.lower().split("+")
     if key == "" and accel.endswith("++"):
         mods, key = mods[:-1], "plus"
+    key = KEY_NAMES.get(key, key)  # "mod+comma" is "mod+,"
     for mod in mods:
         if mod not in MODIFIERS:
             raise ValueError(f"unknown modifier {mod!r} in menu accelerator {accel!r}; "
@@ -88,8 +93,8 @@ def check_accel(accel: str) -> str:
     if not (key in NAMED_KEYS or (len(key) == 1 and (key.isascii() and key.isalnum()
                                                      or key in PUNCTUATION))):
         raise ValueError(f"unknown key {key!r} in menu accelerator {accel!r}; use a letter, "
-                         f"a digit, one of {PUNCTUATION} or a key name such as enter, "
-                         "escape, delete, pageup, f5")
+                         f"a digit, one of {PUNCTUATION} (or comma, period...) or a key "
+                         "name such as enter, escape, delete, pageup, f5")
     if not ({"mod", "ctrl", "alt", "meta"} & set(mods) or key in FUNCTION_KEYS):
         raise ValueError(f"menu accelerator {accel!r} would take that key from every text "
                          "field in the page; add mod+, ctrl+, alt+ or meta+ (or use f1-f24)")
