@@ -458,3 +458,90 @@ def test_a_screenful_of_kept_thumbnails_is_one_request(pyshell_browser, tmp_path
     kept, read = launch()
     assert kept == {"asked": [4], "distinct": 4} and read == set()
     assert len(list((cache_root() / "thumbnails" / name).iterdir())) == 4
+
+
+CANCEL_APP = r'''
+import asyncio, json
+from pyshell import dom, files
+
+minted, revoked, made = [], [], []  # file URLs to make thumbnails from; URLs revoked; made
+making = asyncio.Event()
+real = files._js
+
+
+class Watching:
+    def __getattr__(self, name):
+        return getattr(real(), name)
+
+    def keptThumbnails(self, wanted):
+        answer = real().keptThumbnails(wanted)
+        minted.extend(a["make"] for a in json.loads(answer) if a and "make" in a)
+        return answer
+
+    def revokeFileUrls(self, urls):
+        revoked.extend(json.loads(urls))
+        return real().revokeFileUrls(urls)
+
+    def revokeObjectUrl(self, url):
+        revoked.append(url)
+        return real().revokeObjectUrl(url)
+
+    async def thumbnail(self, source, max_px):
+        making.set()
+        answer = await real().thumbnail(source, max_px)
+        made.append(json.loads(answer)["url"])
+        return answer
+
+
+files._js = Watching
+
+def main():
+    dom.select("#out").text = "ready"
+
+async def settled(what):
+    while not what:
+        await asyncio.sleep(0.02)
+    await asyncio.sleep(0.2)
+    dom.select("#out").text = json.dumps({"minted": minted, "made": made, "revoked": revoked})
+
+@dom.on("click", "#asking")
+async def asking(event):
+    task = asyncio.ensure_future(files.thumbnail("/pics/0.png", 40))
+    await asyncio.sleep(0)  # it has asked the host for a kept thumbnail...
+    task.cancel()  # ...and is gone before the answer
+    await settled(minted)
+
+@dom.on("click", "#making")
+async def making_one(event):
+    task = asyncio.ensure_future(files.thumbnail("/pics/1.png", 40))
+    await making.wait()
+    task.cancel()  # gone while the page makes it
+    await settled(made)
+'''
+
+
+def test_a_cancelled_thumbnail_leaves_no_url_behind(pyshell_browser, tmp_path: Path) -> None:
+    """A thumbnail whose task is cancelled (a cell scrolled away, a handler given up) revokes
+    what was made for it once that comes: the file URL minted to make it from, and the
+    thumbnail's own object URL, which then loads nothing."""
+    folder = tmp_path / "pics"
+    folder.mkdir()
+    for n in range(2):
+        (folder / f"{n}.png").write_bytes(png(80, 60, (10, 10 + n, 250)))
+    app = write_app(tmp_path / "app", CANCEL_APP, grant_toml(folder, "/pics", "ro"),
+                    name="cancelled-thumbs")
+    with app_with_buttons(pyshell_browser, app, tmp_path / "appdata", ["asking", "making"]) as (
+            page, _):
+        page.click("#asking")
+        expect(page.locator("#out")).not_to_have_text("ready")
+        asked = json.loads(page.locator("#out").inner_text())
+        assert len(asked["minted"]) == 1 and asked["made"] == []
+        assert asked["minted"][0] in asked["revoked"]
+        page.click("#making")
+        expect(page.locator("#out")).not_to_have_text(json.dumps(asked))
+        making = json.loads(page.locator("#out").inner_text())
+        assert len(making["minted"]) == 2 and len(making["made"]) == 1
+        assert {making["minted"][1], making["made"][0]} <= set(making["revoked"])
+        loads = page.evaluate("(url) => fetch(url).then(() => 'loads', () => 'gone')",
+                              making["made"][0])
+        assert loads == "gone"

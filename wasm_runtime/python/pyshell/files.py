@@ -26,12 +26,14 @@ import os
 import stat
 import tempfile
 from collections import OrderedDict
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from types import ModuleType
-from typing import Any
+from typing import Any, TypeVar
 
 from .dom import object_url
+
+_T = TypeVar("_T")
 
 
 @dataclass(frozen=True)
@@ -297,7 +299,8 @@ async def thumbnail(path: str | os.PathLike[str], max_px: int) -> str:
         if answer is None or "make" in answer:  # none kept of the file as it is: made now
             source = answer["make"] if answer else url(target)  # url() says what is wrong
             try:
-                answer = json.loads(await _js().thumbnail(source, max_px))
+                made = _js().thumbnail(source, max_px)
+                answer = json.loads(await _taken(made, lambda made: _unwanted(json.loads(made))))
             finally:
                 _revoked.ask(source)
     if "error" in answer:
@@ -315,8 +318,11 @@ class _Batch:
     a screenful of ``visible`` events each ask for a thumbnail at once, and one trip
     answers them all where one each would queue up one after another."""
 
-    def __init__(self, send: Callable[[list[Any]], list[Any]]) -> None:
-        self._send = send
+    def __init__(self, send: Callable[[list[Any]], list[Any]],
+                 unwanted: Callable[[Any], None]) -> None:
+        """``unwanted``: takes the answer of a caller gone before it came (its task was
+        cancelled), so that nothing made for it is left behind."""
+        self._send, self._unwanted = send, unwanted
         self._waiting: list[tuple[Any, asyncio.Future[Any]]] = []
 
     def ask(self, item: Any) -> asyncio.Future[Any]:
@@ -337,8 +343,9 @@ class _Batch:
             answers = [exc] * len(waiting)
         for (_, future), answer in zip(waiting, answers, strict=True):
             if future.done():
-                continue
-            if isinstance(answer, Exception):
+                if not isinstance(answer, Exception):
+                    self._unwanted(answer)
+            elif isinstance(answer, Exception):
                 future.set_exception(answer)
             else:
                 future.set_result(answer)
@@ -349,11 +356,35 @@ def _revoke_file_urls(urls: list[str]) -> list[None]:
     return [None] * len(urls)
 
 
+def _unwanted(answer: dict[str, Any] | None) -> None:
+    """Revoke the URLs made for a thumbnail nobody waits for any more: a file URL to make
+    it from (``make``), the thumbnail's object URL (``url``)."""
+    if answer and "make" in answer:
+        _js().revokeFileUrls(json.dumps([answer["make"]]))
+    if answer and "url" in answer:
+        _js().revokeObjectUrl(answer["url"])
+
+
+async def _taken(awaitable: Awaitable[_T], unwanted: Callable[[_T], None]) -> _T:
+    """The result of ``awaitable``, which goes on if the caller is cancelled: its result
+    then goes to ``unwanted`` when it comes (the page keeps what it makes until told)."""
+    async def result() -> _T:
+        return await awaitable
+
+    task = asyncio.ensure_future(result())
+    try:
+        return await asyncio.shield(task)
+    except asyncio.CancelledError:
+        task.add_done_callback(
+            lambda done: None if done.cancelled() or done.exception() else unwanted(done.result()))
+        raise
+
+
 # Thumbnails kept from an earlier launch: {url, bytes}, else {make}: a file URL to make
 # one from, or None (out of reach).
-_kept = _Batch(lambda items: json.loads(_js().keptThumbnails(json.dumps(items))))
+_kept = _Batch(lambda items: json.loads(_js().keptThumbnails(json.dumps(items))), _unwanted)
 # The file URLs thumbnails were made from, revoked once made.
-_revoked = _Batch(_revoke_file_urls)
+_revoked = _Batch(_revoke_file_urls, lambda _: None)
 
 
 def _trim_thumbnails(keep: tuple[str, int, int, int]) -> None:
