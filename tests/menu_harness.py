@@ -223,6 +223,7 @@ def drive(window: Any, engine: engines.Engine, app_dir: str, shot: str,
         subprocess.run(["import", "-window", "root", context_shot], check=True, timeout=30)
         gui(lambda: menus.activate_in_popup("delete"))
         found["out_context"] = wait_out("delete first 1")
+        second_window(window, engine, found, wait_out, state)
         # `pyshell dev`: the code changes, and the menu it declares replaces the old one.
         main = Path(app_dir, "app", "main.py")
         main.write_text(main.read_text().replace("Enable saving", "Allow saving")
@@ -235,6 +236,37 @@ def drive(window: Any, engine: engines.Engine, app_dir: str, shot: str,
     finally:
         print("FINDINGS " + json.dumps(found), flush=True)
     gui(lambda: menus.activate("quit"))  # the window's normal close, on_quit included
+
+
+def second_window(window: Any, engine: engines.Engine, found: dict[str, object],
+                  wait_out: Callable[[str], object], state: Callable[[str], list[bool]]) -> None:
+    """A window the app opens: its menu bar, a check clicked there, its accelerator."""
+    import webview
+
+    menus = (QtMenus if engine.name == "qt" else GtkMenus)(window)
+    gui = lambda f: on_gui(engine, f)  # noqa: E731
+    gui(lambda: menus.activate("new-window"))
+    wait_out("opened")
+    second = poll(lambda: next((w for w in webview.windows if w is not window
+                                and w.events.shown.is_set()), None), 30)
+    other = (QtMenus if engine.name == "qt" else GtkMenus)(second)
+    poll(lambda: _exists(gui, other, "wrap"), 30)
+    found["second_wrap"] = list(gui(lambda: other.state("wrap")))
+    gui(lambda: other.activate("wrap"))
+    found["out_second_wrap"] = wait_out("wrap False")
+    found["main_wrap_after"] = poll(lambda: state("wrap") == [True, False] and state("wrap"), 10)
+    wid = gui(other.focus)
+    xdotool("windowfocus", "--sync", str(wid))
+    time.sleep(0.3)  # no event tells that the toolkit took the focus
+    xdotool("key", "ctrl+s")
+    found["out_second_accel"] = wait_out("saved 2 in w1")
+    second.destroy()
+    poll(lambda: second not in webview.windows, 30)
+    wid = gui(menus.focus)  # the main window's accelerator works again
+    xdotool("windowfocus", "--sync", str(wid))
+    time.sleep(0.3)
+    xdotool("key", "ctrl+s")
+    found["out_accel_back"] = wait_out("saved 3 in main")
 
 
 def _exists(gui: Callable[[Callable[[], Any]], Any], menus: Any, item_id: str) -> bool:

@@ -10,6 +10,7 @@ import sys
 import types
 import urllib.request
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -261,11 +262,13 @@ def test_roles_run_natively_and_other_clicks_go_to_the_page() -> None:
         {"kind": "item", "id": "a", "role": "about"},
         {"kind": "check", "id": "w", "label": "Wrap"}]}]}))
     built = [call for call in engine.calls if call[0] == "set_menu"]
+    unchecked = host.model
     for entry in host.model.bar[0].items:
         host.clicked(entry, True)
-    host.show(host.model)  # the same model after a click on a check item: built again
-    assert len([call for call in engine.calls if call[0] == "set_menu"]) == len(built) + 1
-    host.show(host.model)  # and once more: nothing changed, nothing built
+    assert host.model.find("w") == replace(unchecked.find("w"), checked=True)
+    host.show(host.model)  # the app's Python agrees with the click: nothing to build
+    assert len([call for call in engine.calls if call[0] == "set_menu"]) == len(built)
+    host.show(unchecked)  # its handler unchecked it again: built with that
     assert len([call for call in engine.calls if call[0] == "set_menu"]) == len(built) + 1
     assert quits == [True]
     assert ("edit", "copy") in engine.calls and ("about", ("Notes", "Notes 1.0")) in engine.calls
@@ -306,3 +309,34 @@ def test_the_route_refuses_bad_models_and_browser_mode_says_so_once(
                                    "window (--browser)")]
         assert post({"popup": "nope"}) == (200, {"error": "no context menu 'nope' was declared"})
         assert post(["junk"])[0] == 400
+
+
+def test_every_window_shows_the_menu_bar_and_says_where_it_was_clicked() -> None:
+    host = Menus(lambda line: None, ("Notes", "Notes 1.0"), lambda: None)
+    engine, main, second = FakeEngine(), FakeWindow(), FakeWindow()
+    built_in: list[Any] = []
+    engine.set_menu = lambda window, bar, on_click: built_in.append(window)  # type: ignore[method-assign]
+    host.attach(engine, main)  # type: ignore[arg-type]
+    host.window_changed("w1", second)  # shown before the app declared menus: none yet
+    assert built_in == []
+    host.show(parse_model({"bar": [{"kind": "submenu", "label": "V", "items": [
+        {"kind": "item", "id": "s", "label": "Save"},
+        {"kind": "radio", "id": "a", "label": "A", "group": "g", "checked": True},
+        {"kind": "radio", "id": "b", "label": "B", "group": "g"}]}]}))
+    assert built_in == [main, second]
+    third = FakeWindow()
+    host.window_changed("w2", third)  # a window shown later gets the bar as it is
+    assert built_in[2:] == [third]
+    save, _, b = host.model.bar[0].items
+    host.clicked(b, True, "w1")  # its own marks moved; the other windows are built again
+    assert built_in[3:] == [main, third]
+    assert [e.checked for e in host.model.bar[0].items] == [False, False, True]
+    host.clicked(save, False, "w2")  # the page of the window it was clicked in is told
+    from kit.waits import wait_until
+
+    wait_until(lambda: third.scripts and second.scripts, 5, "the windows' pages told")
+    assert main.scripts == []
+    assert ['"item": "b"' in second.scripts[0], '"item": "s"' in third.scripts[0]] == [True, True]
+    host.window_changed("w1", None)  # closed: no longer built
+    host.show(parse_model({}))
+    assert built_in[5:] == [main, third]

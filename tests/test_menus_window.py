@@ -19,16 +19,21 @@ pytestmark = pytest.mark.window
 HARNESS = Path(__file__).with_name("menu_harness.py")
 
 MENU_APP = '''
-from pyshell import app, dom, menus
+from pyshell import app, dom, menus, windows
 from pyshell.menus import Check, Item, Menu, Radio, Separator
 
 saves = 0
 
 
-def save():
+def save(click):
     global saves
     saves += 1
-    dom.select("#out").text = f"saved {saves}"
+    dom.select("#out").text = f"saved {saves} in {click.window}"
+
+
+async def new_window():
+    await windows.open("second.html", title="second", width=500, height=300)
+    dom.select("#out").text = "opened"
 
 
 def enable(click):
@@ -50,6 +55,7 @@ menus.bar(
     Menu("File",
          Item("Save", save, id="save", accel="mod+s", enabled=False),
          Item("Enable saving", enable, id="enable"),
+         Item("New window", new_window, id="new-window"),
          Separator(),
          Item(role="quit", id="quit")),
     Menu("Edit", Item(role="select-all", id="select-all"), Item(role="copy"),
@@ -86,6 +92,8 @@ UI = ('<!doctype html><html><head><title>menus</title></head><body>'
 @pytest.mark.parametrize("engine", ["qt", "gtk"])
 def test_menus_in_a_window(engine: str, tmp_path: Path, xvfb: str, artifacts: Path) -> None:
     app_dir = write_app(tmp_path / "menus", MENU_APP, ui=UI, name="menus")
+    (app_dir / "ui" / "second.html").write_text(
+        '<!doctype html><html><head><title>second</title></head><body><p>second</p></body></html>')
     shot = artifacts / f"menu-open-{engine}.png"
     context_shot = artifacts / f"menu-context-{engine}.png"
     for old in (shot, context_shot):
@@ -103,11 +111,17 @@ def test_menus_in_a_window(engine: str, tmp_path: Path, xvfb: str, artifacts: Pa
     assert found["out_wrap"] == "wrap True"  # a click checks it, and Python knows
     assert found["out_dark"] == "theme dark, light checked: False"
     assert found["light_native"] == [True, False]
-    assert found["out_accel"] == "saved 1", proc.stderr[-3000:]  # ctrl+s, focus in a field
+    assert found["out_accel"] == "saved 1 in main", proc.stderr[-3000:]  # ctrl+s in a field
     assert found["typed_s"] == "hello"  # the accelerator did not type into the page
     assert found["selected"] == len("hello")  # the select-all role ran in the web view
     assert found["context_open"] is True  # a right-click in the page opened it natively
     assert found["out_context"] == "delete first 1"  # the handler knows what was clicked
+    # A window the app opened shows the same menu bar, with the check marks as they are...
+    assert found["second_wrap"] == [True, True]
+    assert found["out_second_wrap"] == "wrap False"  # ...a click there runs the handler...
+    assert found["main_wrap_after"] == [True, False]  # ...and shows in the main window too
+    assert found["out_second_accel"] == "saved 2 in w1"  # its accelerator: it knows where
+    assert found["out_accel_back"] == "saved 3 in main"  # closed: the main window's again
     assert found["label_after_reload"] == "Allow saving"  # pyshell dev: the new menu
     assert "on_quit ran (v2)" in proc.stdout + proc.stderr  # quit: the normal close
     assert_real_picture(shot)

@@ -133,8 +133,8 @@ class StandInWindow:
         self.title, self.url = title, url
         self.width, self.height, self.x, self.y = 800, 600, 0, 0
         self.events = type("Events", (), {})()
-        for name in ("closing", "closed", "maximized", "minimized", "restored", "resized",
-                     "moved"):
+        for name in ("shown", "closing", "closed", "maximized", "minimized", "restored",
+                     "resized", "moved"):
             setattr(self.events, name, Hooks())
         self.destroyed = False
 

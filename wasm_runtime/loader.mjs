@@ -48,7 +48,7 @@ const worker = config.window
 // The main page relays between the worker and the other windows' pages.
 const toWindow = config.windowSocket && !config.window
   ? hub(config.windowSocket, token, fromWindow) : null;
-const FROM_WINDOWS = [msg.EVENT, msg.REPLY, msg.HOST_EVENT];
+const FROM_WINDOWS = [msg.EVENT, msg.REPLY, msg.HOST_EVENT, msg.MENU];
 
 /** What another window's page sent: to the worker, as from that window (and nothing else). */
 function fromWindow(window, message) {
@@ -587,6 +587,8 @@ async function pollHostEvents() {
     }
     for (const event of events) {
       if (closing) break;
+      // A window's page may send (a menu click) before Python has written to it.
+      if (event.kind === "window" && toWindow) toWindow.connect();
       countBusy(+1);
       running += 1;
       worker.postMessage({ type: msg.HOST_EVENT, event });

@@ -9,7 +9,7 @@ export const REPLY = "reply";   // {type, id, value} | {type, id, error}
 export const RELOAD = "reload"; // {type, modules, files}   dev mode: re-run changed modules
 export const CLOSE = "close";   // {type}                the window is asked to close: on_close, then on_quit
 export const HOST_EVENT = "host-event"; // {type, event, window}  the host's news for the app: opened files/URLs, notification clicks, windows
-export const MENU = "menu";     // {type, item, checked}  a native menu item was clicked: run its Python handler
+export const MENU = "menu";     // {type, item, checked, window}  a native menu item was clicked: run its Python handler
 
 /** worker -> page */
 export const STATUS = "status"; // {type, text}          boot progress for the loading state

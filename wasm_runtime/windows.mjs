@@ -21,14 +21,16 @@ function relaySocket(url, token, window, onMessage) {
 
 /**
  * The main page's side (the hub): `send(id, message)` to a window's page; what its page
- * sends comes to `onMessage(id, message)`. Connected the first time it is used.
+ * sends comes to `onMessage(id, message)`. Connected the first time it is used, or by
+ * `connect()` once a window is there (what its page sends is held until then).
  */
 export function hub(url, token, onMessage) {
   let send = null;
-  return (window, message) => {
-    send ??= relaySocket(url, token, "main", ({ from, message: m }) => onMessage(from, m));
-    send({ to: window, message });
-  };
+  const connect = () =>
+    (send ??= relaySocket(url, token, "main", ({ from, message: m }) => onMessage(from, m)));
+  const toWindow = (window, message) => connect()({ to: window, message });
+  toWindow.connect = connect;
+  return toWindow;
 }
 
 /**

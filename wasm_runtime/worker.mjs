@@ -718,9 +718,11 @@ self.onmessage = async ({ data }) => {
     }
     case msg.MENU:
       try {
-        if (bootstrap) await runApp(() => bootstrap.menu_click(data.item, data.checked));
+        if (bootstrap) {
+          await runApp(() => bootstrap.menu_click(data.item, data.checked, data.window ?? "main"));
+        }
       } finally {
-        postMessage({ type: msg.HANDLED });
+        postMessage({ type: msg.HANDLED, window: data.window });
       }
       break;
     case msg.REPLY: {

@@ -186,7 +186,7 @@ RELOADED = Message("RELOADED", "reloaded", "worker", "page", ("ok", "restart", "
 CLOSE = Message("CLOSE", "close", "page", "worker")
 CLOSED = Message("CLOSED", "closed", "worker", "page", ("ok",))
 HOST_EVENT = Message("HOST_EVENT", "host-event", "page", "worker", ("event", "window"))
-MENU = Message("MENU", "menu", "page", "worker", ("item", "checked"))
+MENU = Message("MENU", "menu", "page", "worker", ("item", "checked", "window"))
 DOWNLOAD = Message("DOWNLOAD", "download", "worker", "page", ("name", "bytes"))
 
 # The dev-reload WebSocket (dev mode only), JSON text.

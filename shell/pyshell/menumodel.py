@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from .errors import PyshellError
@@ -79,6 +79,14 @@ class MenuModel:
     context: Mapping[str, tuple[Entry, ...]] = field(default_factory=dict)
     tray: tuple[Entry, ...] = ()  # the menu of the app's tray icon (``trayicon``)
 
+    def with_checked(self, entry_id: str, checked: bool) -> MenuModel:
+        """This model once a click set ``entry_id``'s check mark (checking a radio item
+        unchecks the others of its group in its menu), as the clicked menu shows it."""
+        return replace(self, bar=_with_checked(self.bar, entry_id, checked),
+                       context={name: _with_checked(entries, entry_id, checked)
+                                for name, entries in self.context.items()},
+                       tray=_with_checked(self.tray, entry_id, checked))
+
     def find(self, entry_id: str) -> Entry | None:
         """The clickable entry with this id, in the bar or a context menu."""
         for entries in (self.bar, *self.context.values(), self.tray):
@@ -86,6 +94,23 @@ class MenuModel:
             if found is not None:
                 return found
         return None
+
+
+def _with_checked(entries: tuple[Entry, ...], entry_id: str,
+                  checked: bool) -> tuple[Entry, ...]:
+    clicked = next((e for e in entries if e.id == entry_id and e.kind in ("check", "radio")),
+                   None)
+    group = clicked.group if clicked is not None and clicked.kind == "radio" and checked else None
+    changed = []
+    for entry in entries:
+        if entry.kind == "submenu":
+            entry = replace(entry, items=_with_checked(entry.items, entry_id, checked))
+        elif entry is clicked:
+            entry = replace(entry, checked=checked)
+        elif group is not None and entry.kind == "radio" and entry.group == group:
+            entry = replace(entry, checked=False)
+        changed.append(entry)
+    return tuple(changed)
 
 
 def _find(entries: tuple[Entry, ...], entry_id: str) -> Entry | None:

@@ -126,7 +126,7 @@ class AppServer:
         # What the main window showed last, painted first at the next launch.
         self.resume = ResumeStore(app) if app.resume_paint else None
         self.windows = WindowManager(self.events, self.launch_url, app.ui_dir, app.name,
-                                     app.window.remember)
+                                     app.window.remember, on_window=self.menus.window_changed)
         # Off: every file operation uses synchronous XHR (as where SharedArrayBuffer is missing).
         self.fs_fast_path = True
         self.dev = dev

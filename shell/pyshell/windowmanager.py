@@ -93,12 +93,15 @@ class WindowManager:
     """Every window of one app run, by id. Any thread may call it."""
 
     def __init__(self, events: HostEvents, launch_url: Callable[[str], str], ui_dir: Path,
-                 app_name: str, remember: bool) -> None:
+                 app_name: str, remember: bool,
+                 on_window: Callable[[str, Any], None] = lambda window_id, window: None,
+                 ) -> None:
         """``launch_url(page)``: a single-use link into the app at ``page`` (each window's
         engine profile is its own, so each window redeems a link of its own).
         ``remember``: keep each page's window size and place between launches (the app's
-        ``[tool.pyshell.window] remember``; ``open`` may also say no)."""
-        self._events, self._launch_url = events, launch_url
+        ``[tool.pyshell.window] remember``; ``open`` may also say no). ``on_window(id,
+        window)``: a window the app opened is shown; ``(id, None)``: it closed."""
+        self._events, self._launch_url, self._on_window = events, launch_url, on_window
         self._ui_dir, self._app_name, self._remember = ui_dir, app_name, remember
         self._lock = threading.Lock()
         self._windows: dict[str, Any] = {}  # id -> pywebview window, while it is open
@@ -150,6 +153,7 @@ class WindowManager:
         with self._lock:
             self._windows[window_id] = window
         self._follow(window_id, window)
+        window.events.shown += lambda: self._on_window(window_id, window)
         return window_id
 
     @staticmethod
@@ -253,6 +257,7 @@ class WindowManager:
             self._guarded.discard(window_id)
             self._closing.discard(window_id)
         if window_id != MAIN:
+            self._on_window(window_id, None)
             self._tell(window_id, "closed")
 
     def close_others(self) -> None:

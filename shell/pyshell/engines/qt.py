@@ -88,6 +88,7 @@ class Qt(Engine):
                 _fill(menubar.addMenu(_qt_label(entry.label)), entry.items, on_click)
             main.setMenuBar(menubar)  # the old one is deleted, its shortcuts with it
             menubar.setVisible(bool(bar))
+            _keys_to_active_window(main)
 
         self.on_gui_thread(build)
 
@@ -261,10 +262,45 @@ def _fill(menu: Any, entries: tuple[Entry, ...], on_click: OnMenuClick, *,
             groups[entry.group].addAction(action)
         if entry.accel is not None and shortcuts:  # a context menu's would be ambiguous
             action.setShortcut(QKeySequence(qt_shortcut(entry.accel)))
-            # Heard while the web view has the focus too (QtWebEngine takes key events).
+            action.setProperty(_KEYS, qt_shortcut(entry.accel))
+            # Heard while the web view has the focus too (QtWebEngine takes key events);
+            # only the active window's menu bar has its keys (_keys_to_active_window).
             action.setShortcutContext(Qt.ShortcutContext.ApplicationShortcut)
         action.triggered.connect(functools.partial(_triggered, on_click, entry, action))
         menu.addAction(action)
+
+
+_KEYS = "pyshellKeys"  # an action's accelerator, kept while another window has the keys
+_menu_windows: list[Any] = []  # the windows with a menu bar of the app's (GUI thread only)
+
+
+def _keys_to_active_window(window: Any) -> None:
+    """Every window of the app shows its menu bar, and application-wide accelerators would
+    all fire at once (Qt then runs none: "ambiguous"): only the active window's keep their
+    keys, moved along as the focus moves between windows. Called as ``window`` gets one."""
+    from PySide6.QtGui import QGuiApplication
+
+    if window not in _menu_windows:
+        if not _menu_windows:
+            app = QGuiApplication.instance()
+            assert isinstance(app, QGuiApplication)  # the window exists
+            app.focusWindowChanged.connect(_move_keys)
+        _menu_windows.append(window)
+        window.destroyed.connect(lambda: _menu_windows.remove(window))
+    _move_keys()
+
+
+def _move_keys(*_: object) -> None:
+    from PySide6.QtGui import QAction, QKeySequence
+    from PySide6.QtWidgets import QApplication
+
+    active = QApplication.activeWindow()
+    keyed = active if active in _menu_windows else _menu_windows[0] if _menu_windows else None
+    for window in _menu_windows:
+        for action in window.menuBar().findChildren(QAction):
+            keys = action.property(_KEYS)
+            if keys:
+                action.setShortcut(QKeySequence(keys if window is keyed else ""))
 
 
 def _triggered(on_click: OnMenuClick, entry: Entry, action: Any, *args: object) -> None:

@@ -5,8 +5,11 @@ The worker (``pyshell.menus``) POSTs ``{"model": ...}`` here each time the menus
 context menu at the pointer. A click on an item with a standard role runs natively (quit:
 the window's normal close, with the app's on_close/on_quit; the edit roles: the web
 view's own commands; about: the toolkit's about box); any other click goes to the page as
-a ``pyshell:menu`` DOM event (``{item, checked}``), which loader.mjs hands to the worker.
-Without a window (``pyshell run --browser``) menus are ignored, said once.
+a ``pyshell:menu`` DOM event (``{item, checked}``) in the page of the window it was clicked
+in, which loader.mjs hands to the worker. Every window of the app shows the menu bar, as an
+application menu does on Linux and Windows, and its accelerators work there (a window the
+app opens gets it as it is shown). Without a window (``pyshell run --browser``) menus are
+ignored, said once.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from .. import security
 from ..engines import Engine
 from ..engines.base import EDIT_ROLES
 from ..menumodel import Entry, MenuError, MenuModel, parse_model
+from ..windowmanager import MAIN
 
 PATH = security.API_PREFIX + "menu"
 # Heard by loader.mjs; %s is the JSON detail {item, checked}.
@@ -41,17 +45,36 @@ class Menus:
         self._say, self._about, self._quit, self._tray = say, about, quit, tray
         self._lock = threading.Lock()
         self.model = MenuModel()
-        # What the native menus show, when it is that model exactly (None: a click checked
-        # or unchecked an item since); an app without menus never has them built.
-        self._shown: MenuModel | None = self.model
+        # What the native menus show (a click's check marks included): a model the app
+        # sends that is the same is not built again; an app without menus never has them.
+        self._shown = self.model
         self._engine: Engine | None = None
-        self._window: Any = None
+        self._window: Any = None  # the main window: context menus, and where the app's is
+        self._windows: dict[str, Any] = {}  # every window showing the menu bar, by id
         self._said = False
 
     def attach(self, engine: Engine, window: Any) -> None:
-        """Show the menus in ``window`` (a pywebview window, before it is shown)."""
+        """Show the menus in ``window`` (the main pywebview window, before it is shown)."""
         with self._lock:
             self._engine, self._window = engine, window
+            self._windows[MAIN] = window
+
+    def window_changed(self, window_id: str, window: Any) -> None:
+        """A window the app opened is shown (``window``; it gets the menu bar as it is
+        now), or it closed (None)."""
+        with self._lock:
+            if window is None:
+                self._windows.pop(window_id, None)
+                return
+            self._windows[window_id] = window
+            bar = self.model.bar
+        if bar and self._usable():
+            self._build(window_id, window, bar)
+
+    def _build(self, window_id: str, window: Any, bar: tuple[Entry, ...]) -> None:
+        assert self._engine is not None
+        self._engine.set_menu(window, bar, lambda entry, checked: self.clicked(
+            entry, checked, window_id))
 
     def show(self, model: MenuModel) -> None:
         """The app declared (or changed) its menus: build them in place of the old ones."""
@@ -62,8 +85,10 @@ class Menus:
             if model == self._shown:
                 return
         if self._usable():
-            assert self._engine is not None
-            self._engine.set_menu(self._window, model.bar, self.clicked)
+            with self._lock:
+                windows = list(self._windows.items())
+            for window_id, window in windows:
+                self._build(window_id, window, model.bar)
             self._shown = model
 
     def popup(self, name: str) -> None:
@@ -75,21 +100,31 @@ class Menus:
             assert self._engine is not None
             self._engine.popup_menu(self._window, entries, self.clicked)
 
-    def clicked(self, entry: Entry, checked: bool) -> None:
-        """A native click (on the GUI thread): a role runs here, anything else in Python."""
+    def clicked(self, entry: Entry, checked: bool, window_id: str = MAIN) -> None:
+        """A native click (on the GUI thread) in a window's menus: a role runs here (in
+        that window), anything else in Python, told by that window's page."""
         assert self._engine is not None
+        with self._lock:
+            window = self._windows.get(window_id, self._window)
         if entry.kind in ("check", "radio"):
-            self._shown = None  # the native check marks moved on from the model
+            # The clicked menu moved its check marks itself; the other windows' menus are
+            # built again to show the same.
+            with self._lock:
+                self.model = self.model.with_checked(entry.id, checked)
+                others = [(i, w) for i, w in self._windows.items() if i != window_id]
+            for other_id, other in others:
+                self._build(other_id, other, self.model.bar)
+            self._shown = self.model
         if entry.role == "quit":
             self._quit()
         elif entry.role == "about":
-            self._engine.about(self._window, *self._about)
+            self._engine.about(window, *self._about)
         elif entry.role in EDIT_ROLES:
-            self._engine.edit(self._window, entry.role)
+            self._engine.edit(window, entry.role)
         else:
             # Not on the GUI thread: run_js waits for it.
             detail = json.dumps({"item": entry.id, "checked": checked})
-            threading.Thread(target=self._window.run_js, args=(TELL_PAGE % detail,),
+            threading.Thread(target=window.run_js, args=(TELL_PAGE % detail,),
                              name="pyshell-menu", daemon=True).start()
 
     def _usable(self) -> bool:

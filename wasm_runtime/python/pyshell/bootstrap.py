@@ -252,10 +252,11 @@ async def dispatch(handler_id: str, raw_event: Mapping[str, Any]) -> None:
         report(exc)
 
 
-async def menu_click(item_id: str, checked: bool) -> None:
-    """A native menu item was clicked: its handler runs like an event's, errors shown."""
+async def menu_click(item_id: str, checked: bool, window: str = "main") -> None:
+    """A native menu item was clicked (in ``window``'s menu bar): its handler runs like an
+    event's, errors shown."""
     try:
-        await menus.dispatch(item_id, checked)
+        await menus.dispatch(item_id, checked, window)
         dom.flush()
     except BaseException as exc:  # noqa: BLE001
         dom.flush()

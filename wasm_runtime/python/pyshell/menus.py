@@ -103,12 +103,14 @@ def check_accel(accel: str) -> str:
 
 @dataclass(frozen=True)
 class Click:
-    """What a handler gets: the ``item`` clicked (its ``checked`` already updated) and, in a
-    context menu, the ``contextmenu`` event that opened it (``target``: its element's id,
-    data-* and such), else None."""
+    """What a handler gets: the ``item`` clicked (its ``checked`` already updated), in a
+    context menu the ``contextmenu`` event that opened it (``target``: its element's id,
+    data-* and such), else None, and the ``window`` whose menu bar it was clicked in
+    (``"main"``, or the id of a window the app opened: ``pyshell.windows.get(id)``)."""
 
     item: Item
     target: dom.Event | None = None
+    window: str = "main"
 
     @property
     def checked(self) -> bool:
@@ -415,20 +417,20 @@ def send() -> None:
         bridge.menu(json.dumps({"model": _model()}))
 
 
-async def dispatch(item_id: str, checked: bool) -> None:
-    """A native click on ``item_id`` (called by the runtime): note its new check state and
-    run its handler's current code (after a dev reload: the new code)."""
+async def dispatch(item_id: str, checked: bool, window: str = "main") -> None:
+    """A native click on ``item_id`` in ``window`` (called by the runtime): note its new
+    check state and run its handler's current code (after a dev reload: the new code)."""
     global _opened_by
     found = _items.get(item_id)
     if found is None:
         return
     if isinstance(found, Check):
-        found._set_checked(checked)  # the native menu shows it already
+        found._set_checked(checked)  # the native menus show it already
     target = _opened_by if _in_context_menu(found) else None
     handler = _current(found.on) if found.on is not None else None
     if handler is None:
         return
-    result = handler(Click(found, target)) if _takes_click(handler) else handler()
+    result = handler(Click(found, target, window)) if _takes_click(handler) else handler()
     if inspect.isawaitable(result):
         await result
 
