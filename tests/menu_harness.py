@@ -213,16 +213,12 @@ def drive(window: Any, engine: engines.Engine, app_dir: str, shot: str,
         subprocess.run(["import", "-window", "root", shot], check=True, timeout=30)
         xdotool("key", "Escape")
         # A context menu: a real right-click on a list item in the page.
-        left, top = gui(menus.view_origin)
-        spot = window.run_js("(() => { const r = document.querySelector('#first')"
-                             ".getBoundingClientRect(); return `${r.x + 10},${r.y + r.height / 2}`; })()")
-        x, y = (round(float(n)) for n in spot.split(","))
-        xdotool("mousemove", str(left + x), str(top + y), "click", "3")
+        right_click_first(window, menus, gui)
         found["context_open"] = bool(poll(lambda: gui(lambda: menus.popup() is not None), 15))
         time.sleep(0.5)  # no signal for "painted"
         subprocess.run(["import", "-window", "root", context_shot], check=True, timeout=30)
         gui(lambda: menus.activate_in_popup("delete"))
-        found["out_context"] = wait_out("delete first 1")
+        found["out_context"] = wait_out("delete first 1 in main")
         second_window(window, engine, found, wait_out, state)
         # `pyshell dev`: the code changes, and the menu it declares replaces the old one.
         main = Path(app_dir, "app", "main.py")
@@ -236,6 +232,15 @@ def drive(window: Any, engine: engines.Engine, app_dir: str, shot: str,
     finally:
         print("FINDINGS " + json.dumps(found), flush=True)
     gui(lambda: menus.activate("quit"))  # the window's normal close, on_quit included
+
+
+def right_click_first(window: Any, menus: Any, gui: Callable[[Callable[[], Any]], Any]) -> None:
+    """A real right-click on the page's ``#first``."""
+    left, top = gui(menus.view_origin)
+    spot = window.run_js("(() => { const r = document.querySelector('#first')"
+                         ".getBoundingClientRect(); return `${r.x + 10},${r.y + r.height / 2}`; })()")
+    x, y = (round(float(n)) for n in spot.split(","))
+    xdotool("mousemove", str(left + x), str(top + y), "click", "3")
 
 
 def second_window(window: Any, engine: engines.Engine, found: dict[str, object],
@@ -260,6 +265,10 @@ def second_window(window: Any, engine: engines.Engine, found: dict[str, object],
     time.sleep(0.3)  # no event tells that the toolkit took the focus
     xdotool("key", "ctrl+s")
     found["out_second_accel"] = wait_out("saved 2 in w1")
+    right_click_first(second, other, gui)
+    poll(lambda: gui(lambda: other.popup() is not None), 15)
+    gui(lambda: other.activate_in_popup("delete"))
+    found["second_context"] = wait_out("delete first 1 in w1")
     second.destroy()
     poll(lambda: second not in webview.windows, 30)
     wid = gui(menus.focus)  # the main window's accelerator works again

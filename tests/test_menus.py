@@ -340,3 +340,30 @@ def test_every_window_shows_the_menu_bar_and_says_where_it_was_clicked() -> None
     host.window_changed("w1", None)  # closed: no longer built
     host.show(parse_model({}))
     assert built_in[5:] == [main, third]
+
+
+def test_context_menus_listen_in_every_windows_page(bridge: list[dict[str, Any]],
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    """A context menu is declared once and opens in the page of every window, those open
+    then and those opened later; the right-click's window goes with the popup request."""
+    from pyshell import windows
+
+    page = RecordingTransport()
+    dom.use_transport(page)
+    monkeypatch.setitem(windows._open, "w1", windows.Window("w1"))
+    menus.context("#list li", Menu("", Item("Delete", lambda: None, id="delete")))
+    opener = "pyshell.menus:context.<locals>.open_context_menu:contextmenu:#list li"
+    dom.flush()
+    assert ["listen", opener, "contextmenu", "#list li", [], True, None] in page.ops
+    sent_to = {w: [op for batch in b for op in batch] for w, b in page.window_batches.items()}
+    assert ["listen", f"{opener}@w1", "contextmenu", "#list li", [], True, None] in sent_to["w1"]
+    menus._window_opened("w2")  # opened later: what windows.open runs once it is ready
+    dom.flush()
+    assert ["listen", f"{opener}@w2", "contextmenu", "#list li", [], True, None] in [
+        op for batch in page.window_batches["w2"] for op in batch]
+    run(dom._handlers[f"{opener}@w2"](dom.Event(type="contextmenu", window="w2")))
+    assert bridge[-1] == {"popup": "#list li", "window": "w2"}
+    menus.context("#list li", None)  # removed: from every page
+    dom.flush()
+    assert ["unlisten", f"{opener}@w1"] in [op for b in page.window_batches["w1"] for op in b]
+    assert ["unlisten", opener] in page.ops

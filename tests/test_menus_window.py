@@ -68,7 +68,8 @@ menus.bar(
 
 
 def delete(click):
-    dom.select("#out").text = f"delete {click.target.target_id} {click.target.data['n']}"
+    dom.select("#out").text = (f"delete {click.target.target_id} {click.target.data['n']}"
+                               f" in {click.window}")
 
 
 menus.context("#items li", Menu("", Item("Delete", delete, id="delete")))
@@ -93,7 +94,8 @@ UI = ('<!doctype html><html><head><title>menus</title></head><body>'
 def test_menus_in_a_window(engine: str, tmp_path: Path, xvfb: str, artifacts: Path) -> None:
     app_dir = write_app(tmp_path / "menus", MENU_APP, ui=UI, name="menus")
     (app_dir / "ui" / "second.html").write_text(
-        '<!doctype html><html><head><title>second</title></head><body><p>second</p></body></html>')
+        '<!doctype html><html><head><title>second</title></head><body><p>second</p>'
+        '<ul id="items"><li id="first" data-n="1">First</li></ul></body></html>')
     shot = artifacts / f"menu-open-{engine}.png"
     context_shot = artifacts / f"menu-context-{engine}.png"
     for old in (shot, context_shot):
@@ -115,12 +117,13 @@ def test_menus_in_a_window(engine: str, tmp_path: Path, xvfb: str, artifacts: Pa
     assert found["typed_s"] == "hello"  # the accelerator did not type into the page
     assert found["selected"] == len("hello")  # the select-all role ran in the web view
     assert found["context_open"] is True  # a right-click in the page opened it natively
-    assert found["out_context"] == "delete first 1"  # the handler knows what was clicked
+    assert found["out_context"] == "delete first 1 in main"  # it knows what was clicked
     # A window the app opened shows the same menu bar, with the check marks as they are...
     assert found["second_wrap"] == [True, True]
     assert found["out_second_wrap"] == "wrap False"  # ...a click there runs the handler...
     assert found["main_wrap_after"] == [True, False]  # ...and shows in the main window too
     assert found["out_second_accel"] == "saved 2 in w1"  # its accelerator: it knows where
+    assert found["second_context"] == "delete first 1 in w1"  # its context menus too
     assert found["out_accel_back"] == "saved 3 in main"  # closed: the main window's again
     assert found["label_after_reload"] == "Allow saving"  # pyshell dev: the new menu
     assert "on_quit ran (v2)" in proc.stdout + proc.stderr  # quit: the normal close

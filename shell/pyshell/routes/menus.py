@@ -1,15 +1,15 @@
 """The app's native menus: declared by its Python, built by the window's engine.
 
 The worker (``pyshell.menus``) POSTs ``{"model": ...}`` here each time the menus change
-(the whole model, checked again by ``menumodel``), and ``{"popup": name}`` to show a
-context menu at the pointer. A click on an item with a standard role runs natively (quit:
-the window's normal close, with the app's on_close/on_quit; the edit roles: the web
-view's own commands; about: the toolkit's about box); any other click goes to the page as
-a ``pyshell:menu`` DOM event (``{item, checked}``) in the page of the window it was clicked
-in, which loader.mjs hands to the worker. Every window of the app shows the menu bar, as an
-application menu does on Linux and Windows, and its accelerators work there (a window the
-app opens gets it as it is shown). Without a window (``pyshell run --browser``) menus are
-ignored, said once.
+(the whole model, checked again by ``menumodel``), and ``{"popup": name, "window": id}``
+to show a context menu at the pointer over that window. Every window of the app shows the
+menu bar, as an application menu does on Linux and Windows, and its accelerators work
+there (a window the app opens gets it as it is shown). A click on an item with a standard
+role runs natively in the window it was clicked in (quit: the app's normal close, with its
+on_close/on_quit; the edit roles: the web view's own commands; about: the toolkit's about
+box); any other click goes as a ``pyshell:menu`` DOM event (``{item, checked}``) to the
+page of that window, which hands it to the worker. Without a window (``pyshell run
+--browser``) menus are ignored, said once.
 """
 
 from __future__ import annotations
@@ -91,14 +91,18 @@ class Menus:
                 self._build(window_id, window, model.bar)
             self._shown = model
 
-    def popup(self, name: str) -> None:
-        """Show the context menu ``name`` at the pointer; MenuError if there is none."""
+    def popup(self, name: str, window_id: str = MAIN) -> None:
+        """Show the context menu ``name`` at the pointer, over the window whose page was
+        right-clicked; MenuError if there is none."""
         entries = self.model.context.get(name)
         if entries is None:
             raise MenuError(f"no context menu {name!r} was declared")
         if self._usable():
             assert self._engine is not None
-            self._engine.popup_menu(self._window, entries, self.clicked)
+            with self._lock:
+                window = self._windows.get(window_id, self._window)
+            self._engine.popup_menu(window, entries, lambda entry, checked: self.clicked(
+                entry, checked, window_id))
 
     def clicked(self, entry: Entry, checked: bool, window_id: str = MAIN) -> None:
         """A native click (on the GUI thread) in a window's menus: a role runs here (in
@@ -152,7 +156,7 @@ def routes(menus: Menus) -> list[BaseRoute]:
             if "model" in body:
                 menus.show(parse_model(body["model"]))
             else:
-                menus.popup(str(body["popup"]))
+                menus.popup(str(body["popup"]), str(body.get("window", MAIN)))
         except MenuError as exc:
             return JSONResponse({"error": str(exc)})
         return JSONResponse({"ok": True})

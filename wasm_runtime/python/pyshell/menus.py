@@ -55,7 +55,7 @@ from dataclasses import dataclass
 from types import ModuleType
 from typing import Any, TypeAlias
 
-from . import dom
+from . import dom, windows
 from .tracking import Tracker
 
 Handler: TypeAlias = Callable[..., "Awaitable[None] | None"]
@@ -265,6 +265,7 @@ class Menu:
 
 _bar: list[Menu] = []
 _context: dict[str, Menu] = {}  # selector -> its menu
+_context_handlers: dict[str, dom.Handler] = {}  # selector -> what opens its menu
 _tray: Menu | None = None  # the tray icon's menu (pyshell.tray)
 _items: dict[str, Item] = {}  # wire id -> item, for clicks and item()
 _origins: dict[str, str | None] = {}  # "bar" / "context:SEL" -> module whose top level declared it
@@ -310,10 +311,26 @@ def context(selector: str, menu: Menu | None) -> None:
     async def open_context_menu(event: dom.Event) -> None:
         global _opened_by
         _opened_by = event
-        _js().menu(json.dumps({"popup": selector}))
+        _js().menu(json.dumps({"popup": selector, "window": event.window}))
 
-    dom.on("contextmenu", selector, prevent_default=True)(open_context_menu)
+    _context_handlers[selector] = open_context_menu
+    for window in windows.all():  # and each window opened later (_listen_in)
+        _listen_in(window.id, selector, open_context_menu)
     _declared(f"context:{selector}")
+
+
+def _listen_in(window_id: str, selector: str, handler: dom.Handler) -> None:
+    dom.on_in(None if window_id == windows.MAIN else window_id, "contextmenu", selector,
+              prevent_default=True)(handler)
+
+
+def _window_opened(window_id: str) -> None:
+    """A window the app opened is ready: its page gets the context menus too."""
+    for selector, handler in _context_handlers.items():
+        _listen_in(window_id, selector, handler)
+
+
+windows.when_opened(_window_opened)
 
 
 def item(item_id: str) -> Item:
@@ -335,8 +352,9 @@ def clear() -> None:
 
 def _drop_context(selector: str) -> None:
     if _context.pop(selector, None) is not None:
-        for handler_id in [h for h in dom._handlers if h.endswith(f":contextmenu:{selector}")
-                           and h.startswith(__name__ + ":")]:
+        handler = _context_handlers.pop(selector)
+        base = f"{handler.__module__}:{handler.__qualname__}:contextmenu:{selector}"
+        for handler_id in [h for h in dom._handlers if h == base or h.startswith(base + "@")]:
             dom._unlisten(handler_id)
         _origins.pop(f"context:{selector}", None)
         _index()

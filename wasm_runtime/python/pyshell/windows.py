@@ -153,6 +153,13 @@ _open: dict[str, Window] = {MAIN: main}
 _waiting: dict[str, asyncio.Future[None]] = {}
 _tasks: set[asyncio.Future[None]] = set()  # requests under way that nothing awaits
 _ready_early: set[str] = set()  # windows whose page said ready before open() returned
+_opened_hooks: list[Callable[[str], None]] = []  # when_opened
+
+
+def when_opened(hook: Callable[[str], None]) -> None:
+    """Run ``hook(window_id)`` as each window the app opens is ready, before ``open``
+    returns: for pyshell's own modules that set up every page alike (menus' context menus)."""
+    _opened_hooks.append(hook)
 _handlers: dict[str, dict[str, WindowHandler]] = {kind: {} for kind in EVENTS}
 
 
@@ -181,6 +188,8 @@ async def open(page: str, *, title: str | None = None, width: int = 800, height:
         raise OSError(f"the window for {page} did not load within {OPEN_TIMEOUT:g} s") from None
     finally:
         _waiting.pop(window.id, None)
+    for hook in _opened_hooks:
+        hook(window.id)
     return window
 
 
