@@ -517,6 +517,7 @@ def reset() -> None:
     _tray = None
     _bar.clear()
     _context.clear()
+    _context_handlers.clear()
     _items.clear()
     _origins.clear()
     _opened_by = None
