@@ -18,8 +18,11 @@ Chromium is ``PYSHELL_CHROMIUM``, else the system's (``chromium`` on PATH), else
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import importlib
 import os
+import pkgutil
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -37,6 +40,19 @@ from .snapshots import SnapshotStore
 CHROMIUM_ARGS = ("--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run")
 BOOT_TIMEOUT_MS = 90_000
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Import anyio's modules now, on the main thread. pytest rewrites the modules of every
+    plugin's distribution as they are imported (anyio has a plugin), parsing them with
+    ``ast.parse``, which Python 3.11 cannot run in two threads at once (SystemError). The
+    app server parses the app's files in a thread of its own (start-up snapshots) while a
+    request may be the first to need a module anyio loads lazily (``open_file``, for a file
+    response): that response would be cut off."""
+    core = importlib.import_module("anyio._core")
+    for found in pkgutil.iter_modules(core.__path__, "anyio._core."):
+        with contextlib.suppress(ImportError):
+            importlib.import_module(found.name)
 
 
 def chromium_path() -> str | None:
