@@ -71,6 +71,11 @@ class Menus:
         if bar and self._usable():
             self._build(window_id, window, bar)
 
+    def _window_of(self, window_id: str) -> Any:
+        """The window of that id, or the main one (one that just closed)."""
+        with self._lock:
+            return self._windows.get(window_id, self._window)
+
     def _build(self, window_id: str, window: Any, bar: tuple[Entry, ...]) -> None:
         assert self._engine is not None
         self._engine.set_menu(window, bar, lambda entry, checked: self.clicked(
@@ -99,17 +104,14 @@ class Menus:
             raise MenuError(f"no context menu {name!r} was declared")
         if self._usable():
             assert self._engine is not None
-            with self._lock:
-                window = self._windows.get(window_id, self._window)
-            self._engine.popup_menu(window, entries, lambda entry, checked: self.clicked(
-                entry, checked, window_id))
+            self._engine.popup_menu(self._window_of(window_id), entries,
+                                    lambda entry, checked: self.clicked(entry, checked, window_id))
 
     def clicked(self, entry: Entry, checked: bool, window_id: str = MAIN) -> None:
         """A native click (on the GUI thread) in a window's menus: a role runs here (in
         that window), anything else in Python, told by that window's page."""
         assert self._engine is not None
-        with self._lock:
-            window = self._windows.get(window_id, self._window)
+        window = self._window_of(window_id)
         if entry.kind in ("check", "radio"):
             # The clicked menu moved its check marks itself; the other windows' menus are
             # built again to show the same.
