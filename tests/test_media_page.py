@@ -11,10 +11,7 @@ import inspect
 import json
 import shutil
 import stat
-import struct
-import subprocess
 import time
-import zlib
 from pathlib import Path
 from typing import Any
 
@@ -22,38 +19,11 @@ import pytest
 from playwright.sync_api import expect
 
 from kit.apps import BLANK_UI, app_with_buttons, grant_toml, write_app
+from kit.images import jpeg, png, turned
 
 pytestmark = pytest.mark.page
 
 BIG = 48 << 20
-
-
-def png(width: int, height: int, rgb: tuple[int, int, int] = (200, 30, 30)) -> bytes:
-    """A real RGB PNG of one colour."""
-    raw = b"".join(b"\x00" + bytes(rgb) * width for _ in range(height))
-
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        return (struct.pack(">I", len(data)) + kind + data
-                + struct.pack(">I", zlib.crc32(kind + data)))
-
-    return (b"\x89PNG\r\n\x1a\n"
-            + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
-            + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))
-
-
-def jpeg(path: Path, width: int, height: int) -> None:
-    """A real JPEG (a gradient), made by ImageMagick."""
-    if shutil.which("convert") is None:
-        pytest.skip("ImageMagick's convert is needed to make JPEGs")
-    subprocess.run(["convert", "-size", f"{width}x{height}", "gradient:red-blue",
-                    "-quality", "85", str(path)], check=True)
-
-
-def turned(jpeg_bytes: bytes, orientation: int) -> bytes:
-    """The JPEG with an EXIF segment saying how to turn it for display (as cameras write)."""
-    ifd = struct.pack(">HHHIHHI", 1, 0x0112, 3, 1, orientation, 0, 0)  # one SHORT entry
-    exif = b"Exif\0\0" + b"MM\0\x2a" + struct.pack(">I", 8) + ifd
-    return jpeg_bytes[:2] + b"\xff\xe1" + struct.pack(">H", len(exif) + 2) + exif + jpeg_bytes[2:]
 
 
 APP = inspect.getsource(png) + r'''
@@ -173,10 +143,7 @@ BUTTONS = ["show", "errors", "revoke", "blob", "slow", "syncslow", "quick", "res
            "lazy", "thumbcap"]
 
 
-@pytest.fixture(scope="module")
-def pics(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    tmp_path = tmp_path_factory.mktemp("media")
-    folder = tmp_path / "pics"
+def make_pics(folder: Path) -> Path:
     folder.mkdir()
     (folder / "cat.png").write_bytes(png(40, 30))
     (folder / "tall.png").write_bytes(png(300, 600, (10, 10, 250)))
@@ -186,6 +153,13 @@ def pics(tmp_path_factory: pytest.TempPathFactory) -> Path:
     (folder / "fake.png").write_text("not an image at all\n" * 100)
     (folder / "corrupt.jpg").write_bytes(b"\xff\xd8\xff\xe0" + bytes(range(256)) * 64)
     (folder / "notes.txt").write_text("hello")
+    return folder
+
+
+@pytest.fixture(scope="module")
+def pics(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    tmp_path = tmp_path_factory.mktemp("media")
+    folder = make_pics(tmp_path / "pics")
     (folder / "sub").mkdir()
     (folder / "link.png").symlink_to(folder / "cat.png")
     (tmp_path / "secret.png").write_bytes(png(5, 5))
@@ -277,7 +251,30 @@ def test_an_async_read_lets_another_handler_finish_first(app_page) -> None:
 
 
 def test_thumbnails_keep_the_aspect_and_name_bad_files(app_page, pics: Path) -> None:
-    page, _ = app_page
+    """Made on the host, by its sandboxed decoder: the page never reads the pictures."""
+    asked = check_thumbnails(app_page[0], pics)
+    assert asked and not [url for url in asked if "/_pyshell/file/" in url], asked
+
+
+def test_the_page_makes_thumbnails_where_the_host_cannot(pyshell_browser,
+                                                         tmp_path: Path) -> None:
+    """Where no decoder runs on the host (no image library, no sandbox), the page decodes
+    and scales the picture itself, to the same result."""
+    pics = make_pics(tmp_path / "pics")
+    app = write_app(tmp_path / "app", APP, grant_toml(pics, "/pics", "ro"), name="page-thumbs")
+    from pyshell.runtime import cache_root
+
+    shutil.rmtree(cache_root() / "thumbnails" / "page-thumbs", ignore_errors=True)
+    with app_with_buttons(pyshell_browser, app, tmp_path / "appdata", BUTTONS) as (page, server):
+        server.thumb_maker.backends = ("none",)  # a decoder with no image library to use
+        asked = check_thumbnails(page, pics)
+    assert [url for url in asked if "/_pyshell/file/" in url], asked  # read by the page
+
+
+def check_thumbnails(page: Any, pics: Path) -> list[str]:
+    """What the page asked of pyshell's routes for thumbnails (URLs)."""
+    asked: list[str] = []
+    page.context.on("request", lambda r: asked.append(r.url) if "/_pyshell/" in r.url else None)
     result = click(page, "thumbs")
     assert result["cached"] is True
     assert natural_size(page, "#thumb1-img") == [200, 150]
@@ -307,6 +304,7 @@ def test_thumbnails_keep_the_aspect_and_name_bad_files(app_page, pics: Path) -> 
     assert again["photo"] != result["photo"]
     page.wait_for_timeout(100)
     assert natural_size(page, "#thumb1-img") == [200, 200]
+    return asked
 
 
 def test_grant_images_load_lazily_unless_the_app_says_otherwise(app_page) -> None:
@@ -362,24 +360,28 @@ async def thumb(event):
 '''
 
 
-def test_a_thumbnail_is_kept_for_the_next_launch(pyshell_browser, tmp_path: Path) -> None:
-    """The page makes a thumbnail once; the host keeps its bytes (never decoding them), and
-    the next launch gets them without the picture being read or decoded again, until the
-    file changes."""
+@pytest.mark.parametrize("maker", ["host", "page"])
+def test_a_thumbnail_is_kept_for_the_next_launch(pyshell_browser, tmp_path: Path,
+                                                 maker: str) -> None:
+    """A thumbnail is made once (by the host's decoder, or by the page where the host has
+    none); the host keeps its bytes, and the next launch gets them without the picture
+    being read or decoded again, until the file changes."""
     from pyshell.runtime import cache_root
 
     folder = tmp_path / "pics"
     folder.mkdir()
     (folder / "tall.png").write_bytes(png(300, 600, (10, 10, 250)))
     app = write_app(tmp_path / "app", KEPT_APP, grant_toml(folder, "/pics", "ro"),
-                    name="kept-thumbs", ui=BLANK_UI.replace("<pre", '<img id="t"><pre'))
-    kept = cache_root() / "thumbnails" / "kept-thumbs"
+                    name=f"kept-thumbs-{maker}", ui=BLANK_UI.replace("<pre", '<img id="t"><pre'))
+    kept = cache_root() / "thumbnails" / f"kept-thumbs-{maker}"
     shutil.rmtree(kept, ignore_errors=True)
 
     def launch() -> tuple[set[str], list[int]]:
         """What the launch fetched of pyshell's (by route) and the thumbnail's size."""
         with app_with_buttons(pyshell_browser, app, tmp_path / "appdata", ["thumb"]) as (
-                page, _):
+                page, server):
+            if maker == "page":
+                server.thumb_maker.backends = ("none",)
             asked: list[str] = []
             page.context.on("request", lambda r: asked.append(r.url))
             page.click("#thumb")
@@ -391,12 +393,13 @@ def test_a_thumbnail_is_kept_for_the_next_launch(pyshell_browser, tmp_path: Path
                   if "/_pyshell/file/" in url or "/_pyshell/api/thumbs/" in url}
         return {r.split("/")[0] if r.startswith("file") else "thumbs" for r in routes}, size
 
-    assert launch() == ({"file", "thumbs"}, [30, 60])  # read and scaled; kept
+    made = {"host": {"thumbs"}, "page": {"file", "thumbs"}}[maker]  # the page reads the file
+    assert launch() == (made, [30, 60])  # read and scaled; kept
     assert [p.suffix for p in kept.iterdir()] == [".png"]
     assert stat.S_IMODE(next(kept.iterdir()).stat().st_mode) == 0o600
     assert launch() == (set(), [30, 60])  # the kept bytes, on the file channel: no file read
     (folder / "tall.png").write_bytes(png(200, 600, (10, 250, 10)))  # changed: made again
-    assert launch() == ({"file", "thumbs"}, [20, 60])
+    assert launch() == (made, [20, 60])
 
 
 MANY_APP = r'''
@@ -446,9 +449,9 @@ def test_a_screenful_of_kept_thumbnails_is_one_request(pyshell_browser, tmp_path
     def launch() -> tuple[dict, set[str]]:
         with app_with_buttons(pyshell_browser, app, tmp_path / "appdata", ["many"],
                               fast_path=fast_path) as (page, _):
-            files: set[str] = set()
+            files: set[str] = set()  # thumbnails made (on the host) or files read
             page.context.on("request", lambda r: files.add(r.url) if "/_pyshell/file/" in
-                            r.url else None)
+                            r.url or "/_pyshell/api/thumbs/" in r.url else None)
             page.click("#many")
             expect(page.locator("#out")).not_to_have_text("ready")
             return json.loads(page.locator("#out").inner_text()), files

@@ -23,18 +23,39 @@ export async function fetchBytes(url) {
 /**
  * A scaled copy of the image at ``url``, at most ``maxPx`` wide and high (its aspect kept,
  * never enlarged), as JSON ``{url, width, height, bytes}`` (an object URL of a JPEG for a JPEG,
- * else a PNG) or ``{error, status}``: a file the engine cannot decode is an error, never a
- * wait. The host keeps what was made for the next launch (``keptThumbnail``).
+ * else a PNG) or ``{error, status}``: a file that cannot be decoded is an error, never a
+ * wait. Made on the host, by a sandboxed decoder that decodes a JPEG at a reduced scale,
+ * and kept there for the next launch; where no decoder runs on the host, made here and sent
+ * to the host to keep (``keptThumbnail``).
  */
 export async function thumbnail(url, maxPx, token) {
+  const at = `${url.replace("/_pyshell/file/", "/_pyshell/api/thumbs/")}?px=${maxPx}`;
+  const headers = { "x-pyshell-token": token };
+  try {
+    const response = await fetch(at, { headers });
+    if (response.status !== 503) return JSON.stringify(await hostMade(response));
+  } catch (err) {
+    return JSON.stringify({ error: firstLine(err), status: 0 });
+  }
   const { small, ...made } = await thumbnailAt(url, maxPx);
   if (small) { // kept before Python revokes the file's URL
-    const kept = `${url.replace("/_pyshell/file/", "/_pyshell/api/thumbs/")}?px=${maxPx}`;
-    await fetch(kept, { method: "PUT", body: small,
-                        headers: { "x-pyshell-token": token, "content-type": small.type } })
+    await fetch(at, { method: "PUT", body: small,
+                      headers: { ...headers, "content-type": small.type } })
       .catch(() => {});
   }
   return JSON.stringify(made);
+}
+
+/** ``{url, width, height, bytes}`` of the host's answer, or ``{error, status}``. */
+async function hostMade(response) {
+  if (!response.ok) {
+    const why = response.status === 415 ? await response.text() : `HTTP ${response.status}`;
+    return { error: why, status: response.status };
+  }
+  const small = await response.blob();
+  return { url: URL.createObjectURL(small), bytes: small.size,
+           width: Number(response.headers.get("x-pyshell-width")),
+           height: Number(response.headers.get("x-pyshell-height")) };
 }
 
 /**

@@ -69,6 +69,7 @@ from .session import LAUNCH_PREFIX, Session
 from .snapshots import SnapshotStore
 from .terminal import LogSink, print_sink
 from .thumbcache import ThumbCache
+from .thumbmaker import ThumbMaker
 from .trayicon import TrayIcon
 from .windowmanager import WindowManager
 
@@ -99,10 +100,12 @@ class AppServer:
         ) if app.snapshot else None
         # Before the file service exists, so that its handle cap can follow the raised limit.
         self._fd_limit = connections.raise_fd_limit()
-        # Thumbnails the page made are kept for the next launch (the host never decodes them).
+        # Thumbnails are kept for the next launch (``thumbcache``)...
         self.files = FileService(list(grants),
                                  max_handles=fileservice.handle_cap(self._fd_limit),
                                  thumbs=ThumbCache(cache_root() / "thumbnails" / app.name))
+        # ... and made by sandboxed decoders, started when the first is asked for.
+        self.thumb_maker = ThumbMaker()
         self.picker = Picker(self.files)
         self.links = Links(app.url_patterns, self._say, opener)
         # The app's declared clipboard access (the launcher attaches the window's clipboard).
@@ -221,7 +224,7 @@ class AppServer:
                  *log.routes(self._log),
                  *files.routes(self.files, self.token),
                  *grantfiles.routes(self.files),
-                 *thumbs.routes(self.files),
+                 *thumbs.routes(self.files, self.thumb_maker),
                  *dialogs.routes(self.picker),
                  *links.routes(self.links),
                  *clipboard.routes(self.clipboard),
@@ -264,6 +267,7 @@ class AppServer:
         if self._thread is not None:
             self._thread.join(timeout=5)
         self._sock.close()
+        self.thumb_maker.close()
         self.files.close_all()
 
     def __enter__(self) -> AppServer:

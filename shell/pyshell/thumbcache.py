@@ -1,7 +1,7 @@
-"""Thumbnails the page made, kept on disk for the next launch (``pyshell.files.thumbnail``).
+"""Thumbnails, kept on disk for the next launch (``pyshell.files.thumbnail``).
 
-The page decodes and scales an image (in the engine, where image decoders are sandboxed);
-the host only keeps the bytes it made, never decodes them. Each is keyed by the file it
+Made by a sandboxed decoder (``thumbmaker``), or by the page where none runs; this module
+only keeps the bytes and never decodes them. Each is keyed by the file it
 was made from (its device, inode, size and modification time, read through the grant) and
 its size in pixels, so a changed file never shows an old picture. Kept in pyshell's cache
 folder per app, private to the user; past ``LIMIT`` bytes the least recently used go.
@@ -42,7 +42,7 @@ class ThumbCache:
         return None
 
     def put(self, key: str, data: bytes, mime: str) -> None:
-        """Keep ``data`` (a JPEG or PNG the page made); ValueError for another type."""
+        """Keep ``data`` (a JPEG or PNG thumbnail); ValueError for another type."""
         suffix = KINDS.get(mime)
         if suffix is None:
             raise ValueError(f"a kept thumbnail is a JPEG or PNG, not {mime!r}")

@@ -36,14 +36,16 @@ HOST_REQUIREMENTS = ("starlette", "uvicorn", "platformdirs", "pywebview", "webso
 RUNTIME_MODULES = (
     "__init__.py", "appcode.py", "associations.py", "bundle.py", "capabilities.py",
     "changes.py", "clipboardservice.py", "config.py", "connections.py", "containment.py",
-    "contract.py", "errors.py", "fileservice.py", "fileurls.py", "hostevents.py", "instance.py",
+    "contract.py", "decoder.py", "errors.py", "fileservice.py", "fileurls.py", "hostevents.py",
+    "instance.py",
     "notifier.py",
     "fsapi.py", "installed.py", "launcher.py", "lifecycle.py", "locks.py", "menumodel.py",
     "packages.py",
     "peercred.py", "permissions.py", "pickers.py", "progress.py", "resources.py",
-    "resumepaint.py", "runtime.py",
+    "resumepaint.py", "runtime.py", "sandbox.py",
     "security.py", "server.py", "session.py", "snapshots.py", "terminal.py", "urls.py",
-    "thumbcache.py", "trayicon.py", "window.py", "windowmanager.py", "windowstate.py",
+    "thumbcache.py", "thumbmaker.py", "trayicon.py", "window.py", "windowmanager.py",
+    "windowstate.py",
     "deps/__init__.py", "deps/lock.py",  # reading the lock; the resolver stays out
     "selfupdate/__init__.py", "selfupdate/download.py", "selfupdate/feed.py",  # the signing key
     "selfupdate/layout.py", "selfupdate/service.py", "selfupdate/updater.py",  # and its tools

@@ -272,14 +272,15 @@ async def read_text(path: str | os.PathLike[str], encoding: str = "utf-8") -> st
 
 async def thumbnail(path: str | os.PathLike[str], max_px: int) -> str:
     """An object URL of a copy of the image at ``path`` at most ``max_px`` wide and high
-    (aspect ratio kept, never enlarged), scaled in the worker (JPEG stays JPEG, anything
-    else becomes PNG). Made once per file version: asked again for the same size of an
-    unchanged file (same size and time), it returns the same URL, while it is among the
-    most recently asked-for ``THUMBNAIL_CACHE_BYTES`` of them (older ones are revoked).
-    The host keeps the bytes made (in pyshell's cache folder, never decoding them), so the
-    next launch gets an unchanged file's thumbnail without reading or decoding the file.
+    (aspect ratio kept, never enlarged, upright), made by the host's sandboxed decoder, or
+    in the worker where the host has none (JPEG stays JPEG, anything else becomes PNG).
+    Made once per file version: asked again for the same size of an unchanged file (same
+    size and time), it returns the same URL, while it is among the most recently asked-for
+    ``THUMBNAIL_CACHE_BYTES`` of them (older ones are revoked). The host keeps the bytes
+    made (in pyshell's cache folder), so the next launch gets an unchanged file's thumbnail
+    without reading or decoding the file.
 
-    Raises ``ImageError`` naming the file for anything the engine cannot decode (not an
+    Raises ``ImageError`` naming the file for anything that cannot be decoded (not an
     image, or a corrupt one), and what ``url`` raises for files it cannot reach.
     """
     if not isinstance(max_px, int) or max_px < 1:

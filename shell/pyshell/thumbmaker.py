@@ -1,0 +1,201 @@
+"""Thumbnails made on the host, by a few sandboxed ``decoder`` processes (one a core, up to
+``MOST``), started when the first thumbnail is asked for and ended with the app server.
+
+A decoder that hangs or dies on a file is killed and replaced, and the file's thumbnail is a
+``DecodeError``: a bad file never holds up the others. Where no decoder can start (no image
+library, or no sandbox on this system), ``Unavailable``, and the page makes the thumbnail.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import queue
+import struct
+import subprocess
+import sys
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import IO, Any
+
+from .decoder import DecodeError
+from .fileservice import FileService
+from .thumbcache import ThumbCache
+
+MOST = 4
+LARGEST = 256 << 20  # bytes of a file to make a thumbnail of: past it, a DecodeError
+TIMEOUT = 20.0  # s for one picture; the largest we made took well under a second
+
+
+class Unavailable(Exception):
+    """No sandboxed decoder runs on this system: the page makes thumbnails."""
+
+
+@dataclass(frozen=True)
+class Thumbnail:
+    data: bytes
+    mime: str
+    width: int
+    height: int
+
+
+class _Decoder:
+    """One decoder process, used by one thread at a time."""
+
+    def __init__(self, backends: tuple[str, ...]) -> None:
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "pyshell.decoder", *backends], stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env, close_fds=True)
+        ready = self._answer(TIMEOUT)
+        if "ready" not in ready:
+            self.close()
+            raise Unavailable(str(ready.get("error", "the decoder did not start")))
+
+    def make(self, data: bytes, px: int) -> Thumbnail:
+        stdin = self._pipe(self.proc.stdin)
+        try:
+            stdin.write(struct.pack(">II", px, len(data)) + data)
+            stdin.flush()
+        except OSError:
+            raise DecodeError("the decoder ended") from None
+        head = self._answer(TIMEOUT)
+        if "error" in head:
+            raise DecodeError(str(head["error"]))
+        return Thumbnail(head.pop("data"), str(head["mime"]), int(head["width"]),
+                         int(head["height"]))
+
+    def _answer(self, timeout: float) -> dict[str, Any]:
+        """The decoder's next answer; DecodeError (and the process killed) if it does not
+        come in time or the process ended."""
+        result: dict[str, Any] = {}
+        reader = threading.Thread(target=self._read, args=(result,), daemon=True)
+        reader.start()
+        reader.join(timeout)
+        if "head" not in result:
+            late = reader.is_alive()
+            self.close()
+            reader.join()
+            raise DecodeError("the picture could not be decoded (the decoder "
+                              + ("took too long)" if late else "ended)"))
+        head: dict[str, Any] = result["head"]
+        return head
+
+    def _read(self, result: dict[str, Any]) -> None:
+        out = self._pipe(self.proc.stdout)
+        size = out.read(4)
+        if len(size) < 4:
+            return
+        head = json.loads(out.read(struct.unpack(">I", size)[0]))
+        head["data"] = out.read(int(head.get("size", 0)))
+        result["head"] = head
+
+    @staticmethod
+    def _pipe(stream: IO[bytes] | None) -> IO[bytes]:
+        assert stream is not None  # both are pipes (Popen above)
+        return stream
+
+    @property
+    def alive(self) -> bool:
+        return self.proc.poll() is None
+
+    def close(self) -> None:
+        if self.alive:
+            self.proc.kill()
+        self.proc.wait()
+        for stream in (self.proc.stdin, self.proc.stdout):
+            if stream is not None:
+                stream.close()
+
+
+class ThumbMaker:
+    """A pool of decoders; ``make`` blocks (run it in a thread) while one makes the picture."""
+
+    def __init__(self, size: int | None = None, backends: tuple[str, ...] = ()) -> None:
+        """``backends``: the image libraries to try (``decoder.BACKENDS``), all by default."""
+        self.size = size or max(1, min(MOST, os.cpu_count() or 1))
+        self.backends = backends
+        self._idle: queue.LifoQueue[_Decoder] = queue.LifoQueue()
+        self._started = 0
+        self._lock = threading.Lock()
+        self._unavailable: str | None = None
+        self._closed = False
+        # Where ``thumbnail_of`` runs: its own threads, so waiting for a decoder never holds
+        # up the file service's.
+        self.executor = ThreadPoolExecutor(self.size, thread_name_prefix="pyshell-thumb")
+
+    def thumbnail_of(self, files: FileService, grant_id: str, path: str, px: int) -> Thumbnail:
+        """The thumbnail of a grant's file as it is now: kept from before (``thumbcache``),
+        or made and kept. Reached as any read is (OSError where it cannot be)."""
+        fd, st = files.open_reader(grant_id, path)
+        try:
+            key = ThumbCache.key(st, px)
+            kept = files.thumbs.get(key) if files.thumbs else None
+            if kept is not None:
+                return Thumbnail(kept[0], kept[1], 0, 0)
+            if st.st_size > LARGEST:
+                raise DecodeError(f"too large to make a thumbnail of ({st.st_size} bytes)")
+            data = _read_all(fd, st.st_size)
+        finally:
+            os.close(fd)
+        made = self.make(data, px)
+        if files.thumbs is not None:  # keyed by what was read: a file changed since misses
+            with contextlib.suppress(OSError, ValueError):
+                files.thumbs.put(key, made.data, made.mime)
+        return made
+
+    def make(self, data: bytes, px: int) -> Thumbnail:
+        """``data`` (an image file's bytes) scaled to at most ``px`` wide and high, upright;
+        DecodeError for something not a picture, Unavailable where no decoder runs."""
+        decoder = self._take()
+        try:
+            return decoder.make(data, px)
+        finally:
+            self._give_back(decoder)
+
+    def _take(self) -> _Decoder:
+        while True:
+            with self._lock:
+                if self._unavailable is not None or self._closed:
+                    raise Unavailable(self._unavailable or "the app is ending")
+                with contextlib.suppress(queue.Empty):
+                    return self._idle.get_nowait()
+                start = self._started < self.size
+                self._started += start
+            if start:
+                return self._start()
+            with contextlib.suppress(queue.Empty):
+                return self._idle.get(timeout=0.25)
+
+    def _start(self) -> _Decoder:
+        try:
+            return _Decoder(self.backends)
+        except (Unavailable, DecodeError, OSError) as exc:
+            with self._lock:
+                self._started -= 1
+                self._unavailable = str(exc)
+            raise Unavailable(str(exc)) from None
+
+    def _give_back(self, decoder: _Decoder) -> None:
+        if decoder.alive and not self._closed:
+            self._idle.put(decoder)
+            return
+        decoder.close()  # killed on a bad file: another starts when one is wanted
+        with self._lock:
+            self._started -= 1
+
+    def close(self) -> None:
+        self._closed = True
+        self.executor.shutdown(wait=False, cancel_futures=True)
+        while not self._idle.empty():
+            self._idle.get().close()
+
+
+def _read_all(fd: int, size: int) -> bytes:
+    chunks, offset = [], 0
+    while offset < size and (chunk := os.pread(fd, min(size - offset, 8 << 20), offset)):
+        chunks.append(chunk)
+        offset += len(chunk)
+    return b"".join(chunks)

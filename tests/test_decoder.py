@@ -1,0 +1,180 @@
+"""The host's thumbnail decoders: real sandboxed processes, real image libraries.
+
+A decoder confines itself before it reads a request (``sandbox``); these tests check the
+confinement from outside (what a confined process can no longer do) and that a decoder
+that hangs or dies costs one picture, never the others.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import threading
+from pathlib import Path
+
+import pytest
+
+from kit.images import jpeg, png, turned
+from pyshell import sandbox, thumbmaker
+from pyshell.decoder import DecodeError
+from pyshell.thumbmaker import ThumbMaker, Unavailable
+
+pytestmark = pytest.mark.skipif(not sandbox.supported(), reason="the sandbox is x86-64 Linux")
+
+SHELL = str(Path(__file__).resolve().parents[1] / "shell")
+
+
+@pytest.fixture(scope="module", params=["gdkpixbuf", "qt"])
+def maker(request: pytest.FixtureRequest):
+    made = ThumbMaker(size=1, backends=(request.param,))
+    yield made
+    made.close()
+
+
+def pixel(png_or_jpeg: bytes, x: int, y: int) -> tuple[int, ...]:
+    """A pixel of a picture, read back by ImageMagick (not by the library that made it)."""
+    out = subprocess.run(["convert", "-", "-format", f"%[pixel:p{{{x},{y}}}]", "info:-"],
+                         input=png_or_jpeg, capture_output=True, check=True).stdout.decode()
+    inside = out[out.index("(") + 1:out.index(")")]
+    return tuple(round(float(v.rstrip("%")) * (2.55 if v.endswith("%") else 1))
+                 for v in inside.split(",")[:3])
+
+
+def test_a_jpeg_is_scaled_and_stays_jpeg(maker: ThumbMaker, tmp_path: Path) -> None:
+    jpeg(tmp_path / "photo.jpg", 1000, 750)  # red at the top, blue at the bottom
+    made = maker.make((tmp_path / "photo.jpg").read_bytes(), 200)
+    assert (made.mime, made.width, made.height) == ("image/jpeg", 200, 150)
+    assert made.data[:2] == b"\xff\xd8"
+    top, bottom = pixel(made.data, 100, 2), pixel(made.data, 100, 147)
+    assert top[0] > 200 > 50 > top[2] and bottom[2] > 200 > 50 > bottom[0], (top, bottom)
+
+
+def test_a_png_keeps_its_aspect_and_is_never_enlarged(maker: ThumbMaker) -> None:
+    tall = maker.make(png(300, 600, (10, 10, 250)), 100)
+    assert (tall.mime, tall.width, tall.height) == ("image/png", 50, 100)
+    assert pixel(tall.data, 25, 50) == (10, 10, 250)
+    small = maker.make(png(40, 30), 200)
+    assert (small.width, small.height) == (40, 30)
+
+
+def test_a_camera_picture_comes_out_upright(maker: ThumbMaker, tmp_path: Path) -> None:
+    jpeg(tmp_path / "turned.jpg", 400, 200)  # stored: red on top; EXIF: turn a quarter
+    made = maker.make(turned((tmp_path / "turned.jpg").read_bytes(), 6), 100)
+    assert (made.width, made.height) == (50, 100)
+    left, right = pixel(made.data, 3, 50), pixel(made.data, 46, 50)
+    assert left[2] > left[0] and right[0] > right[2], (left, right)
+
+
+@pytest.mark.parametrize("data", [b"not an image at all\n" * 100,
+                                  b"\xff\xd8\xff\xe0" + bytes(range(256)) * 64,
+                                  b""],
+                         ids=["text", "corrupt-jpeg", "empty"])
+def test_bad_bytes_are_a_decode_error_and_the_decoder_goes_on(maker: ThumbMaker,
+                                                               data: bytes) -> None:
+    with pytest.raises(DecodeError):
+        maker.make(data, 50)
+    assert maker.make(png(40, 30), 20).width == 20
+
+
+def test_a_decoder_is_confined(maker: ThumbMaker) -> None:
+    maker.make(png(4, 4), 2)
+    decoder = maker._idle.get_nowait()  # noqa: SLF001 (the one process, to look at)
+    try:
+        status = Path(f"/proc/{decoder.proc.pid}/status").read_text()
+        assert "\nSeccomp:\t2\n" in status  # a seccomp filter
+        assert "\nNoNewPrivs:\t1\n" in status
+        held = [os.readlink(f"/proc/{decoder.proc.pid}/fd/{fd}")
+                for fd in os.listdir(f"/proc/{decoder.proc.pid}/fd")]
+        # Its two pipes, /dev/null, and its threads' wake-up descriptors: no file.
+        assert held.count("/dev/null") == 1 and sum("pipe:" in h for h in held) == 2, held
+        assert all(h.startswith(("pipe:", "anon_inode:")) for h in held if h != "/dev/null")
+    finally:
+        maker._idle.put(decoder)  # noqa: SLF001
+
+
+CONFINED = textwrap.dedent("""
+    import errno, json, os, socket, sys, threading
+    from pyshell import sandbox
+    sandbox.confine()
+    tried = {}
+    for name, act in [("open", lambda: open(sys.argv[1])), ("socket", socket.socket),
+                      ("fork", os.fork), ("exec", lambda: os.execv("/bin/true", ["true"])),
+                      ("listdir", lambda: os.listdir("/")), ("kill", lambda: os.kill(1, 0))]:
+        try:
+            act()
+            tried[name] = "allowed"
+        except OSError as exc:
+            tried[name] = exc.errno
+    thread = threading.Thread(target=lambda: tried.update(thread="ran"))
+    thread.start()
+    thread.join()
+    tried["memory"] = len(bytearray(100 << 20))
+    print(json.dumps(tried))
+""")
+
+
+def test_a_confined_process_reaches_no_file_socket_or_process(tmp_path: Path) -> None:
+    import json
+
+    secret = tmp_path / "secret.txt"
+    secret.write_text("mine")
+    done = subprocess.run([sys.executable, "-c", CONFINED, str(secret)], capture_output=True,
+                          text=True, env={**os.environ, "PYTHONPATH": SHELL}, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout) == {
+        "open": errno.EPERM, "socket": errno.EPERM, "fork": errno.EPERM, "exec": errno.EPERM,
+        "listdir": errno.EPERM, "kill": errno.EPERM, "thread": "ran", "memory": 100 << 20}
+
+
+def test_a_decoder_that_hangs_is_replaced(maker: ThumbMaker,
+                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """A decoder stopped mid-picture (as one looping on a crafted file would be) is killed
+    when its time is up; the picture is a DecodeError and the next one is made."""
+    monkeypatch.setattr(thumbmaker, "TIMEOUT", 2.0)
+    maker.make(png(4, 4), 2)
+    decoder = maker._idle.get_nowait()  # noqa: SLF001
+    maker._idle.put(decoder)  # noqa: SLF001
+    os.kill(decoder.proc.pid, signal.SIGSTOP)
+    with pytest.raises(DecodeError, match="took too long"):
+        maker.make(png(40, 30), 20)
+    assert decoder.proc.poll() is not None  # killed
+    assert maker.make(png(40, 30), 20).width == 20  # by a new one
+
+
+def test_a_decoder_that_dies_costs_one_picture(maker: ThumbMaker) -> None:
+    maker.make(png(4, 4), 2)
+    decoder = maker._idle.get_nowait()  # noqa: SLF001
+    maker._idle.put(decoder)  # noqa: SLF001
+    timer = threading.Timer(0.2, os.kill, (decoder.proc.pid, signal.SIGKILL))
+    os.kill(decoder.proc.pid, signal.SIGSTOP)  # so that it dies with the picture in hand
+    timer.start()
+    with pytest.raises(DecodeError, match="ended"):
+        maker.make(png(40, 30), 20)
+    timer.join()
+    assert maker.make(png(40, 30), 20).width == 20
+
+
+def test_no_image_library_is_unavailable_and_says_so() -> None:
+    made = ThumbMaker(size=1, backends=("none",))
+    try:
+        with pytest.raises(Unavailable, match="no image library: none"):
+            made.make(png(4, 4), 2)
+        with pytest.raises(Unavailable):  # and stays so: no process started per picture
+            made.make(png(4, 4), 2)
+    finally:
+        made.close()
+
+
+def test_closing_ends_the_decoders() -> None:
+    made = ThumbMaker(size=2)
+    made.make(png(4, 4), 2)
+    pids = [d.proc.pid for d in list(made._idle.queue)]  # noqa: SLF001
+    made.close()
+    assert pids and all(not Path(f"/proc/{pid}").exists() or
+                        "zombie" in Path(f"/proc/{pid}/status").read_text() for pid in pids)
+    with pytest.raises(Unavailable):
+        made.make(png(4, 4), 2)
