@@ -46,7 +46,8 @@ def pixel(png_or_jpeg: bytes, x: int, y: int) -> tuple[int, ...]:
 
 def test_a_jpeg_is_scaled_and_stays_jpeg(maker: ThumbMaker, tmp_path: Path) -> None:
     jpeg(tmp_path / "photo.jpg", 1000, 750)  # red at the top, blue at the bottom
-    made = maker.make((tmp_path / "photo.jpg").read_bytes(), 200)
+    with open(tmp_path / "photo.jpg", "rb") as f:  # sent from the open file, as the host does
+        made = maker.make((f.fileno(), os.fstat(f.fileno()).st_size), 200)
     assert (made.mime, made.width, made.height) == ("image/jpeg", 200, 150)
     assert made.data[:2] == b"\xff\xd8"
     top, bottom = pixel(made.data, 100, 2), pixel(made.data, 100, 147)
@@ -130,17 +131,20 @@ def test_a_confined_process_reaches_no_file_socket_or_process(tmp_path: Path) ->
         "listdir": errno.EPERM, "kill": errno.EPERM, "thread": "ran", "memory": 100 << 20}
 
 
-def test_a_decoder_that_hangs_is_replaced(maker: ThumbMaker,
-                                          monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize("big", [False, True], ids=["in-the-pipe", "more-than-the-pipe"])
+def test_a_decoder_that_hangs_is_replaced(maker: ThumbMaker, monkeypatch: pytest.MonkeyPatch,
+                                          tmp_path: Path, big: bool) -> None:
     """A decoder stopped mid-picture (as one looping on a crafted file would be) is killed
-    when its time is up; the picture is a DecodeError and the next one is made."""
+    when its time is up, even while the picture is still being sent to it (a file bigger
+    than the pipe holds); the picture is a DecodeError and the next one is made."""
     monkeypatch.setattr(thumbmaker, "TIMEOUT", 2.0)
     maker.make(png(4, 4), 2)
     decoder = maker._idle.get_nowait()  # noqa: SLF001
     maker._idle.put(decoder)  # noqa: SLF001
+    (tmp_path / "big.bin").write_bytes(os.urandom(4 << 20))
     os.kill(decoder.proc.pid, signal.SIGSTOP)
-    with pytest.raises(DecodeError, match="took too long"):
-        maker.make(png(40, 30), 20)
+    with open(tmp_path / "big.bin", "rb") as f, pytest.raises(DecodeError, match="took too long"):
+        maker.make((f.fileno(), 4 << 20) if big else png(40, 30), 20)
     assert decoder.proc.poll() is not None  # killed
     assert maker.make(png(40, 30), 20).width == 20  # by a new one
 

@@ -16,6 +16,7 @@ import struct
 import subprocess
 import sys
 import threading
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import IO, Any
@@ -41,6 +42,11 @@ class Thumbnail:
     height: int
 
 
+# A picture to make a thumbnail of: its bytes, or an open file and its size (sent to the
+# decoder by the kernel, never read into this process, which would keep the memory).
+Source = bytes | tuple[int, int]
+
+
 class _Decoder:
     """One decoder process, used by one thread at a time."""
 
@@ -49,39 +55,54 @@ class _Decoder:
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "pyshell.decoder", *backends], stdin=subprocess.PIPE,
             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env, close_fds=True)
-        ready = self._answer(TIMEOUT)
+        ready = self._exchange(None)
         if "ready" not in ready:
             self.close()
             raise Unavailable(str(ready.get("error", "the decoder did not start")))
 
-    def make(self, data: bytes, px: int) -> Thumbnail:
-        stdin = self._pipe(self.proc.stdin)
-        try:
-            stdin.write(struct.pack(">II", px, len(data)) + data)
-            stdin.flush()
-        except OSError:
-            raise DecodeError("the decoder ended") from None
-        head = self._answer(TIMEOUT)
+    def make(self, source: Source, px: int) -> Thumbnail:
+        head = self._exchange(lambda: self._send(source, px))
         if "error" in head:
             raise DecodeError(str(head["error"]))
         return Thumbnail(head.pop("data"), str(head["mime"]), int(head["width"]),
                          int(head["height"]))
 
-    def _answer(self, timeout: float) -> dict[str, Any]:
-        """The decoder's next answer; DecodeError (and the process killed) if it does not
-        come in time or the process ended."""
+    def _exchange(self, send: Callable[[], None] | None) -> dict[str, Any]:
+        """Send a request (None: none) and read the answer, within ``TIMEOUT``: otherwise,
+        or if the process ends, DecodeError and the process killed. Both happen in a
+        thread of their own, so that a decoder that stopped reading cannot hold this one."""
         result: dict[str, Any] = {}
-        reader = threading.Thread(target=self._read, args=(result,), daemon=True)
-        reader.start()
-        reader.join(timeout)
+
+        def exchange() -> None:
+            with contextlib.suppress(OSError, ValueError):  # the pipes closed: it ended
+                if send is not None:
+                    send()
+                self._read(result)
+
+        worker = threading.Thread(target=exchange, daemon=True)
+        worker.start()
+        worker.join(TIMEOUT)
         if "head" not in result:
-            late = reader.is_alive()
-            self.close()
-            reader.join()
+            late = worker.is_alive()
+            self.close(worker)
             raise DecodeError("the picture could not be decoded (the decoder "
                               + ("took too long)" if late else "ended)"))
         head: dict[str, Any] = result["head"]
         return head
+
+    def _send(self, source: Source, px: int) -> None:
+        stdin = self._pipe(self.proc.stdin)
+        size = len(source) if isinstance(source, bytes) else source[1]
+        stdin.write(struct.pack(">II", px, size))
+        if isinstance(source, bytes):
+            stdin.write(source)
+        else:
+            stdin.flush()
+            fd, sent = source[0], 0
+            while sent < size and (step := os.sendfile(stdin.fileno(), fd, sent, size - sent)):
+                sent += step
+            stdin.write(bytes(size - sent))  # a file cut short meanwhile: a corrupt picture
+        stdin.flush()
 
     def _read(self, result: dict[str, Any]) -> None:
         out = self._pipe(self.proc.stdout)
@@ -101,13 +122,18 @@ class _Decoder:
     def alive(self) -> bool:
         return self.proc.poll() is None
 
-    def close(self) -> None:
+    def close(self, worker: threading.Thread | None = None) -> None:
+        """End the process; ``worker``, a thread still exchanging with it, is waited for
+        (it ends on the closed pipes) before the pipes are closed here."""
         if self.alive:
             self.proc.kill()
         self.proc.wait()
+        if worker is not None:
+            worker.join()
         for stream in (self.proc.stdin, self.proc.stdout):
             if stream is not None:
-                stream.close()
+                with contextlib.suppress(OSError):
+                    stream.close()
 
 
 class ThumbMaker:
@@ -137,18 +163,18 @@ class ThumbMaker:
                 return Thumbnail(kept[0], kept[1], 0, 0)
             if st.st_size > LARGEST:
                 raise DecodeError(f"too large to make a thumbnail of ({st.st_size} bytes)")
-            data = _read_all(fd, st.st_size)
+            made = self.make((fd, st.st_size), px)
         finally:
             os.close(fd)
-        made = self.make(data, px)
         if files.thumbs is not None:  # keyed by what was read: a file changed since misses
             with contextlib.suppress(OSError, ValueError):
                 files.thumbs.put(key, made.data, made.mime)
         return made
 
-    def make(self, data: bytes, px: int) -> Thumbnail:
-        """``data`` (an image file's bytes) scaled to at most ``px`` wide and high, upright;
-        DecodeError for something not a picture, Unavailable where no decoder runs."""
+    def make(self, data: Source, px: int) -> Thumbnail:
+        """``data`` (an image file's bytes, or an open one and its size) scaled to at most
+        ``px`` wide and high, upright; DecodeError for something not a picture, Unavailable
+        where no decoder runs."""
         decoder = self._take()
         try:
             return decoder.make(data, px)
@@ -192,10 +218,3 @@ class ThumbMaker:
         while not self._idle.empty():
             self._idle.get().close()
 
-
-def _read_all(fd: int, size: int) -> bytes:
-    chunks, offset = [], 0
-    while offset < size and (chunk := os.pread(fd, min(size - offset, 8 << 20), offset)):
-        chunks.append(chunk)
-        offset += len(chunk)
-    return b"".join(chunks)
