@@ -19,7 +19,6 @@ followed by ``size`` bytes of image, or ``{error}``). The first answer says it i
 from __future__ import annotations
 
 import json
-import os
 import resource
 import struct
 import sys
@@ -29,9 +28,6 @@ from typing import BinaryIO, Protocol
 from . import sandbox
 
 MEMORY = 4 << 30  # bytes of address space: a decompression bomb fails, not the machine
-# Below the window's processes: decoding a screenful of pictures on every core must not
-# hold up the page's frames (a browser decodes images on lower-priority threads too).
-NICENESS = 10
 QUALITY = 85
 
 
@@ -185,7 +181,6 @@ def main(argv: list[str]) -> int:
     source, out = sys.stdin.buffer, sys.stdout.buffer
     try:
         resource.setrlimit(resource.RLIMIT_AS, (MEMORY, MEMORY))
-        os.nice(NICENESS)
         backend = _start(argv or list(BACKENDS))
         sandbox.confine()
     except (RuntimeError, OSError) as exc:
