@@ -70,15 +70,25 @@ def test_a_camera_picture_comes_out_upright(maker: ThumbMaker, tmp_path: Path) -
     assert left[2] > left[0] and right[0] > right[2], (left, right)
 
 
-@pytest.mark.parametrize("data", [b"not an image at all\n" * 100,
-                                  b"\xff\xd8\xff\xe0" + bytes(range(256)) * 64,
-                                  b""],
-                         ids=["text", "corrupt-jpeg", "empty"])
+@pytest.mark.parametrize("data", [b"\xff\xd8\xff\xe0" + bytes(range(256)) * 64,
+                                  png(300, 200)[:40], b"\x89PNG\r\n\x1a\n"],
+                         ids=["corrupt-jpeg", "truncated-png", "bare-png-signature"])
 def test_bad_bytes_are_a_decode_error_and_the_decoder_goes_on(maker: ThumbMaker,
                                                                data: bytes) -> None:
     with pytest.raises(DecodeError):
         maker.make(data, 50)
     assert maker.make(png(40, 30), 20).width == 20
+
+
+@pytest.mark.parametrize("data", [b"GIF89a" + bytes(64), b"RIFF\0\0\0\0WEBPVP8 ",
+                                  b"not an image at all\n" * 100, b""],
+                         ids=["gif", "webp", "text", "empty"])
+def test_only_jpeg_and_png_go_to_a_decoder(maker: ThumbMaker, data: bytes) -> None:
+    """Other files are left to the page (the engine decodes GIF, WebP and the rest, and
+    says what is wrong with a file that is no picture)."""
+    with pytest.raises(Unavailable, match="only JPEG and PNG"):
+        maker.make(data, 50)
+    assert maker.make(png(40, 30), 20).width == 20  # and the maker still works
 
 
 def test_a_decoder_is_confined(maker: ThumbMaker) -> None:
@@ -141,10 +151,10 @@ def test_a_decoder_that_hangs_is_replaced(maker: ThumbMaker, monkeypatch: pytest
     maker.make(png(4, 4), 2)
     decoder = maker._idle.get_nowait()  # noqa: SLF001
     maker._idle.put(decoder)  # noqa: SLF001
-    (tmp_path / "big.bin").write_bytes(os.urandom(4 << 20))
+    (tmp_path / "big.bin").write_bytes(b"\x89PNG\r\n\x1a\n" + os.urandom(4 << 20))
     os.kill(decoder.proc.pid, signal.SIGSTOP)
     with open(tmp_path / "big.bin", "rb") as f, pytest.raises(DecodeError, match="took too long"):
-        maker.make((f.fileno(), 4 << 20) if big else png(40, 30), 20)
+        maker.make((f.fileno(), (4 << 20) + 8) if big else png(40, 30), 20)
     assert decoder.proc.poll() is not None  # killed
     assert maker.make(png(40, 30), 20).width == 20  # by a new one
 

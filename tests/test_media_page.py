@@ -11,6 +11,7 @@ import inspect
 import json
 import shutil
 import stat
+import subprocess
 import time
 from pathlib import Path
 from typing import Any
@@ -34,7 +35,7 @@ order = []
 
 def main():
     body = dom.select("body")
-    for name in ("img", "blob", "thumb1", "thumb2", "small", "turned"):
+    for name in ("img", "blob", "thumb1", "thumb2", "small", "turned", "gif"):
         body.append(dom.create("img", attrs={"id": f"{name}-img"}))
     body.append(dom.create("div", attrs={"id": "gallery"}))
     dom.select("#out").text = "ready"
@@ -109,6 +110,7 @@ async def thumbs(event):
     dom.select("#thumb2-img").attr("src", tall)
     dom.select("#small-img").attr("src", await files.thumbnail("/pics/cat.png", 200))
     dom.select("#turned-img").attr("src", await files.thumbnail("/pics/turned.jpg", 100))
+    dom.select("#gif-img").attr("src", await files.thumbnail("/pics/wide.gif", 40))
     for name in ("fake.png", "corrupt.jpg", "missing.png"):
         try:
             await files.thumbnail(f"/pics/{name}", 50)
@@ -153,6 +155,8 @@ def make_pics(folder: Path) -> Path:
     (folder / "fake.png").write_text("not an image at all\n" * 100)
     (folder / "corrupt.jpg").write_bytes(b"\xff\xd8\xff\xe0" + bytes(range(256)) * 64)
     (folder / "notes.txt").write_text("hello")
+    subprocess.run(["convert", "-size", "160x80", "xc:green", str(folder / "wide.gif")],
+                   check=True)
     return folder
 
 
@@ -251,9 +255,11 @@ def test_an_async_read_lets_another_handler_finish_first(app_page) -> None:
 
 
 def test_thumbnails_keep_the_aspect_and_name_bad_files(app_page, pics: Path) -> None:
-    """Made on the host, by its sandboxed decoder: the page never reads the pictures."""
+    """Made on the host, by its sandboxed decoder: the page reads no JPEG or PNG (only the
+    GIF and the text file named .png, which the host leaves to it)."""
     asked = check_thumbnails(app_page[0], pics)
-    assert asked and not [url for url in asked if "/_pyshell/file/" in url], asked
+    read = {url.rsplit("/", 1)[1] for url in asked if "/_pyshell/file/" in url}
+    assert read == {"wide.gif", "fake.png"}, asked
 
 
 def test_the_page_makes_thumbnails_where_the_host_cannot(pyshell_browser,
@@ -286,6 +292,7 @@ def check_thumbnails(page: Any, pics: Path) -> list[str]:
     assert top[0] > 200 > 50 > top[2] and bottom[2] > 200 > 50 > bottom[0], (top, bottom)
     assert natural_size(page, "#thumb2-img") == [50, 100]
     assert natural_size(page, "#small-img") == [40, 30]  # never enlarged
+    assert natural_size(page, "#gif-img") == [40, 20]  # a GIF: made by the page
     # A camera's picture stored sideways comes out as it is meant to be seen: turned a
     # quarter clockwise, its stored top (red) is on the right.
     assert natural_size(page, "#turned-img") == [50, 100]

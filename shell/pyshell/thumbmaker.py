@@ -26,6 +26,7 @@ from .fileservice import FileService
 from .thumbcache import ThumbCache
 
 MOST = 4
+SIGNATURES = (b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n")  # how JPEG and PNG files begin
 LARGEST = 256 << 20  # bytes of a file to make a thumbnail of: past it, a DecodeError
 TIMEOUT = 20.0  # s for one picture; the largest we made took well under a second
 
@@ -174,7 +175,11 @@ class ThumbMaker:
     def make(self, data: Source, px: int) -> Thumbnail:
         """``data`` (an image file's bytes, or an open one and its size) scaled to at most
         ``px`` wide and high, upright; DecodeError for something not a picture, Unavailable
-        where no decoder runs."""
+        where no decoder runs, or for a file neither JPEG nor PNG (the decoders load only
+        those two formats' code before the sandbox closes; the engine's page has the rest)."""
+        head = data[:8] if isinstance(data, bytes) else os.pread(data[0], 8, 0)
+        if not head.startswith(SIGNATURES):
+            raise Unavailable("only JPEG and PNG pictures are decoded on the host")
         decoder = self._take()
         try:
             return decoder.make(data, px)

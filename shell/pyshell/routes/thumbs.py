@@ -3,7 +3,8 @@
 ``GET /_pyshell/api/thumbs/TOKEN/NAME?px=N`` answers the file's thumbnail, kept or made on
 the host by a sandboxed decoder (``thumbmaker``): the JPEG or PNG (and, made now, its size
 in ``x-pyshell-width`` / ``x-pyshell-height``); ``415`` and a line saying why for a file that is
-not a picture; ``503`` where no decoder runs here, and the page makes it.
+not a picture; ``503`` for one neither JPEG nor PNG or where no decoder runs here, and
+the page makes it.
 ``PUT`` of the same address keeps one the page made (a JPEG or PNG body): ``204``.
 
 The file is reached through its grant (its identity is the key), so a revoked URL or a file
