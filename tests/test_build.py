@@ -7,6 +7,7 @@ import functools
 import hashlib
 import http.server
 import importlib.metadata
+import inspect
 import json
 import os
 import shutil
@@ -22,6 +23,7 @@ from pathlib import Path
 
 import pytest
 
+from kit.images import png
 from kit.procs import assert_one_line_error, run_cli
 from kit.waits import poll
 from pyshell import scaffold
@@ -231,8 +233,9 @@ def test_tarball_unpacks_and_runs(built: Path, tmp_path: Path, xvfb: str,
 
 # Runs an unpacked app's installed entry point as its launch.py does, with the window
 # replaced by a client that opens the launch link, then prints what it was served.
-SERVED_WITHOUT_WINDOW = '''
-import json, re, sys, urllib.request
+SERVED_WITHOUT_WINDOW = inspect.getsource(png) + '''
+import json, re, struct, sys, urllib.request, zlib
+PNG = png(40, 20)
 sys.path.insert(0, sys.argv[1] + "/lib")
 sys.dont_write_bytecode = True
 import pyshell.launcher
@@ -247,6 +250,11 @@ def client(url, *args, **kwargs):
         request = urllib.request.Request(origin + path, headers={"x-pyshell-token": token})
         served[path] = len(browser.open(request, timeout=30).read())
     served["modules"] = sorted(m for m in sys.modules if m.startswith("pyshell"))
+    from pyshell.thumbmaker import ThumbMaker  # its sandboxed decoder, from the installed tree
+    maker = ThumbMaker(size=1)
+    made = maker.make(PNG, 10)
+    served["thumbnail"] = [made.mime, made.width, made.height]
+    maker.close()
     print(json.dumps(served))
 
 pyshell.launcher.open_window = client
@@ -274,6 +282,7 @@ def test_installed_app_serves_itself_without_the_tooling(built: Path, tmp_path: 
     assert served["page"] and served["/_pyshell/api/bundle.zip"] > 0
     assert served["/_pyshell/runtime/pyodide.asm.wasm"] > 1_000_000
     assert "pyshell.server" in served["modules"]
+    assert served["thumbnail"] == ["image/png", 10, 5]
     tooling = ("pyshell.build", "pyshell.dev", "pyshell.deps.service", "pyshell.deps.resolve",
                "pyshell.cli", "pyshell.testing")
     assert not [m for m in served["modules"]
