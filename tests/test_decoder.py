@@ -192,3 +192,22 @@ def test_closing_ends_the_decoders() -> None:
                         "zombie" in Path(f"/proc/{pid}/status").read_text() for pid in pids)
     with pytest.raises(Unavailable):
         made.make(png(4, 4), 2)
+
+
+def test_closing_ends_a_decoder_in_the_middle_of_a_picture() -> None:
+    """The app's end does not wait for a picture being made (here, by a decoder that would
+    never answer): the picture is a DecodeError at once."""
+    made = ThumbMaker(size=1)
+    made.make(png(4, 4), 2)
+    decoder = next(iter(made._idle.queue))  # noqa: SLF001
+    os.kill(decoder.proc.pid, signal.SIGSTOP)
+    failed: list[BaseException] = []
+    busy = threading.Thread(target=lambda: failed.append(pytest.raises(
+        DecodeError, made.make, png(40, 30), 20).value))
+    busy.start()
+    busy.join(1)
+    assert busy.is_alive()  # waiting for the stopped decoder
+    made.close()
+    busy.join(5)
+    assert not busy.is_alive() and "ended" in str(failed[0])
+    assert decoder.proc.poll() is not None

@@ -146,6 +146,7 @@ class ThumbMaker:
         self.backends = backends
         self._idle: queue.LifoQueue[_Decoder] = queue.LifoQueue()
         self._started = 0
+        self._live: set[_Decoder] = set()  # started, idle or busy
         self._lock = threading.Lock()
         self._unavailable: str | None = None
         self._closed = False
@@ -202,7 +203,10 @@ class ThumbMaker:
 
     def _start(self) -> _Decoder:
         try:
-            return _Decoder(self.backends)
+            decoder = _Decoder(self.backends)
+            with self._lock:
+                self._live.add(decoder)
+            return decoder
         except (Unavailable, DecodeError, OSError) as exc:
             with self._lock:
                 self._started -= 1
@@ -216,10 +220,17 @@ class ThumbMaker:
         decoder.close()  # killed on a bad file: another starts when one is wanted
         with self._lock:
             self._started -= 1
+            self._live.discard(decoder)
 
     def close(self) -> None:
+        """End every decoder, busy ones too: the app's end never waits for a picture."""
         self._closed = True
         self.executor.shutdown(wait=False, cancel_futures=True)
+        with self._lock:
+            live = list(self._live)
+        for decoder in live:
+            if decoder.alive:
+                decoder.proc.kill()
         while not self._idle.empty():
             self._idle.get().close()
 
