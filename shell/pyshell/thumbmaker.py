@@ -3,7 +3,8 @@
 
 A decoder that hangs or dies on a file is killed and replaced, and the file's thumbnail is a
 ``DecodeError``: a bad file never holds up the others. Where no decoder can start (no image
-library, or no sandbox on this system), ``Unavailable``, and the page makes the thumbnail.
+library, or no sandbox on this system), and for files neither JPEG nor PNG,
+``Unavailable``, and the page makes the thumbnail.
 """
 
 from __future__ import annotations
@@ -32,11 +33,14 @@ TIMEOUT = 20.0  # s for one picture; the largest we made took well under a secon
 
 
 class Unavailable(Exception):
-    """No sandboxed decoder runs on this system: the page makes thumbnails."""
+    """Not for the host to decode (no sandboxed decoder runs on this system, or the file is
+    neither JPEG nor PNG): the page makes the thumbnail."""
 
 
 @dataclass(frozen=True)
 class Thumbnail:
+    """A JPEG or PNG; its width and height are 0 for one kept from before (not decoded)."""
+
     data: bytes
     mime: str
     width: int
