@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
+from watchdog.events import FileClosedEvent, FileDeletedEvent, FileModifiedEvent
 
 from kit.apps import dev_session
 from kit.waits import wait_until
@@ -203,6 +204,31 @@ def test_each_save_pattern_gives_one_update(tmp_path: Path, pattern: str) -> Non
     finally:
         watcher.stop()
     assert len(batches) == 1 and batches[0] == {target.resolve()}, batches
+
+
+def test_a_save_split_across_quiet_periods_goes_out_once(tmp_path: Path) -> None:
+    """On a busy machine watchdog can hand over one save's events late, in two quiet periods."""
+    target = tmp_path.resolve() / "main.py"
+    batches: list[set[Path]] = []
+    watcher = Watcher(tmp_path, batches.append)  # not started: the test hands it the events
+
+    def saved(text: str, count: int) -> None:
+        target.write_text(text)
+        watcher.on_any_event(FileModifiedEvent(str(target)))
+        wait_until(lambda: len(batches) == count, 5, f"batch {count}")
+
+    saved("first", 1)
+    watcher.on_any_event(FileClosedEvent(str(target)))  # the same save, one quiet period later
+    time.sleep(0.3)  # the test: ten quiet periods, and no second batch
+    assert batches == [{target}]
+    saved("second", 2)  # new text
+    saved("second", 3)  # saved again unchanged: a new save, which reloads as users expect
+    target.unlink()
+    watcher.on_any_event(FileDeletedEvent(str(target)))
+    wait_until(lambda: len(batches) == 4, 5, "the deletion")
+    watcher.on_any_event(FileDeletedEvent(str(target)))  # told again, late
+    time.sleep(0.3)
+    assert batches == [{target}] * 4
 
 
 def test_a_hundred_random_edits_end_live(dev_page) -> None:

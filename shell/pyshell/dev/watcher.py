@@ -9,10 +9,18 @@ row) and is most of a CSS swap's latency, so it is kept as short as that allows.
 
 A file created and then renamed over another (or deleted) within one batch is a temporary
 file, whatever its name (``sed -i`` writes ``sedXXXXXX``): only its destination changed.
+
+A busy machine can still split one save's events across two quiet periods (watchdog hands
+them over late), which would send the page the same update twice. So a path goes out only if
+it is not as it was when it last went out: its mtime, size and content together. A new save
+of the same text has a new mtime and still reloads, as users expect of saving.
 """
 
 from __future__ import annotations
 
+import hashlib
+import os
+import stat
 import threading
 from collections.abc import Callable
 from pathlib import Path, PurePath
@@ -52,7 +60,9 @@ class Watcher(FileSystemEventHandler):
         self._on_change = on_change
         self._pending: set[Path] = set()
         self._fresh: set[Path] = set()  # created in this batch
+        self._sent: dict[Path, State] = {}  # each path as it was when it last went out
         self._lock = threading.Lock()
+        self._delivering = threading.Lock()  # batches go out one at a time, in order
         self._timer: threading.Timer | None = None
         self._observer = Observer()
 
@@ -96,5 +106,31 @@ class Watcher(FileSystemEventHandler):
             changed, self._pending = self._pending, set()
             self._fresh.clear()
             self._timer = None
-        if changed:
-            self._on_change(changed)
+        with self._delivering:
+            changed = {path for path in changed if self._news(path)}
+            if changed:
+                self._on_change(changed)
+
+    def _news(self, path: Path) -> bool:
+        """Whether ``path`` differs from how it was last sent (and note how it is now)."""
+        now = state(path)
+        if path in self._sent and self._sent[path] == now:
+            return False  # the rest of a save already sent
+        self._sent[path] = now
+        return True
+
+
+State = tuple[int, int, bytes] | None
+
+
+def state(path: Path) -> State:
+    """A file's mtime, size and content digest; None when there is no regular file there."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)  # a FIFO must not block the watcher
+        with os.fdopen(fd, "rb") as fh:
+            info = os.fstat(fd)
+            if not stat.S_ISREG(info.st_mode):
+                return None
+            return info.st_mtime_ns, info.st_size, hashlib.file_digest(fh, "blake2b").digest()
+    except OSError:
+        return None
