@@ -14,11 +14,13 @@ import subprocess
 import sys
 import textwrap
 import threading
+import time
 from pathlib import Path
 
 import pytest
 
 from kit.images import jpeg, png, turned
+from kit.waits import wait_until
 from pyshell import sandbox, thumbmaker
 from pyshell.decoder import DecodeError
 from pyshell.thumbmaker import ThumbMaker, Unavailable
@@ -179,6 +181,22 @@ def test_no_image_library_is_unavailable_and_says_so() -> None:
             made.make(png(4, 4), 2)
         with pytest.raises(Unavailable):  # and stays so: no process started per picture
             made.make(png(4, 4), 2)
+    finally:
+        made.close()
+
+
+def test_a_decoder_unused_for_a_while_ends_and_another_starts_when_wanted() -> None:
+    made = ThumbMaker(size=2, idle=0.5)
+    try:
+        older, newer = made._take(), made._take()  # noqa: SLF001 (two pictures at once)
+        made._give_back(older)  # noqa: SLF001
+        time.sleep(0.3)
+        made._give_back(newer)  # noqa: SLF001
+        wait_until(lambda: older.proc.poll() is not None, 5, "the older decoder to end")
+        assert newer.alive or time.monotonic() - newer.used >= made.idle  # not before its time
+        wait_until(lambda: newer.proc.poll() is not None, 5, "the newer decoder to end")
+        assert made._idle.empty() and not made._live  # noqa: SLF001
+        assert made.make(png(40, 30), 20).width == 20  # a new one starts
     finally:
         made.close()
 

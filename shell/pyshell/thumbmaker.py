@@ -1,5 +1,6 @@
 """Thumbnails made on the host, by a few sandboxed ``decoder`` processes (one a core, up to
-``MOST``), started when the first thumbnail is asked for and ended with the app server.
+``MOST``), started when a thumbnail is asked for and ended after ``IDLE`` seconds unused (each
+holds ~25 MB; starting one again takes 70-220 ms) or with the app server.
 
 A decoder that hangs or dies on a file is killed and replaced, and the file's thumbnail is a
 ``DecodeError``: a bad file never holds up the others. Where no decoder can start (no image
@@ -17,6 +18,7 @@ import struct
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -30,6 +32,7 @@ MOST = 4
 SIGNATURES = (b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n")  # how JPEG and PNG files begin
 LARGEST = 256 << 20  # bytes of a file to make a thumbnail of: past it, a DecodeError
 TIMEOUT = 20.0  # s for one picture; the largest we made took well under a second
+IDLE = 60.0  # s a decoder waits unused before it ends
 
 
 class Unavailable(Exception):
@@ -60,6 +63,7 @@ class _Decoder:
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "pyshell.decoder", *backends], stdin=subprocess.PIPE,
             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env, close_fds=True)
+        self.used = time.monotonic()  # when it last finished a picture
         ready = self._exchange(None)
         if "ready" not in ready:
             self.close()
@@ -144,10 +148,13 @@ class _Decoder:
 class ThumbMaker:
     """A pool of decoders; ``make`` blocks (run it in a thread) while one makes the picture."""
 
-    def __init__(self, size: int | None = None, backends: tuple[str, ...] = ()) -> None:
+    def __init__(self, size: int | None = None, backends: tuple[str, ...] = (),
+                 idle: float = IDLE) -> None:
         """``backends``: the image libraries to try (``decoder.BACKENDS``), all by default."""
         self.size = size or max(1, min(MOST, os.cpu_count() or 1))
         self.backends = backends
+        self.idle = idle
+        self._reaper: threading.Timer | None = None
         self._idle: queue.LifoQueue[_Decoder] = queue.LifoQueue()
         self._started = 0
         self._live: set[_Decoder] = set()  # started, idle or busy
@@ -219,18 +226,50 @@ class ThumbMaker:
 
     def _give_back(self, decoder: _Decoder) -> None:
         if decoder.alive and not self._closed:
+            decoder.used = time.monotonic()
             self._idle.put(decoder)
+            self._reap_in(self.idle)
             return
-        decoder.close()  # killed on a bad file: another starts when one is wanted
+        self._end(decoder)  # killed on a bad file: another starts when one is wanted
+
+    def _end(self, decoder: _Decoder) -> None:
+        decoder.close()
         with self._lock:
             self._started -= 1
             self._live.discard(decoder)
+
+    def _reap_in(self, delay: float) -> None:
+        with self._lock:
+            if self._reaper is None and not self._closed:
+                self._reaper = threading.Timer(delay, self._reap)
+                self._reaper.daemon = True
+                self._reaper.start()
+
+    def _reap(self) -> None:
+        """End the decoders unused for ``idle`` seconds; come back for the others."""
+        with self._lock:
+            self._reaper = None
+            waiting: list[_Decoder] = []  # newest first
+            with contextlib.suppress(queue.Empty):
+                while True:
+                    waiting.append(self._idle.get_nowait())
+            now = time.monotonic()
+            done = [d for d in waiting if now - d.used >= self.idle]
+            kept = [d for d in waiting if now - d.used < self.idle]
+            for decoder in reversed(kept):  # back on the stack in the order they were in
+                self._idle.put(decoder)
+        for decoder in done:
+            self._end(decoder)
+        if kept:
+            self._reap_in(max(0.0, min(d.used for d in kept) + self.idle - now))
 
     def close(self) -> None:
         """End every decoder, busy ones too: the app's end never waits for a picture."""
         self._closed = True
         self.executor.shutdown(wait=False, cancel_futures=True)
         with self._lock:
+            if self._reaper is not None:
+                self._reaper.cancel()
             live = list(self._live)
         for decoder in live:
             if decoder.alive:
