@@ -342,6 +342,26 @@ def test_every_window_shows_the_menu_bar_and_says_where_it_was_clicked() -> None
     assert built_in[5:] == [main, third]
 
 
+def test_a_check_in_a_context_menu_builds_no_menu_bar() -> None:
+    host = Menus(lambda line: None, ("Notes", "Notes 1.0"), lambda: None)
+    engine, main, second = FakeEngine(), FakeWindow(), FakeWindow()
+    host.attach(engine, main)  # type: ignore[arg-type]
+    host.window_changed("w1", second)
+    host.show(parse_model({
+        "bar": [{"kind": "submenu", "label": "V", "items": [
+            {"kind": "check", "id": "wrap", "label": "Wrap"}]}],
+        "context": {"cell": [{"kind": "check", "id": "bold", "label": "Bold"}]}}))
+    bars = [call for call in engine.calls if call[0] == "set_menu"]
+    assert len(bars) == 2
+    host.popup("cell", "w1")
+    host.clicked(host.model.context["cell"][0], True, "w1", in_bar=False)
+    assert host.model.context["cell"][0].checked
+    assert [call for call in engine.calls if call[0] == "set_menu"] == bars  # none again
+    host.clicked(host.model.bar[0].items[0], True, "w1")  # in a bar: the other one is built
+    assert [call[0] for call in engine.calls[-1:]] == ["set_menu"]
+    assert len([call for call in engine.calls if call[0] == "set_menu"]) == 3
+
+
 def test_context_menus_listen_in_every_windows_page(bridge: list[dict[str, Any]],
                                                     monkeypatch: pytest.MonkeyPatch) -> None:
     """A context menu is declared once and opens in the page of every window, those open

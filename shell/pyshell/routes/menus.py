@@ -104,22 +104,26 @@ class Menus:
             raise MenuError(f"no context menu {name!r} was declared")
         if self._usable():
             assert self._engine is not None
-            self._engine.popup_menu(self._window_of(window_id), entries,
-                                    lambda entry, checked: self.clicked(entry, checked, window_id))
+            self._engine.popup_menu(self._window_of(window_id), entries, lambda entry, checked:
+                                    self.clicked(entry, checked, window_id, in_bar=False))
 
-    def clicked(self, entry: Entry, checked: bool, window_id: str = MAIN) -> None:
-        """A native click (on the GUI thread) in a window's menus: a role runs here (in
-        that window), anything else in Python, told by that window's page."""
+    def clicked(self, entry: Entry, checked: bool, window_id: str = MAIN,
+                in_bar: bool = True) -> None:
+        """A native click (on the GUI thread) in a window's menu bar (or, ``in_bar`` False,
+        its context menu): a role runs here (in that window), anything else in Python, told
+        by that window's page."""
         assert self._engine is not None
         window = self._window_of(window_id)
         if entry.kind in ("check", "radio"):
-            # The clicked menu moved its check marks itself; the other windows' menus are
-            # built again to show the same.
+            # The clicked menu moved its check marks itself; the bars that show the item
+            # (all but the clicked one's, if it was clicked there) are built again to match.
             with self._lock:
+                before = self.model.bar
                 self.model = self.model.with_checked(entry.id, checked)
-                others = [(i, w) for i, w in self._windows.items() if i != window_id]
-            for other_id, other in others:
-                self._build(other_id, other, self.model.bar)
+                stale = [] if self.model.bar == before else [
+                    (i, w) for i, w in self._windows.items() if not (in_bar and i == window_id)]
+            for stale_id, stale_window in stale:
+                self._build(stale_id, stale_window, self.model.bar)
             self._shown = self.model
         if entry.role == "quit":
             self._quit()
